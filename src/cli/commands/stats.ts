@@ -1,0 +1,52 @@
+import type { ArrayStats } from "../../inspect/stats.js";
+import { computeStats, defaultWorkerCount, openStore, WorkerPool } from "../../node.js";
+import { type CommandSpec, intOption } from "../args.js";
+import { tuple } from "../io.js";
+import type { Command } from "./types.js";
+
+const spec: CommandSpec = {
+  name: "stats",
+  summary:
+    "Count, missing count (NaN, the fill value, CF _FillValue/missing_value), min, max and mean of an array, computed chunk by chunk in bounded memory. Packed CF variables also get decoded values (scale_factor/add_offset).",
+  positionals: ["STORE", "ARRAY"],
+  options: {
+    workers: { type: "string", arg: "N", description: "worker threads (default: number of cores)" },
+  },
+};
+
+const num = (v: number | null) => (v === null ? "-" : Number.isInteger(v) ? String(v) : v.toPrecision(8));
+
+export function renderStats(s: ArrayStats): string[] {
+  const lines = [
+    `${s.path} ${tuple(s.shape)} ${s.dataType}`,
+    `  count    ${s.elements}`,
+    `  valid    ${s.valid}`,
+    `  missing  ${s.missing}${s.elements ? ` (${((100 * s.missing) / s.elements).toFixed(1)}%)` : ""}`,
+    `  min      ${num(s.min)}`,
+    `  max      ${num(s.max)}`,
+    `  mean     ${num(s.mean)}`,
+  ];
+  if (s.decoded) {
+    const d = s.decoded;
+    lines.push(
+      `  decoded (x ${d.scaleFactor} + ${d.addOffset}): min ${num(d.min)}  max ${num(d.max)}  mean ${num(d.mean)}`,
+    );
+  }
+  return lines;
+}
+
+export const stats: Command = {
+  spec,
+  async run({ positionals, values }, io) {
+    const h = await openStore(positionals[0]!);
+    const pool = new WorkerPool(intOption(values, "workers", 0) ?? defaultWorkerCount());
+    try {
+      const s = await computeStats(h, positionals[1]!, pool);
+      if (values.json) io.json(s);
+      else io.out(renderStats(s).join("\n"));
+    } finally {
+      await pool.close();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,8 @@
+import type { CommandSpec, ParsedArgs } from "../args.js";
+import type { Io } from "../io.js";
+
+export interface Command {
+  spec: CommandSpec;
+  /** Run with parsed arguments; returns the exit code. Expected errors are thrown as GeoZarrError. */
+  run(args: ParsedArgs, io: Io, signal: AbortSignal): Promise<number>;
+}

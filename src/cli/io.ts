@@ -1,0 +1,73 @@
+/**
+ * Terminal output: data on stdout, diagnostics on stderr, colour only when the stream is a TTY
+ * (and NO_COLOR is unset, https://no-color.org), JSON always strict.
+ * @module
+ */
+
+import { toStrictJson } from "../zarr/json.js";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  json(value: unknown): void;
+  /** Whether stderr is an interactive terminal (progress bars). */
+  readonly stderrIsTty: boolean;
+  /** Colour functions for stdout text. */
+  readonly color: Colors;
+  readonly errColor: Colors;
+}
+
+export interface Colors {
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  blue(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+const ON: Colors = {
+  red: wrap(31, 39),
+  yellow: wrap(33, 39),
+  green: wrap(32, 39),
+  blue: wrap(34, 39),
+  dim: wrap(2, 22),
+  bold: wrap(1, 22),
+};
+const id = (s: string) => s;
+const OFF: Colors = { red: id, yellow: id, green: id, blue: id, dim: id, bold: id };
+
+function colorFor(stream: NodeJS.WriteStream): Colors {
+  if (process.env.NO_COLOR) return OFF;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return ON;
+  return stream.isTTY ? ON : OFF;
+}
+
+export function processIo(): Io {
+  return {
+    out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
+    err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
+    json: (v) => process.stdout.write(`${toStrictJson(v, 2)}\n`),
+    stderrIsTty: Boolean(process.stderr.isTTY),
+    color: colorFor(process.stdout),
+    errColor: colorFor(process.stderr),
+  };
+}
+
+/** Bytes in binary units, as `du -h` prints them: 7.9M, 1.2G. */
+export function humanBytes(n: number): string {
+  const units = ["", "K", "M", "G", "T"];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n}` : `${v.toFixed(v < 10 ? 1 : 0)}${units[i]}`;
+}
+
+/** A Python tuple, as zarr-python prints shapes: (), (5,), (1, 2). */
+export function tuple(xs: readonly (number | string | null)[]): string {
+  return xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`;
+}

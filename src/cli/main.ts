@@ -1,0 +1,101 @@
+/**
+ * The `geozarr` command line: parse, dispatch, map errors to exit codes. The only module that
+ * touches process.argv, exit codes and signals; commands are thin over the library.
+ *
+ * Exit codes: 0 ok, 1 failure or findings, 2 usage error, 3 I/O or format error, 130 interrupted.
+ *
+ * @module
+ */
+
+import { createRequire } from "node:module";
+import { GeoZarrError, isGeoZarrError } from "../errors.js";
+import { helpText, parseCommandArgs } from "./args.js";
+import { convert } from "./commands/convert.js";
+import { info } from "./commands/info.js";
+import { stats } from "./commands/stats.js";
+import { tree } from "./commands/tree.js";
+import type { Command } from "./commands/types.js";
+import { type Io, processIo } from "./io.js";
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130 } as const;
+
+const COMMANDS: Record<string, Command> = { convert, tree, info, stats };
+
+function version(): string {
+  const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.values(COMMANDS).map(
+    (c) => `  ${c.spec.name.padEnd(w)}  ${c.spec.summary.split(". ")[0]!.replace(/\.$/, "")}`,
+  );
+  return [
+    "usage: geozarr <command> [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "Run 'geozarr <command> --help' for a command's options.",
+    "Exit codes: 0 ok, 1 failure or findings, 2 usage error, 3 I/O or format error.",
+    "",
+  ].join("\n");
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (!isGeoZarrError(err)) return EXIT.failure;
+  return err.tag === "Usage" ? EXIT.usage : EXIT.io;
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === "--version" || name === "-V") {
+    io.out(version());
+    return EXIT.ok;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(
+      `geozarr: error: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(", ")})`,
+    );
+    return EXIT.usage;
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    // First Ctrl-C: stop cleanly (partial outputs are removed). Second: leave now.
+    if (++interrupts > 1) process.exit(EXIT.interrupted);
+    controller.abort(new GeoZarrError("IO", "interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const args = parseCommandArgs(cmd.spec, rest);
+    if (args.values.help) {
+      io.out(helpText(cmd.spec));
+      return EXIT.ok;
+    }
+    return await cmd.run(args, io, controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) {
+      io.err("geozarr: interrupted");
+      return EXIT.interrupted;
+    }
+    if (isGeoZarrError(err)) {
+      // Expected errors: one line naming what and where, no stack trace.
+      io.err(`geozarr: error: ${err.message}`);
+      if (err.tag === "Usage") io.err(`Run 'geozarr ${name} --help' for usage.`);
+    } else {
+      io.err(`geozarr: internal error: ${(err as Error)?.stack ?? String(err)}`);
+    }
+    return exitCodeFor(err);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Execute a conversion plan: write every node of the plan into a store, copy the arrays' values
+ * through the streaming pipeline, and write consolidated metadata last. Shared by every input
+ * format (Zarr, NetCDF): readers only produce plans.
+ * @module
+ */
+
+import { WorkerPool } from "../parallel/pool.js";
+import { dataTypeInfo } from "../zarr/dtype.js";
+import type { JsonObject } from "../zarr/json.js";
+import { chunkGridShape, product } from "../zarr/metadata/model.js";
+import type { MutableStore } from "../zarr/store/types.js";
+import { type ArraySpec, HierarchyWriter } from "../zarr/write/writer.js";
+import { type CopyJob, copyArray } from "./pipeline.js";
+
+export type CopySource = Pick<CopyJob, "source" | "sourceChunks" | "sourceType" | "sourceFill" | "transform">;
+
+export type NodePlan =
+  | { kind: "group"; path: string; attributes: JsonObject }
+  | { kind: "array"; path: string; spec: ArraySpec; copy: CopySource | null };
+
+export interface ProgressInfo {
+  unitsDone: number;
+  unitsTotal: number;
+  rawBytesDone: number;
+  rawBytesTotal: number;
+  storedBytes: number;
+}
+
+export interface ExecuteOptions {
+  zarrFormat: 2 | 3;
+  workers: number;
+  /** Whether tasks may run on worker threads (sources and stores that can be re-opened there). */
+  useWorkers: boolean;
+  bandBudget?: number | undefined;
+  onProgress?: ((p: ProgressInfo) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ArraySummary {
+  path: string;
+  shape: number[];
+  dataType: string;
+  chunks: number[];
+  shards?: number[] | undefined;
+  chunksWritten: number;
+  chunksSkipped: number;
+  storedBytes: number;
+}
+
+export interface ExecuteSummary {
+  arrays: ArraySummary[];
+  storedBytes: number;
+  rawBytes: number;
+  workers: number;
+}
+
+export const DEFAULT_BAND_BUDGET = 512 * 2 ** 20;
+
+function unitsOf(spec: ArraySpec): number {
+  return product(chunkGridShape(spec.shape, spec.shardShape ?? spec.chunkShape));
+}
+
+export async function executePlan(
+  nodes: NodePlan[],
+  store: MutableStore,
+  opts: ExecuteOptions,
+): Promise<ExecuteSummary> {
+  const writer = new HierarchyWriter(store, opts.zarrFormat);
+  const pool = new WorkerPool(opts.useWorkers ? opts.workers : 0);
+  const arrays = nodes.filter((n): n is Extract<NodePlan, { kind: "array" }> => n.kind === "array");
+  const progress: ProgressInfo = {
+    unitsDone: 0,
+    unitsTotal: 0,
+    rawBytesDone: 0,
+    rawBytesTotal: 0,
+    storedBytes: 0,
+  };
+  for (const a of arrays) {
+    if (!a.copy) continue;
+    progress.unitsTotal += unitsOf(a.spec);
+    progress.rawBytesTotal += product(a.spec.shape) * dataTypeInfo(a.spec.dataType).size;
+  }
+  opts.onProgress?.(progress);
+  const summary: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
+  try {
+    for (const node of nodes) {
+      opts.signal?.throwIfAborted();
+      if (node.kind === "group") {
+        await writer.group(node.path, node.attributes);
+        continue;
+      }
+      const { spec } = node;
+      await writer.array(node.path, spec);
+      const unitShape = spec.shardShape ?? spec.chunkShape;
+      const rawTotal = product(spec.shape) * dataTypeInfo(spec.dataType).size;
+      let rawDone = 0;
+      const stats = node.copy
+        ? await copyArray(
+            {
+              ...node.copy,
+              shape: spec.shape,
+              path: node.path,
+              unitShape,
+              encoding: {
+                dataType: spec.dataType,
+                fillValue: spec.fillValue,
+                codec: spec.codec,
+                innerChunkShape: spec.shardShape ? spec.chunkShape : undefined,
+              },
+            },
+            {
+              pool,
+              writer,
+              shared: pool.size > 0,
+              bandBudget: opts.bandBudget ?? DEFAULT_BAND_BUDGET,
+              signal: opts.signal,
+              onUnit: (raw, stored) => {
+                // Edge units hold less than a full unit of data: never count past the array's size.
+                const add = Math.min(raw, rawTotal - rawDone);
+                rawDone += add;
+                progress.unitsDone++;
+                progress.rawBytesDone += add;
+                progress.storedBytes += stored;
+                opts.onProgress?.(progress);
+              },
+            },
+          )
+        : { units: 0, written: 0, skipped: 0, storedBytes: 0 };
+      summary.rawBytes += rawTotal;
+      summary.storedBytes += stats.storedBytes;
+      summary.arrays.push({
+        path: node.path,
+        shape: spec.shape,
+        dataType: spec.dataType,
+        chunks: spec.chunkShape,
+        shards: spec.shardShape,
+        chunksWritten: stats.written,
+        chunksSkipped: stats.skipped,
+        storedBytes: stats.storedBytes,
+      });
+    }
+    if (nodes[0]?.kind === "group" && nodes[0].path === "/") await writer.consolidate();
+  } finally {
+    await pool.close();
+  }
+  return summary;
+}

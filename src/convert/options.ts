@@ -1,0 +1,81 @@
+/**
+ * Per-dimension options given by dimension name: `--chunks time=1,lat=4096,lon=4096`,
+ * `--shard lat=8192,lon=8192`.
+ * @module
+ */
+
+import { GeoZarrError } from "../errors.js";
+
+export type DimSizes = Record<string, number>;
+
+export function parseDimSizes(flag: string, text: string): DimSizes {
+  const out: DimSizes = {};
+  for (const part of text.split(",").filter((p) => p.trim() !== "")) {
+    const m = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m)
+      throw new GeoZarrError(
+        "Usage",
+        `${flag} ${text}: expected NAME=SIZE[,NAME=SIZE...], got ${JSON.stringify(part)}`,
+      );
+    const n = Number(m[2]);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new GeoZarrError("Usage", `${flag}: size for ${m[1]} must be a positive integer`);
+    out[m[1]!] = n;
+  }
+  return out;
+}
+
+/** Fail on names that no array has, which are almost always typos. */
+export function checkDimNames(flag: string, sizes: DimSizes | undefined, known: Set<string>): void {
+  for (const name of Object.keys(sizes ?? {})) {
+    if (!known.has(name)) {
+      const list = [...known].sort().join(", ") || "none";
+      throw new GeoZarrError(
+        "Usage",
+        `${flag}: no dimension named ${JSON.stringify(name)} (dimensions: ${list})`,
+      );
+    }
+  }
+}
+
+/**
+ * The chunk shape for an array: the size given for each named dimension, else `fallback`, clipped
+ * to the dimension's length (a chunk larger than its dimension is stored as the whole dimension,
+ * as xarray and zarr-python do).
+ */
+export function chunkShapeFor(
+  shape: number[],
+  dims: (string | null)[] | null,
+  sizes: DimSizes | undefined,
+  fallback: number[],
+): number[] {
+  return shape.map((n, d) => {
+    const name = dims?.[d];
+    const want = (name != null ? sizes?.[name] : undefined) ?? fallback[d]!;
+    return Math.max(1, Math.min(want, n));
+  });
+}
+
+/** The shard shape for `--shard`: the size for named dims, else one chunk; multiples of the chunk. */
+export function shardShapeFor(
+  path: string,
+  shape: number[],
+  dims: (string | null)[] | null,
+  sizes: DimSizes | undefined,
+  chunks: number[],
+): number[] | undefined {
+  if (!sizes || Object.keys(sizes).length === 0) return undefined;
+  return chunks.map((c, d) => {
+    const name = dims?.[d];
+    const want = name != null ? sizes[name] : undefined;
+    if (want === undefined) return c;
+    if (want % c !== 0) {
+      throw new GeoZarrError(
+        "Usage",
+        `--shard ${name}=${want}: ${path} has chunks of ${c} along ${name}; a shard must hold a whole number of chunks`,
+      );
+    }
+    // Never more than the chunks needed to cover the dimension.
+    return Math.min(want, c * Math.ceil(shape[d]! / c));
+  });
+}

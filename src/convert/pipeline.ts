@@ -1,0 +1,244 @@
+/**
+ * Copy one array from a source into a writer, streaming and in parallel, in bounded memory.
+ *
+ * The array is processed in *bands*: boxes that span whole output chunks (or shards) along the
+ * leading dimensions and the full extent of the trailing ones (for MUR: 4096 rows x all columns).
+ * Sources are read in *segments* aligned to the source's own chunks (MUR: 1023-row bands), so every
+ * source chunk is decoded once; a segment that straddles two bands is copied into both (re-tiling
+ * in memory, instead of decoding boundary chunks twice as unaligned reads would). When a band is
+ * complete its chunks are cut, transformed and encoded on the worker pool and written.
+ *
+ * Memory: two band buffers (shared with the workers) plus, per queued task, one chunk. A band is
+ * at most `bandBudget` bytes; when even one row of whole chunks is larger, bands shrink to one
+ * chunk and segments to the band itself (unaligned reads: more decoding, same bounded memory).
+ *
+ * @module
+ */
+
+import type { WorkerPool } from "../parallel/pool.js";
+import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
+import type { FillValue } from "../zarr/fill-value.js";
+import { product } from "../zarr/metadata/model.js";
+import { type Box, chunkBox, chunksOverlapping, gridIndices, intersect } from "../zarr/ndarray.js";
+import type { ChunkEncoding } from "../zarr/write/encode.js";
+import type { HierarchyWriter } from "../zarr/write/writer.js";
+import type { BandRef } from "./encode-task.js";
+import type { SourceRef } from "./source.js";
+import type { Transform } from "./transform.js";
+
+export interface CopyJob {
+  source: SourceRef;
+  /** The source's own chunk shape: segments are aligned to it. */
+  sourceChunks: number[];
+  shape: number[];
+  /** Data type of the values as read (band buffers hold these). */
+  sourceType: DataType;
+  /** Pads edge chunks before the transform (the source's fill value). */
+  sourceFill: FillValue;
+  path: string;
+  /** The unit written under one key: the chunk shape, or the shard shape when sharded. */
+  unitShape: number[];
+  encoding: ChunkEncoding;
+  transform: Transform;
+}
+
+export interface CopyContext {
+  pool: WorkerPool;
+  writer: HierarchyWriter;
+  /** Share band buffers with worker threads (SharedArrayBuffer) rather than run inline. */
+  shared: boolean;
+  /** Upper bound on one band buffer, in bytes. */
+  bandBudget: number;
+  /** Called after each unit is written or skipped, with its uncompressed size and stored size. */
+  onUnit?: (rawBytes: number, storedBytes: number) => void;
+  /** Stops scheduling work; in-flight tasks finish, then the abort reason is thrown. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface CopyStats {
+  units: number;
+  written: number;
+  skipped: number;
+  storedBytes: number;
+}
+
+export interface BandPlan {
+  /** Dimension along which bands follow each other. */
+  bandDim: number;
+  /** Band extent along dims <= bandDim (dims after it are whole). */
+  extents: number[];
+  /** Segments are aligned to source chunks (true) or equal to the band (false, low memory). */
+  aligned: boolean;
+}
+
+/** The smallest multiple of `unit` that is at least `min`. */
+const covering = (unit: number, min: number) => unit * Math.ceil(min / unit);
+
+export function planBands(
+  shape: number[],
+  unitShape: number[],
+  sourceChunks: number[],
+  itemSize: number,
+  budget: number,
+): BandPlan {
+  const nd = shape.length;
+  if (nd === 0) return { bandDim: -1, extents: [], aligned: true };
+  for (let b = 0; b < nd; b++) {
+    // Along dims <= b a band covers whole source chunks (rounded up to whole output units).
+    const extents = shape
+      .slice(0, b + 1)
+      .map((n, d) => Math.min(covering(unitShape[d]!, sourceChunks[d]!), covering(unitShape[d]!, n)));
+    const bytes = product(extents) * product(shape.slice(b + 1)) * itemSize;
+    if (bytes <= budget) return { bandDim: b, extents, aligned: true };
+  }
+  return { bandDim: nd - 1, extents: unitShape.slice(), aligned: false };
+}
+
+/** Bands in C order: boxes spanning `extents` along dims <= bandDim and whole trailing dims. */
+function bandBoxes(shape: number[], plan: BandPlan): Box[] {
+  if (plan.bandDim < 0) return [{ start: [], shape: [] }];
+  const lead = plan.extents;
+  const grid = lead.map((e, d) => Math.ceil(shape[d]! / e));
+  return [...gridIndices(grid)].map((idx) => {
+    const start = shape.map((_, d) => (d < lead.length ? idx[d]! * lead[d]! : 0));
+    return { start, shape: shape.map((n, d) => (d < lead.length ? Math.min(lead[d]!, n - start[d]!) : n)) };
+  });
+}
+
+/** Source segments for one run of bands sharing their leading (outer) position. */
+function segmentsFor(outer: Box, shape: number[], plan: BandPlan, sourceChunks: number[]): Box[] {
+  const b = plan.bandDim;
+  if (b < 0 || !plan.aligned) return [];
+  const step = sourceChunks[b]!;
+  const out: Box[] = [];
+  for (let s = 0; s < shape[b]!; s += step) {
+    const start = outer.start.slice();
+    const sh = outer.shape.slice();
+    start[b] = s;
+    sh[b] = Math.min(step, shape[b]! - s);
+    out.push({ start, shape: sh });
+  }
+  return out;
+}
+
+class BufferRing {
+  readonly #free: ArrayBufferLike[] = [];
+  readonly #waiters: Array<(b: ArrayBufferLike) => void> = [];
+  #made = 0;
+
+  constructor(
+    private readonly count: number,
+    private readonly bytes: number,
+    private readonly shared: boolean,
+  ) {}
+
+  async acquire(): Promise<ArrayBufferLike> {
+    const b = this.#free.pop();
+    if (b) return b;
+    if (this.#made < this.count) {
+      this.#made++;
+      return this.shared ? new SharedArrayBuffer(this.bytes) : new ArrayBuffer(this.bytes);
+    }
+    return new Promise((r) => this.#waiters.push(r));
+  }
+
+  release(b: ArrayBufferLike): void {
+    const w = this.#waiters.shift();
+    if (w) w(b);
+    else this.#free.push(b);
+  }
+}
+
+export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopyStats> {
+  const { shape, unitShape } = job;
+  const stats: CopyStats = { units: 0, written: 0, skipped: 0, storedBytes: 0 };
+  if (shape.some((n) => n === 0)) return stats;
+  const itemSize = dataTypeInfo(job.sourceType).size;
+  const sourceChunks = job.sourceChunks.map((c, d) => Math.min(c, shape[d]!));
+  const plan = planBands(shape, unitShape, sourceChunks, itemSize, ctx.bandBudget);
+  const bands = bandBoxes(shape, plan);
+  const maxBand = Math.max(...bands.map((b) => product(b.shape)));
+  const ring = new BufferRing(2, maxBand * itemSize, ctx.shared);
+
+  let failure: unknown = null;
+  ctx.signal?.addEventListener("abort", () => {
+    failure ??= ctx.signal!.reason;
+  });
+  const inflight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    const q = p.catch((err) => {
+      failure ??= err;
+    });
+    inflight.add(q);
+    void q.finally(() => inflight.delete(q));
+  };
+  const rawUnit = product(unitShape) * dataTypeInfo(job.encoding.dataType).size;
+
+  const encodeBand = async (band: BandRef) => {
+    const units = chunksOverlapping(band.box, unitShape);
+    const jobs: Promise<unknown>[] = [];
+    for (const coords of units) {
+      if (failure) break;
+      await ctx.pool.slot();
+      const box = chunkBox(coords, unitShape, shape);
+      const p = ctx.pool
+        .run("encode-chunk", {
+          band,
+          box,
+          chunkShape: unitShape,
+          sourceFill: job.sourceFill,
+          transform: job.transform,
+          encoding: job.encoding,
+        })
+        .then(async (bytes) => {
+          stats.units++;
+          if (bytes) {
+            await ctx.writer.chunk(job.path, coords, bytes);
+            stats.written++;
+            stats.storedBytes += bytes.length;
+          } else stats.skipped++;
+          ctx.onUnit?.(rawUnit, bytes?.length ?? 0);
+        });
+      jobs.push(p);
+      track(p);
+    }
+    await Promise.allSettled(jobs);
+    ring.release(band.buffer);
+  };
+
+  // Bands sharing a leading position form a run; segments are planned per run.
+  const b = plan.bandDim;
+  const runs = new Map<string, Box[]>();
+  for (const band of bands) {
+    const key = band.start.slice(0, Math.max(0, b)).join(",");
+    runs.set(key, [...(runs.get(key) ?? []), band]);
+  }
+  for (const runBands of runs.values()) {
+    const first = runBands[0]!;
+    const outer: Box = {
+      start: first.start.map((s, d) => (d === b ? 0 : s)),
+      shape: first.shape.map((s, d) => (d === b ? shape[d]! : s)),
+    };
+    const segments = plan.aligned ? segmentsFor(outer, shape, plan, sourceChunks) : runBands;
+    const refs: Array<BandRef | undefined> = runBands.map(() => undefined);
+    const remaining = runBands.map((band) => segments.filter((s) => intersect(s, band)).length);
+    for (const segment of segments) {
+      if (failure) break;
+      const hit = runBands.map((band, i) => (intersect(segment, band) ? i : -1)).filter((i) => i >= 0);
+      for (const i of hit) {
+        refs[i] ??= { buffer: await ring.acquire(), dataType: job.sourceType, box: runBands[i]! };
+      }
+      await ctx.pool.slot();
+      const p = ctx.pool
+        .run("read-band", { source: job.source, segment, bands: hit.map((i) => refs[i]!) })
+        .then(() => {
+          for (const i of hit) if (--remaining[i]! === 0) track(encodeBand(refs[i]!));
+        });
+      track(p);
+    }
+    if (failure) break;
+  }
+  while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  if (failure) throw failure;
+  return stats;
+}

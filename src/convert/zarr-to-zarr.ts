@@ -1,0 +1,73 @@
+/**
+ * Plan the re-encoding of a Zarr store (v2 or v3) into another: same hierarchy, attributes carried
+ * over (`_ARRAY_DIMENSIONS` becomes `dimension_names` when upgrading to v3), new chunking, codec,
+ * sharding and format.
+ * @module
+ */
+
+import { GeoZarrError } from "../errors.js";
+import type { CodecChoice } from "../zarr/codecs/choice.js";
+import { defaultFillValue } from "../zarr/fill-value.js";
+import type { Hierarchy } from "../zarr/hierarchy.js";
+import { readGridChunkShape } from "../zarr/read/read-task.js";
+import { refFor } from "../zarr/store/ref.js";
+import type { NodePlan } from "./execute.js";
+import { checkDimNames, chunkShapeFor, type DimSizes, shardShapeFor } from "./options.js";
+import { IDENTITY } from "./transform.js";
+
+export interface ZarrPlanOptions {
+  zarrFormat: 2 | 3;
+  chunks?: DimSizes | undefined;
+  shards?: DimSizes | undefined;
+  codec: CodecChoice;
+  /** Read through worker threads (the source store must be re-openable there). */
+  useWorkers: boolean;
+}
+
+export function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): NodePlan[] {
+  if (opts.shards && opts.zarrFormat === 2)
+    throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
+  const known = new Set<string>();
+  for (const n of src.nodes.values()) {
+    if (n.meta.kind === "array") for (const d of n.meta.dimensionNames ?? []) if (d) known.add(d);
+  }
+  checkDimNames("--chunks", opts.chunks, known);
+  checkDimNames("--shard", opts.shards, known);
+  const store = refFor(src.store, opts.useWorkers);
+  const plan: NodePlan[] = [];
+  for (const node of src.nodes.values()) {
+    const meta = node.meta;
+    if (meta.kind === "group") {
+      plan.push({ kind: "group", path: node.path, attributes: meta.attributes });
+      continue;
+    }
+    const readGrid = readGridChunkShape(meta);
+    const chunkShape = chunkShapeFor(meta.shape, meta.dimensionNames, opts.chunks, readGrid);
+    const dims = meta.dimensionNames?.every((d): d is string => typeof d === "string")
+      ? meta.dimensionNames
+      : null;
+    const fillValue = meta.fillValue ?? (opts.zarrFormat === 3 ? defaultFillValue(meta.dataType) : null);
+    plan.push({
+      kind: "array",
+      path: node.path,
+      spec: {
+        shape: meta.shape,
+        chunkShape,
+        shardShape: shardShapeFor(node.path, meta.shape, meta.dimensionNames, opts.shards, chunkShape),
+        dataType: meta.dataType,
+        fillValue,
+        dimensionNames: dims,
+        attributes: meta.attributes,
+        codec: opts.codec,
+      },
+      copy: {
+        source: { kind: "zarr", store, storeName: src.name, path: node.path, meta },
+        sourceChunks: readGrid,
+        sourceType: meta.dataType,
+        sourceFill: fillValue,
+        transform: IDENTITY,
+      },
+    });
+  }
+  return plan;
+}

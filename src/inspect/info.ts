@@ -1,0 +1,111 @@
+/**
+ * Node metadata for `geozarr info` and the inspector: a readable summary (like zarr-python's
+ * `.info`), and the metadata documents themselves as one strict-JSON document.
+ * @module
+ */
+
+import { dataTypeInfo, displayDtype } from "../zarr/dtype.js";
+import { formatFillValue } from "../zarr/fill-value.js";
+import { childrenOf, getNode, type Hierarchy } from "../zarr/hierarchy.js";
+import type { JsonObject, JsonValue } from "../zarr/json.js";
+import { chunkGridShape, describeCodecs, product, shardingOf } from "../zarr/metadata/model.js";
+import { listChunkKeys, storedBytes } from "../zarr/store/sizes.js";
+
+export interface ArrayInfo {
+  kind: "array";
+  path: string;
+  zarrFormat: 2 | 3;
+  dtype: string;
+  shape: number[];
+  chunks: number[];
+  innerChunks?: number[];
+  order: "C" | "F";
+  codecs: string[];
+  fillValue: string;
+  dimensions: (string | null)[] | null;
+  attributes: JsonObject;
+  bytes: number;
+  chunksTotal: number;
+  chunksStored: number;
+  storedBytes: number | null;
+}
+
+export interface GroupInfo {
+  kind: "group";
+  path: string;
+  zarrFormat: 2 | 3;
+  consolidated: boolean;
+  arrays: string[];
+  groups: string[];
+  attributes: JsonObject;
+}
+
+export async function nodeInfo(h: Hierarchy, path = "/"): Promise<ArrayInfo | GroupInfo> {
+  const node = getNode(h, path);
+  const meta = node.meta;
+  if (meta.kind === "group") {
+    const children = childrenOf(h, node.path);
+    const names = (kind: string) =>
+      children.filter((c) => c.meta.kind === kind).map((c) => c.path.slice(c.path.lastIndexOf("/") + 1));
+    return {
+      kind: "group",
+      path: node.path,
+      zarrFormat: meta.zarrFormat,
+      consolidated: h.consolidated !== null,
+      arrays: names("array"),
+      groups: names("group"),
+      attributes: meta.attributes,
+    };
+  }
+  const keys = await listChunkKeys(h.store, node.path, meta);
+  const sharding = shardingOf(meta);
+  return {
+    kind: "array",
+    path: node.path,
+    zarrFormat: meta.zarrFormat,
+    dtype: displayDtype(meta.dataType, meta.endian),
+    shape: meta.shape,
+    chunks: meta.chunkShape,
+    ...(sharding ? { innerChunks: sharding.chunkShape } : {}),
+    order: meta.order,
+    codecs: describeCodecs(meta),
+    fillValue: formatFillValue(meta.fillValue),
+    dimensions: meta.dimensionNames,
+    attributes: meta.attributes,
+    bytes: product(meta.shape) * dataTypeInfo(meta.dataType).size,
+    chunksTotal: product(chunkGridShape(meta.shape, meta.chunkShape)),
+    chunksStored: keys.length,
+    storedBytes: (await storedBytes(h.store, node.path, keys)) ?? null,
+  };
+}
+
+/**
+ * The consolidated metadata of the store: the one it has (v2 `.zmetadata`, or the v3 root
+ * `zarr.json` with `consolidated_metadata`), or the same document built from the nodes.
+ */
+export function consolidatedDocument(h: Hierarchy): JsonObject {
+  if (h.consolidated) return h.consolidated;
+  if (h.zarrFormat === 2) {
+    const metadata: JsonObject = {};
+    for (const node of h.nodes.values())
+      for (const [key, doc] of Object.entries(node.documents)) metadata[key.slice(1)] = doc;
+    return { metadata, zarr_consolidated_format: 1 };
+  }
+  const root = h.nodes.get("/");
+  const rootDoc = (root?.documents["/zarr.json"] ?? {}) as JsonObject;
+  const metadata: JsonObject = {};
+  for (const node of h.nodes.values()) {
+    if (node.path === "/") continue;
+    metadata[node.path.slice(1)] = Object.values(node.documents)[0] as JsonValue;
+  }
+  return { ...rootDoc, consolidated_metadata: { kind: "inline", must_understand: false, metadata } };
+}
+
+/** One node's documents: v3 its zarr.json; v2 {".zarray"|".zgroup": ..., ".zattrs": ...}. */
+export function nodeDocuments(h: Hierarchy, path: string): JsonObject {
+  const node = getNode(h, path);
+  if (h.zarrFormat === 3) return Object.values(node.documents)[0] as JsonObject;
+  const out: JsonObject = {};
+  for (const [key, doc] of Object.entries(node.documents)) out[key.slice(key.lastIndexOf("/") + 1)] = doc;
+  return out;
+}

@@ -1,0 +1,56 @@
+/**
+ * The hierarchy as a tree of plain data, for the CLI (`geozarr tree`) and the inspector.
+ * @module
+ */
+
+import { displayDtype } from "../zarr/dtype.js";
+import { formatFillValue } from "../zarr/fill-value.js";
+import { childrenOf, getNode, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
+import { chunkGridShape, describeCodecs, product, shardingOf } from "../zarr/metadata/model.js";
+
+export interface TreeNode {
+  name: string;
+  path: string;
+  kind: "group" | "array";
+  shape?: number[];
+  dtype?: string;
+  chunks?: number[];
+  /** Inner chunk shape for sharded arrays (`chunks` is then the shard shape). */
+  innerChunks?: number[];
+  chunkCount?: number;
+  codecs?: string[];
+  fillValue?: string;
+  dimensions?: (string | null)[] | null;
+  children?: TreeNode[];
+}
+
+function nodeOf(h: Hierarchy, rec: NodeRecord): TreeNode {
+  const name = rec.path === "/" ? "/" : rec.path.slice(rec.path.lastIndexOf("/") + 1);
+  const meta = rec.meta;
+  if (meta.kind === "group") {
+    return {
+      name,
+      path: rec.path,
+      kind: "group",
+      children: childrenOf(h, rec.path).map((c) => nodeOf(h, c)),
+    };
+  }
+  const sharding = shardingOf(meta);
+  return {
+    name,
+    path: rec.path,
+    kind: "array",
+    shape: meta.shape,
+    dtype: displayDtype(meta.dataType, meta.endian),
+    chunks: meta.chunkShape,
+    ...(sharding ? { innerChunks: sharding.chunkShape } : {}),
+    chunkCount: product(chunkGridShape(meta.shape, meta.chunkShape)),
+    codecs: describeCodecs(meta),
+    fillValue: formatFillValue(meta.fillValue),
+    dimensions: meta.dimensionNames,
+  };
+}
+
+export function buildTree(h: Hierarchy, path = "/"): TreeNode {
+  return nodeOf(h, getNode(h, path));
+}

@@ -1,0 +1,39 @@
+/**
+ * The Node.js API of geozarr: open stores on the file system, convert, inspect.
+ *
+ * ```ts
+ * import { openStore, convert, buildTree } from "geozarr/node";
+ * const h = await openStore("mur.zarr");
+ * console.log(buildTree(h));
+ * await convert("mur_v2.zarr", "mur_v3.zarr", { zarrFormat: 3, codec: "zstd:1" });
+ * ```
+ *
+ * @module
+ */
+
+import { stat } from "node:fs/promises";
+import { fsError, GeoZarrError } from "./errors.js";
+import { type Hierarchy, type OpenOptions, openHierarchy } from "./zarr/hierarchy.js";
+import { FileSystemStore } from "./zarr/store/fs.js";
+
+export { type ConvertOptions, type ConvertSummary, convert } from "./convert/convert.js";
+export * from "./index.js";
+export { type ArrayStats, computeStats } from "./inspect/stats.js";
+export { defaultWorkerCount, WorkerPool } from "./parallel/pool.js";
+export { readRegion } from "./parallel/read-region.js";
+export { FileSystemStore } from "./zarr/store/fs.js";
+
+/** Open a Zarr store in a directory; errors name the path. */
+export async function openStore(path: string, options: Omit<OpenOptions, "name"> = {}): Promise<Hierarchy> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch (err) {
+    throw fsError(err, path, "open");
+  }
+  if (!isDir)
+    throw new GeoZarrError("NotFound", `${path}: not a Zarr store (a file, not a directory)`, {
+      where: path,
+    });
+  return openHierarchy(new FileSystemStore(path), { ...options, name: path });
+}

@@ -1,0 +1,167 @@
+/**
+ * A small pool of worker threads with a bounded queue.
+ *
+ * Callers `await pool.slot()` before submitting, which keeps at most `capacity` tasks queued or
+ * running: memory then stays bounded by workers x task size whatever the amount of work. With
+ * size 0 tasks run inline on the calling thread (same code, no threads).
+ *
+ * Why not piscina: we need errors rebuilt with their class on this side (errors.ts), workers that
+ * do not keep the process alive when idle, and transfer lists per result; the pool is ~150 lines.
+ *
+ * @module
+ */
+
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { deserializeError, GeoZarrError, type SerializedError } from "../errors.js";
+import { runTask, type TaskInput, type TaskKind, type TaskOutput } from "./tasks.js";
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+interface Job {
+  id: number;
+  kind: TaskKind;
+  input: unknown;
+  transfer: ArrayBuffer[];
+  pending: Pending;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Job | null;
+}
+
+export function defaultWorkerCount(): number {
+  return availableParallelism();
+}
+
+/** The worker script: the compiled .js next to this module, or the .ts source under tsx (tests). */
+function workerSpec(): { url: URL; execArgv: string[] } {
+  const fromSource = import.meta.url.endsWith(".ts");
+  return {
+    url: new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url),
+    execArgv: fromSource ? ["--import", "tsx"] : [],
+  };
+}
+
+export class WorkerPool {
+  readonly size: number;
+  readonly capacity: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  readonly #waiters: Array<() => void> = [];
+  #nextId = 1;
+  #outstanding = 0;
+  #closed = false;
+  #failure: Error | null = null;
+
+  constructor(size: number = defaultWorkerCount(), capacity = Math.max(2, size * 2)) {
+    this.size = Math.max(0, Math.floor(size));
+    this.capacity = capacity;
+    const spec = this.size > 0 ? workerSpec() : undefined;
+    for (let i = 0; i < this.size; i++) {
+      const worker = new Worker(spec!.url, { execArgv: spec!.execArgv });
+      const slot: Slot = { worker, busy: null };
+      worker.on("message", (msg: { id: number; output?: unknown; error?: SerializedError }) =>
+        this.#done(slot, msg),
+      );
+      worker.on("error", (err) => this.#crash(slot, err));
+      worker.on("exit", (code) => {
+        if (!this.#closed) this.#crash(slot, new Error(`worker exited with code ${code}`));
+      });
+      worker.unref();
+      this.#slots.push(slot);
+    }
+  }
+
+  /** Resolves when fewer than `capacity` tasks are queued or running. */
+  async slot(): Promise<void> {
+    while (this.#outstanding >= this.capacity) {
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
+  /** Tasks submitted and not yet finished. */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  run<K extends TaskKind>(
+    kind: K,
+    input: TaskInput<K>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<TaskOutput<K>> {
+    if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
+    if (this.#failure) return Promise.reject(this.#failure);
+    this.#outstanding++;
+    if (this.size === 0) {
+      return runTask(kind, input)
+        .then((r) => r.output)
+        .finally(() => this.#release());
+    }
+    return new Promise<TaskOutput<K>>((resolve, reject) => {
+      const pending: Pending = { resolve: resolve as (v: unknown) => void, reject };
+      this.#queue.push({ id: this.#nextId++, kind, input, transfer, pending });
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (slot.busy || this.#queue.length === 0) continue;
+      const job = this.#queue.shift()!;
+      slot.busy = job;
+      slot.worker.ref();
+      slot.worker.postMessage({ id: job.id, kind: job.kind, input: job.input }, job.transfer);
+    }
+  }
+
+  #done(slot: Slot, msg: { id: number; output?: unknown; error?: SerializedError }): void {
+    const job = slot.busy;
+    if (!job || job.id !== msg.id) return;
+    slot.busy = null;
+    slot.worker.unref();
+    if (msg.error) job.pending.reject(deserializeError(msg.error));
+    else job.pending.resolve(msg.output);
+    this.#release();
+    this.#dispatch();
+  }
+
+  #crash(slot: Slot, err: Error): void {
+    // A crashed worker (out of memory, native fault) fails the pool: later tasks would hit the same.
+    this.#failure ??= new GeoZarrError("IO", `worker thread failed: ${err.message}`, { cause: err });
+    const jobs = [...(slot.busy ? [slot.busy] : []), ...this.#queue.splice(0)];
+    slot.busy = null;
+    for (const job of jobs) {
+      job.pending.reject(this.#failure);
+      this.#release();
+    }
+  }
+
+  #release(): void {
+    this.#outstanding--;
+    const w = this.#waiters.shift();
+    w?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+}
+
+let inline: WorkerPool | undefined;
+
+/**
+ * The pool to run tasks on a store with: `pool` when it has workers and the store can be re-opened
+ * on them, otherwise a pool that runs tasks inline (in-memory stores cannot cross threads).
+ */
+export function poolFor(pool: WorkerPool, canUseWorkers: boolean): WorkerPool {
+  if (pool.size > 0 && canUseWorkers) return pool;
+  inline ??= new WorkerPool(0);
+  return inline;
+}

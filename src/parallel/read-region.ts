@@ -1,0 +1,61 @@
+/**
+ * Read a box of an array with the chunks decoded in parallel on the worker pool, into one output
+ * buffer (a SharedArrayBuffer when workers are used, so each worker writes its chunks in place).
+ *
+ * @module
+ */
+
+import { GeoZarrError } from "../errors.js";
+import { type AnyTypedArray, dataTypeInfo, viewAs } from "../zarr/dtype.js";
+import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
+import { product } from "../zarr/metadata/model.js";
+import { type Box, chunksOverlapping } from "../zarr/ndarray.js";
+import { readGridChunkShape } from "../zarr/read/read-task.js";
+import { canUseWorkers, refFor } from "../zarr/store/ref.js";
+import { poolFor, type WorkerPool } from "./pool.js";
+
+export interface RegionData {
+  data: AnyTypedArray;
+  shape: number[];
+}
+
+export async function readRegion(
+  h: Hierarchy,
+  path: string,
+  pool: WorkerPool,
+  box?: Box,
+): Promise<RegionData> {
+  const node = getNode(h, path);
+  if (node.meta.kind !== "array")
+    throw new GeoZarrError("Usage", `${h.name}${node.path} is a group, not an array`);
+  const meta = node.meta;
+  const region = box ?? { start: meta.shape.map(() => 0), shape: meta.shape.slice() };
+  const grid = readGridChunkShape(meta);
+  const size = dataTypeInfo(meta.dataType).size;
+  const runner = poolFor(pool, canUseWorkers(h.store));
+  const workers = runner.size > 0;
+  const bytes = product(region.shape) * size;
+  const buffer = workers ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const out = viewAs(meta.dataType, new Uint8Array(buffer));
+  // No pre-fill: every chunk overlapping the box writes its part, missing chunks as fill_value
+  // (zarrita fills them), so the output is touched once, by the workers, in parallel.
+
+  const store = refFor(h.store, workers);
+  const jobs: Promise<unknown>[] = [];
+  // One task per chunk overlapping the box: the pool balances them over the workers.
+  for (const coords of chunksOverlapping(region, grid)) {
+    await runner.slot();
+    jobs.push(
+      runner.run("read-chunks", {
+        store,
+        storeName: h.name,
+        path: node.path,
+        meta,
+        chunks: [coords],
+        out: { buffer, dataType: meta.dataType, box: region },
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return { data: out, shape: region.shape };
+}

@@ -1,0 +1,77 @@
+/**
+ * Zstandard for Node: the native library through zstd-napi (built from source at install), with the
+ * numcodecs WASM build as the fallback when the native addon is unavailable. Native is about 2x
+ * faster in both directions (docs/benchmarks.md), and its decoder writes into a buffer we allocate
+ * at the exact decoded size, which saves a copy per chunk.
+ * @module
+ */
+
+import { createRequire } from "node:module";
+import { GeoZarrError, messageOf } from "../../errors.js";
+
+interface ZstdBinding {
+  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
+  getFrameContentSize(frame: Uint8Array): number | null;
+  compressBound(size: number): number;
+}
+interface ZstdSimple {
+  decompress(src: Uint8Array): Uint8Array;
+}
+
+let native: { binding: ZstdBinding; simple: ZstdSimple } | null | undefined;
+
+/** The native binding, or null when zstd-napi did not build on this machine. */
+export function nativeZstd(): { binding: ZstdBinding; simple: ZstdSimple } | null {
+  if (native === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      native = { binding: require("zstd-napi/binding.js"), simple: require("zstd-napi") };
+    } catch {
+      native = null;
+    }
+  }
+  return native;
+}
+
+// One compression and one decompression context per thread, reused: creating contexts per chunk
+// costs allocations of several MB at level 1.
+let cctx: InstanceType<ZstdBinding["CCtx"]> | undefined;
+let dctx: InstanceType<ZstdBinding["DCtx"]> | undefined;
+let scratch = new Uint8Array(0);
+
+export function zstdCompress(src: Uint8Array, level: number): Uint8Array {
+  const n = nativeZstd();
+  if (!n) throw new GeoZarrError("Unsupported", "native zstd is not available (zstd-napi failed to build)");
+  cctx ??= new n.binding.CCtx();
+  const bound = n.binding.compressBound(src.length);
+  if (scratch.length < bound) scratch = new Uint8Array(bound);
+  const size = cctx.compress(scratch, src, level);
+  return scratch.slice(0, size);
+}
+
+/** Decompress one zstd frame; into `dst` when given (it must be exactly the decoded size). */
+export function zstdDecompress(src: Uint8Array, dst?: Uint8Array): Uint8Array {
+  const n = nativeZstd();
+  if (!n) throw new GeoZarrError("Unsupported", "native zstd is not available (zstd-napi failed to build)");
+  const size = n.binding.getFrameContentSize(src);
+  if (size === null) {
+    // Streamed frames do not record their size; the simple API grows its output as needed.
+    const out = n.simple.decompress(src);
+    if (dst) {
+      if (out.length !== dst.length) throw new Error(`decoded ${out.length} bytes, expected ${dst.length}`);
+      dst.set(out);
+      return dst;
+    }
+    return out;
+  }
+  if (dst && dst.length !== size) throw new Error(`decoded ${size} bytes, expected ${dst.length}`);
+  const out = dst ?? new Uint8Array(size);
+  dctx ??= new n.binding.DCtx();
+  try {
+    dctx.decompress(out, src);
+  } catch (err) {
+    throw new Error(`zstd: ${messageOf(err)}`);
+  }
+  return out;
+}

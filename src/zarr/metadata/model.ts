@@ -1,0 +1,116 @@
+/**
+ * The internal, format-neutral model of Zarr node metadata.
+ *
+ * v2 and v3 documents are parsed into this one shape at the edge (v2.ts, v3.ts) and written back
+ * from it, so nothing past `zarr/metadata/` handles raw JSON. The codec chain is kept in the form
+ * zarrita understands (v3 codec names; v2 compressors and filters as `numcodecs.<id>`), so an array
+ * can be handed to zarrita for reading without re-reading its documents.
+ *
+ * @module
+ */
+
+import type { DataType, Endian } from "../dtype.js";
+import type { FillValue } from "../fill-value.js";
+import type { JsonObject } from "../json.js";
+
+export interface CodecSpec {
+  name: string;
+  configuration?: JsonObject;
+}
+
+export interface ChunkKeyEncoding {
+  name: "default" | "v2";
+  separator: "/" | ".";
+}
+
+export interface ArrayMeta {
+  kind: "array";
+  zarrFormat: 2 | 3;
+  shape: number[];
+  /** Shape of one chunk of the chunk grid (a whole shard for sharded v3 arrays). */
+  chunkShape: number[];
+  dataType: DataType;
+  /** Byte order of the encoded chunks (v2: dtype prefix; v3: the bytes codec). */
+  endian: Endian;
+  /** Memory layout of the encoded chunks (v2 `order`; v3 a transpose codec reversing the axes). */
+  order: "C" | "F";
+  fillValue: FillValue;
+  codecs: CodecSpec[];
+  /** v3 `dimension_names`, or v2 `_ARRAY_DIMENSIONS` (xarray's convention); null when absent. */
+  dimensionNames: (string | null)[] | null;
+  /** User attributes; for v2 without `_ARRAY_DIMENSIONS`, which is carried in `dimensionNames`. */
+  attributes: JsonObject;
+  chunkKeyEncoding: ChunkKeyEncoding;
+}
+
+export interface GroupMeta {
+  kind: "group";
+  zarrFormat: 2 | 3;
+  attributes: JsonObject;
+}
+
+export type NodeMeta = ArrayMeta | GroupMeta;
+
+/** The sharding codec's configuration, when the array is sharded (v3 only). */
+export interface ShardingInfo {
+  /** Inner chunk shape. */
+  chunkShape: number[];
+  codecs: CodecSpec[];
+  indexCodecs: CodecSpec[];
+  indexLocation: "start" | "end";
+}
+
+export function shardingOf(meta: ArrayMeta): ShardingInfo | undefined {
+  const c = meta.codecs.find((x) => x.name === "sharding_indexed");
+  if (!c?.configuration) return undefined;
+  const cfg = c.configuration as unknown as {
+    chunk_shape: number[];
+    codecs?: CodecSpec[];
+    index_codecs?: CodecSpec[];
+    index_location?: "start" | "end";
+  };
+  return {
+    chunkShape: cfg.chunk_shape,
+    codecs: cfg.codecs ?? [],
+    indexCodecs: cfg.index_codecs ?? [],
+    indexLocation: cfg.index_location ?? "end",
+  };
+}
+
+/** Number of chunks of the grid along each dimension. */
+export function chunkGridShape(shape: readonly number[], chunkShape: readonly number[]): number[] {
+  return shape.map((n, i) => Math.ceil(n / chunkShape[i]!));
+}
+
+export function product(xs: readonly number[]): number {
+  let p = 1;
+  for (const x of xs) p *= x;
+  return p;
+}
+
+/** The key of a chunk relative to its array: "c/0/1" (v3 default) or "0.1" (v2). */
+export function chunkKey(enc: ChunkKeyEncoding, coords: readonly number[]): string {
+  if (enc.name === "default") return ["c", ...coords].join(enc.separator);
+  return coords.length === 0 ? "0" : coords.join(enc.separator);
+}
+
+/** Codecs that compress bytes, as a short human form: "zstd(level=1)", "blosc(cname=lz4, ...)". */
+export function describeCodecs(meta: ArrayMeta): string[] {
+  const out: string[] = [];
+  const add = (c: CodecSpec) => {
+    const name = c.name.replace(/^numcodecs\./, "");
+    if (name === "bytes" || (name === "transpose" && meta.order === "F")) return;
+    if (name === "sharding_indexed") {
+      const s = shardingOf(meta)!;
+      out.push(`sharding(chunks=[${s.chunkShape.join(", ")}])`);
+      s.codecs.forEach(add);
+      return;
+    }
+    const cfg = Object.entries(c.configuration ?? {})
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join(", ");
+    out.push(cfg ? `${name}(${cfg})` : name);
+  };
+  meta.codecs.forEach(add);
+  return out;
+}

@@ -1,0 +1,127 @@
+/**
+ * Read chunks through zarrita, from the metadata our hierarchy layer already parsed.
+ *
+ * zarrita's `Array` is built straight from our model (no second read of the documents), with our
+ * lenient JSON and NaN handling upstream of it. Reads are wrapped so that every failure names the
+ * store key: a chunk that fails to decode is a GeoZarrError("Codec"), a chunk that decodes to the
+ * wrong number of bytes a GeoZarrError("ChunkSize").
+ *
+ * @module
+ */
+
+import * as zarr from "zarrita";
+import { GeoZarrError, isGeoZarrError, messageOf } from "../../errors.js";
+import { type AnyTypedArray, dataTypeInfo } from "../dtype.js";
+import type { ArrayMeta, CodecSpec } from "../metadata/model.js";
+import { chunkKey, product, shardingOf } from "../metadata/model.js";
+import { joinKey, type ReadableStore } from "../store/types.js";
+import { registerNativeCodecs } from "./native-codecs.js";
+
+export interface ChunkData {
+  data: AnyTypedArray;
+  shape: number[];
+  /** Element strides of `data`; C order unless the array is stored in F order. */
+  stride: number[];
+}
+
+export interface OpenedArray {
+  path: string;
+  meta: ArrayMeta;
+  /** Name used in messages ("store.zarr"). */
+  storeName: string;
+  zarrita: zarr.Array<zarr.DataType, zarr.Readable>;
+}
+
+function codecNames(codecs: CodecSpec[]): string[] {
+  return codecs.flatMap((c) => {
+    if (c.name !== "sharding_indexed") return [c.name];
+    const cfg = c.configuration as { codecs?: CodecSpec[]; index_codecs?: CodecSpec[] } | undefined;
+    return [...codecNames(cfg?.codecs ?? []), ...codecNames(cfg?.index_codecs ?? [])];
+  });
+}
+
+/** zarrita's metadata document for an array of our model. */
+function zarritaMetadata(meta: ArrayMeta): zarr.ArrayMetadata<zarr.DataType> {
+  return {
+    zarr_format: 3,
+    node_type: "array",
+    shape: meta.shape,
+    data_type: meta.dataType,
+    chunk_grid: { name: "regular", configuration: { chunk_shape: meta.chunkShape } },
+    chunk_key_encoding: {
+      name: meta.chunkKeyEncoding.name,
+      configuration: { separator: meta.chunkKeyEncoding.separator },
+    },
+    codecs: meta.codecs as zarr.CodecMetadata[],
+    fill_value: meta.fillValue as zarr.Scalar<zarr.DataType>,
+    attributes: meta.attributes,
+    ...(meta.dimensionNames ? { dimension_names: meta.dimensionNames as string[] } : {}),
+  } as zarr.ArrayMetadata<zarr.DataType>;
+}
+
+export function openArray(
+  store: ReadableStore,
+  path: string,
+  meta: ArrayMeta,
+  storeName = "store",
+): OpenedArray {
+  registerNativeCodecs();
+  const where = `${storeName}${joinKey(path)}`;
+  for (const name of codecNames(meta.codecs)) {
+    if (!zarr.registry.has(name)) {
+      throw new GeoZarrError("Codec", `${where}: unknown codec "${name.replace(/^numcodecs\./, "")}"`, {
+        where,
+      });
+    }
+  }
+  const arr = new zarr.Array(
+    store as zarr.Readable,
+    joinKey(path) as zarr.AbsolutePath,
+    zarritaMetadata(meta),
+  );
+  return { path: joinKey(path), meta, storeName, zarrita: arr };
+}
+
+/** The store key of a grid chunk, as messages name it. */
+export function chunkStoreKey(a: OpenedArray, coords: readonly number[]): string {
+  return `${a.storeName}${joinKey(a.path, chunkKey(a.meta.chunkKeyEncoding, coords))}`;
+}
+
+/** Decode one grid chunk (or, for sharded arrays, one inner chunk: coords on the inner grid). */
+export async function readChunk(a: OpenedArray, coords: number[]): Promise<ChunkData> {
+  const sharding = shardingOf(a.meta);
+  const expected = product(sharding ? sharding.chunkShape : a.meta.chunkShape);
+  const key = sharding
+    ? chunkStoreKey(
+        a,
+        coords.map((c, d) => Math.floor((c * sharding.chunkShape[d]!) / a.meta.chunkShape[d]!)),
+      )
+    : chunkStoreKey(a, coords);
+  let chunk: { data: unknown; shape: number[]; stride: number[] };
+  try {
+    chunk = await a.zarrita.getChunk(coords);
+  } catch (err) {
+    if (isGeoZarrError(err)) throw err;
+    throw new GeoZarrError("Codec", `${key}: cannot decode chunk: ${causeMessage(err)}`, {
+      where: key,
+      cause: err,
+    });
+  }
+  const data = chunk.data as AnyTypedArray;
+  if (!ArrayBuffer.isView(data) || data.length !== expected) {
+    const got = ArrayBuffer.isView(data) ? data.byteLength : 0;
+    throw new GeoZarrError(
+      "ChunkSize",
+      `${key}: chunk decodes to ${got} bytes, expected ${expected * dataTypeInfo(a.meta.dataType).size}`,
+      { where: key },
+    );
+  }
+  return { data, shape: chunk.shape, stride: chunk.stride };
+}
+
+/** zarrita wraps codec failures; the innermost cause says what went wrong. */
+function causeMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return messageOf(e);
+}

@@ -1,0 +1,57 @@
+/**
+ * Native codecs for zarrita on Node: zstd through zstd-napi, gzip and zlib through node:zlib, and a
+ * bzip2 decoder for numcodecs' BZ2. zarrita's own registry entries (numcodecs WASM, and
+ * DecompressionStream for gzip/zlib) stay the browser path and the fallback when zstd-napi did not
+ * build. Registration is explicit and idempotent: nothing happens at import time.
+ *
+ * @module
+ */
+
+import * as zarr from "zarrita";
+import { bz2Decode } from "../codecs/bz2.js";
+import { gzipDecode, gzipEncode, zlibDecode, zlibEncode } from "../codecs/deflate.js";
+import { nativeZstd, zstdCompress, zstdDecompress } from "../codecs/zstd.js";
+
+type Bytes = Uint8Array;
+
+function bytesCodec(
+  decode: (b: Bytes) => Bytes,
+  encode?: (b: Bytes, level: number) => Bytes,
+  defaultLevel = 1,
+): { fromConfig(config?: { level?: number }): unknown } {
+  return class {
+    readonly kind = "bytes_to_bytes";
+    readonly level: number;
+    constructor(level: number) {
+      this.level = level;
+    }
+    static fromConfig(config?: { level?: number }) {
+      return new this(config?.level ?? defaultLevel);
+    }
+    async encode(b: Bytes): Promise<Bytes> {
+      if (!encode) throw new Error("encoding is not supported");
+      return encode(b, this.level);
+    }
+    async decode(b: Bytes): Promise<Bytes> {
+      return decode(b);
+    }
+  };
+}
+
+let registered = false;
+
+export function registerNativeCodecs(): void {
+  if (registered) return;
+  registered = true;
+  const set = (names: string[], codec: ReturnType<typeof bytesCodec>) => {
+    for (const n of names) zarr.registry.set(n, async () => codec as never);
+  };
+  if (nativeZstd())
+    set(
+      ["zstd", "numcodecs.zstd"],
+      bytesCodec((b) => zstdDecompress(b), zstdCompress),
+    );
+  set(["gzip", "numcodecs.gzip"], bytesCodec(gzipDecode, gzipEncode, 5));
+  set(["zlib", "numcodecs.zlib"], bytesCodec(zlibDecode, zlibEncode, 5));
+  set(["numcodecs.bz2"], bytesCodec(bz2Decode));
+}

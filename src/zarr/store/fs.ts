@@ -1,0 +1,130 @@
+/**
+ * A store over a directory on the local file system (Node only).
+ *
+ * Keys map to files under the root; a missing file or a directory reads as "no value". Writes create
+ * parent directories. Errors other than "not found" are GeoZarrError("IO") naming the file.
+ *
+ * @module
+ */
+
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fsError, GeoZarrError } from "../../errors.js";
+import type { DescribableStore, MutableStore, RangeQuery, StoreDescriptor, StoreKey } from "./types.js";
+
+export class FileSystemStore implements MutableStore, DescribableStore {
+  readonly root: string;
+  readonly descriptor: StoreDescriptor;
+  readonly #madeDirs = new Set<string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.descriptor = { kind: "fs", root: this.root };
+  }
+
+  /** The file a key maps to. Keys are confined to the root: ".." segments are rejected. */
+  pathOf(key: StoreKey): string {
+    const segs = key.split("/").filter((s) => s.length > 0);
+    if (segs.some((s) => s === ".." || s === ".")) {
+      // Never resolve outside the root (the inspector serves keys from URLs).
+      throw new GeoZarrError("NotFound", `${key}: invalid store key`, { where: key });
+    }
+    return join(this.root, ...segs);
+  }
+
+  async get(key: StoreKey): Promise<Uint8Array | undefined> {
+    const path = this.pathOf(key);
+    try {
+      const buf = await readFile(path);
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw fsError(err, path, "read");
+    }
+  }
+
+  async getRange(key: StoreKey, range: RangeQuery): Promise<Uint8Array | undefined> {
+    const path = this.pathOf(key);
+    let fh: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      fh = await open(path, "r");
+      const size = (await fh.stat()).size;
+      const offset = "suffixLength" in range ? Math.max(0, size - range.suffixLength) : range.offset;
+      const length =
+        "suffixLength" in range ? size - offset : Math.max(0, Math.min(range.length, size - offset));
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(out, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === length ? out : out.subarray(0, done);
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw fsError(err, path, "read");
+    } finally {
+      await fh?.close();
+    }
+  }
+
+  async sizeOf(key: StoreKey): Promise<number | undefined> {
+    try {
+      const s = await stat(this.pathOf(key));
+      return s.isFile() ? s.size : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: StoreKey, value: Uint8Array): Promise<void> {
+    const path = this.pathOf(key);
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    try {
+      if (!this.#madeDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.#madeDirs.add(dir);
+      }
+      await writeFile(path, value);
+    } catch (err) {
+      throw fsError(err, path, "write");
+    }
+  }
+
+  async delete(key: StoreKey): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await rm(path, { force: true });
+    } catch (err) {
+      throw fsError(err, path, "delete");
+    }
+  }
+
+  async listDir(prefix: StoreKey): Promise<{ keys: string[]; prefixes: string[] }> {
+    const path = this.pathOf(prefix);
+    try {
+      const entries = await readdir(path, { withFileTypes: true });
+      const keys: string[] = [];
+      const prefixes: string[] = [];
+      for (const e of entries) {
+        if (e.isDirectory()) prefixes.push(e.name);
+        else if (e.isFile()) keys.push(e.name);
+        else if (e.isSymbolicLink()) {
+          // Follow links, as zarr-python's LocalStore does.
+          const s = await stat(join(path, e.name)).catch(() => undefined);
+          if (s?.isDirectory()) prefixes.push(e.name);
+          else if (s?.isFile()) keys.push(e.name);
+        }
+      }
+      return { keys: keys.sort(), prefixes: prefixes.sort() };
+    } catch (err) {
+      if (isMissing(err)) return { keys: [], prefixes: [] };
+      throw fsError(err, path, "list");
+    }
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
+}
