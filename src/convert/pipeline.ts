@@ -108,7 +108,7 @@ function bandBoxes(shape: number[], plan: BandPlan): Box[] {
 /** Source segments for one run of bands sharing their leading (outer) position. */
 function segmentsFor(outer: Box, shape: number[], plan: BandPlan, sourceChunks: number[]): Box[] {
   const b = plan.bandDim;
-  if (b < 0 || !plan.aligned) return [];
+  if (b < 0) return [outer]; // a scalar: one segment, the whole array
   const step = sourceChunks[b]!;
   const out: Box[] = [];
   for (let s = 0; s < shape[b]!; s += step) {

@@ -38,13 +38,17 @@ export function defaultWorkerCount(): number {
   return availableParallelism();
 }
 
-/** The worker script: the compiled .js next to this module, or the .ts source under tsx (tests). */
-function workerSpec(): { url: URL; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith(".ts");
-  return {
-    url: new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url),
-    execArgv: fromSource ? ["--import", "tsx"] : [],
-  };
+/**
+ * The worker: the compiled worker.js next to this module, or, when running from the TypeScript
+ * sources (tests), worker.ts loaded through tsx. Node 20 ignores `--import` in a worker's execArgv,
+ * so the source case registers tsx from a small bootstrap instead.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url));
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./worker.ts", import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true });
 }
 
 export class WorkerPool {
@@ -57,13 +61,13 @@ export class WorkerPool {
   #outstanding = 0;
   #closed = false;
   #failure: Error | null = null;
+  #inlineTail: Promise<unknown> = Promise.resolve();
 
   constructor(size: number = defaultWorkerCount(), capacity = Math.max(2, size * 2)) {
     this.size = Math.max(0, Math.floor(size));
     this.capacity = capacity;
-    const spec = this.size > 0 ? workerSpec() : undefined;
     for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(spec!.url, { execArgv: spec!.execArgv });
+      const worker = startWorker();
       const slot: Slot = { worker, busy: null };
       worker.on("message", (msg: { id: number; output?: unknown; error?: SerializedError }) =>
         this.#done(slot, msg),
@@ -98,9 +102,14 @@ export class WorkerPool {
     if (this.#failure) return Promise.reject(this.#failure);
     this.#outstanding++;
     if (this.size === 0) {
-      return runTask(kind, input)
-        .then((r) => r.output)
-        .finally(() => this.#release());
+      // Inline tasks run one at a time, like each worker does: task code may keep per-thread
+      // scratch buffers across awaits.
+      const result = this.#inlineTail.then(() => runTask(kind, input)).then((r) => r.output);
+      this.#inlineTail = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      return result.finally(() => this.#release());
     }
     return new Promise<TaskOutput<K>>((resolve, reject) => {
       const pending: Pending = { resolve: resolve as (v: unknown) => void, reject };
