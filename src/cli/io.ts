@@ -71,3 +71,18 @@ export function humanBytes(n: number): string {
 export function tuple(xs: readonly (number | string | null)[]): string {
   return xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`;
 }
+
+/** A note on stderr when a store's metadata had bare NaN/Infinity tokens (read leniently). */
+export function warnNonStandard(
+  io: Io,
+  h: { name: string; nonStandardJson: { key: string; pointer: string }[] },
+): void {
+  const t = h.nonStandardJson;
+  if (t.length === 0) return;
+  const first = `${h.name}${t[0]!.key} at ${t[0]!.pointer}`;
+  io.err(
+    io.errColor.yellow(
+      `geozarr: warning: ${t.length} non-standard JSON token${t.length > 1 ? "s" : ""} (bare NaN/Infinity) read leniently, first in ${first}; 'geozarr validate' reports them`,
+    ),
+  );
+}

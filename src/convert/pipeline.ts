@@ -123,8 +123,9 @@ function segmentsFor(outer: Box, shape: number[], plan: BandPlan, sourceChunks: 
 
 class BufferRing {
   readonly #free: ArrayBufferLike[] = [];
-  readonly #waiters: Array<(b: ArrayBufferLike) => void> = [];
+  readonly #waiters: Array<{ resolve: (b: ArrayBufferLike) => void; reject: (e: unknown) => void }> = [];
   #made = 0;
+  #failure: { error: unknown } | null = null;
 
   constructor(
     private readonly count: number,
@@ -133,19 +134,26 @@ class BufferRing {
   ) {}
 
   async acquire(): Promise<ArrayBufferLike> {
+    if (this.#failure) throw this.#failure.error;
     const b = this.#free.pop();
     if (b) return b;
     if (this.#made < this.count) {
       this.#made++;
       return this.shared ? new SharedArrayBuffer(this.bytes) : new ArrayBuffer(this.bytes);
     }
-    return new Promise((r) => this.#waiters.push(r));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   release(b: ArrayBufferLike): void {
     const w = this.#waiters.shift();
-    if (w) w(b);
+    if (w) w.resolve(b);
     else this.#free.push(b);
+  }
+
+  /** After a failure, bands that wait for a buffer would wait forever: fail them instead. */
+  fail(error: unknown): void {
+    this.#failure ??= { error };
+    for (const w of this.#waiters.splice(0)) w.reject(error);
   }
 }
 
@@ -161,14 +169,14 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
   const ring = new BufferRing(2, maxBand * itemSize, ctx.shared);
 
   let failure: unknown = null;
-  ctx.signal?.addEventListener("abort", () => {
-    failure ??= ctx.signal!.reason;
-  });
+  const fail = (err: unknown) => {
+    failure ??= err;
+    ring.fail(failure);
+  };
+  ctx.signal?.addEventListener("abort", () => fail(ctx.signal!.reason));
   const inflight = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
-    const q = p.catch((err) => {
-      failure ??= err;
-    });
+    const q = p.catch(fail);
     inflight.add(q);
     void q.finally(() => inflight.delete(q));
   };
@@ -225,8 +233,12 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     for (const segment of segments) {
       if (failure) break;
       const hit = runBands.map((band, i) => (intersect(segment, band) ? i : -1)).filter((i) => i >= 0);
-      for (const i of hit) {
-        refs[i] ??= { buffer: await ring.acquire(), dataType: job.sourceType, box: runBands[i]! };
+      try {
+        for (const i of hit) {
+          refs[i] ??= { buffer: await ring.acquire(), dataType: job.sourceType, box: runBands[i]! };
+        }
+      } catch {
+        break; // the ring failed: `failure` says why
       }
       await ctx.pool.slot();
       const p = ctx.pool

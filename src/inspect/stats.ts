@@ -11,6 +11,7 @@
 
 import { GeoZarrError } from "../errors.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
+import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
 import type { JsonValue } from "../zarr/json.js";
 import { chunkGridShape, product } from "../zarr/metadata/model.js";
@@ -61,10 +62,11 @@ export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool)
   const grid = readGridChunkShape(meta);
   const runner = poolFor(pool, canUseWorkers(h.store));
   const store = refFor(h.store, runner.size > 0);
-  const jobs: Promise<PartialStats>[] = [];
+  const jobs = new TaskGroup<PartialStats>();
   for (const coords of gridIndices(chunkGridShape(meta.shape, grid))) {
+    if (jobs.failed) break;
     await runner.slot();
-    jobs.push(
+    jobs.add(
       runner.run("chunk-stats", {
         store,
         storeName: h.name,
@@ -75,7 +77,7 @@ export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool)
       }),
     );
   }
-  const total = (await Promise.all(jobs)).reduce(mergeStats, emptyStats());
+  const total = (await jobs.all()).reduce(mergeStats, emptyStats());
   const elements = product(meta.shape);
   const valid = total.count;
   const mean = valid > 0 ? (total.sum + total.comp) / valid : null;

@@ -13,6 +13,7 @@ import { type Box, chunksOverlapping } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { canUseWorkers, refFor } from "../zarr/store/ref.js";
 import { poolFor, type WorkerPool } from "./pool.js";
+import { TaskGroup } from "./task-group.js";
 
 export interface RegionData {
   data: AnyTypedArray;
@@ -41,11 +42,12 @@ export async function readRegion(
   // (zarrita fills them), so the output is touched once, by the workers, in parallel.
 
   const store = refFor(h.store, workers);
-  const jobs: Promise<unknown>[] = [];
+  const jobs = new TaskGroup<unknown>();
   // One task per chunk overlapping the box: the pool balances them over the workers.
   for (const coords of chunksOverlapping(region, grid)) {
+    if (jobs.failed) break;
     await runner.slot();
-    jobs.push(
+    jobs.add(
       runner.run("read-chunks", {
         store,
         storeName: h.name,
@@ -56,6 +58,6 @@ export async function readRegion(
       }),
     );
   }
-  await Promise.all(jobs);
+  await jobs.all();
   return { data: out, shape: region.shape };
 }

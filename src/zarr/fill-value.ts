@@ -40,6 +40,7 @@ export function decodeFillValue(raw: unknown, dt: DataType, format: 2 | 3, where
   }
   if (info.kind === "float") {
     if (typeof raw === "number") return raw; // includes NaN/Infinity from a lenient parse
+    if (typeof raw === "bigint") return Number(raw);
     if (typeof raw === "string") {
       if (raw in SPECIAL) return SPECIAL[raw]!;
       if (format === 3 && /^0x[0-9a-fA-F]+$/.test(raw)) return floatFromHex(raw, dt, bad);
@@ -53,7 +54,12 @@ export function decodeFillValue(raw: unknown, dt: DataType, format: 2 | 3, where
     if (raw < lo || raw > hi) bad(`is out of range for ${dt}`);
     return isBigInt(dt) ? BigInt(raw) : raw;
   }
-  if (typeof raw === "bigint") return raw;
+  if (typeof raw === "bigint") {
+    const big =
+      dt === "uint64" ? [0n, 2n ** 64n - 1n] : dt === "int64" ? [-(2n ** 63n), 2n ** 63n - 1n] : null;
+    if (!big || raw < big[0]! || raw > big[1]!) bad(`is out of range for ${dt}`);
+    return raw;
+  }
   return bad(`is not an integer (data type ${dt})`);
 }
 

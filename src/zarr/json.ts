@@ -11,8 +11,18 @@
 
 import { GeoZarrError } from "../errors.js";
 
-/** A parsed JSON value; numbers may be NaN or ±Infinity when they came from bare tokens. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * A parsed JSON value. Numbers may be NaN or ±Infinity when they came from bare tokens, and integer
+ * literals beyond 2^53 are bigints, so that int64/uint64 fill values keep every digit.
+ */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 export interface LenientParse {
@@ -32,10 +42,13 @@ const decoder = new TextDecoder();
  */
 export function parseJsonLenient(input: string | Uint8Array, where: string): LenientParse {
   const text = typeof input === "string" ? input : decoder.decode(input);
-  try {
-    return { value: JSON.parse(text) as JsonValue, nonStandard: [] };
-  } catch {
-    // fall through to the lenient parser, which also produces the precise error message
+  // JSON.parse rounds integers beyond 2^53; documents with 16+ digit runs take the exact path.
+  if (!/\d{16}/.test(text)) {
+    try {
+      return { value: JSON.parse(text) as JsonValue, nonStandard: [] };
+    } catch {
+      // fall through to the lenient parser, which also produces the precise error message
+    }
   }
   return new LenientParser(text, where).parseDocument();
 }
@@ -107,11 +120,13 @@ class LenientParser {
     return value;
   }
 
-  private parseNumber(): number {
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.pos, this.pos + 400));
+  private parseNumber(): number | bigint {
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.text.slice(this.pos, this.pos + 400));
     if (!m) this.fail("invalid number");
     this.pos += m[0].length;
-    return Number(m[0]);
+    const n = Number(m[0]);
+    if (m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(n)) return BigInt(m[0]);
+    return n;
   }
 
   private parseString(): string {
@@ -176,7 +191,9 @@ class LenientParser {
       if (this.text[this.pos] !== ":") this.fail("expected ':'");
       this.pos++;
       this.skipWs();
-      out[key] = this.parseValue(`${pointer}/${escapePointer(key)}`);
+      const value = this.parseValue(`${pointer}/${escapePointer(key)}`);
+      // An own property, as JSON.parse makes it: plain assignment of "__proto__" would set the prototype.
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
       this.skipWs();
       const c = this.text[this.pos];
       if (c === ",") {
@@ -227,6 +244,13 @@ export function encodeJson(value: unknown, indent = 4): Uint8Array {
 /** Structural equality for parsed JSON, with NaN equal to NaN (used to compare documents). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (typeof a === "number" && typeof b === "number") return a === b || (Number.isNaN(a) && Number.isNaN(b));
+  if (typeof a === "bigint" || typeof b === "bigint") {
+    return (
+      (typeof a === "bigint" || typeof a === "number") &&
+      (typeof b === "bigint" || typeof b === "number") &&
+      Number(a) === Number(b)
+    );
+  }
   if (a === b) return true;
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

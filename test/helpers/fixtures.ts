@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inject } from "vitest";
 import { type AnyTypedArray, type DataType, viewAs } from "../../src/zarr/dtype.js";
+import { getNode, type Hierarchy } from "../../src/zarr/hierarchy.js";
+import type { ArrayMeta } from "../../src/zarr/metadata/model.js";
 
 export interface ExpectedArray {
   store: string;
@@ -36,4 +38,11 @@ export function firstDifference(a: ArrayLike<unknown>, b: ArrayLike<unknown>): n
     if (x !== y && !(Number.isNaN(x) && Number.isNaN(y))) return i;
   }
   return -1;
+}
+
+/** The metadata of an array node, failing the test when the node is missing or a group. */
+export function arrayMeta(h: Hierarchy, path: string): ArrayMeta {
+  const node = getNode(h, path);
+  if (node.meta.kind !== "array") throw new Error(`${path} is not an array`);
+  return node.meta;
 }

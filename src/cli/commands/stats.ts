@@ -1,7 +1,7 @@
 import type { ArrayStats } from "../../inspect/stats.js";
 import { computeStats, defaultWorkerCount, openStore, WorkerPool } from "../../node.js";
 import { type CommandSpec, intOption } from "../args.js";
-import { tuple } from "../io.js";
+import { tuple, warnNonStandard } from "../io.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -39,6 +39,7 @@ export const stats: Command = {
   spec,
   async run({ positionals, values }, io) {
     const h = await openStore(positionals[0]!);
+    warnNonStandard(io, h);
     const pool = new WorkerPool(intOption(values, "workers", 0) ?? defaultWorkerCount());
     try {
       const s = await computeStats(h, positionals[1]!, pool);

@@ -19,6 +19,16 @@ interface ZstdSimple {
   decompress(src: Uint8Array): Uint8Array;
 }
 
+/** A frame whose decoded size is not the size the caller expects (a chunk of the wrong size). */
+export class SizeMismatch extends Error {
+  constructor(
+    readonly got: number,
+    readonly expected: number,
+  ) {
+    super(`decodes to ${got} bytes, expected ${expected}`);
+  }
+}
+
 let native: { binding: ZstdBinding; simple: ZstdSimple } | null | undefined;
 
 /** The native binding, or null when zstd-napi did not build on this machine. */
@@ -59,13 +69,13 @@ export function zstdDecompress(src: Uint8Array, dst?: Uint8Array): Uint8Array {
     // Streamed frames do not record their size; the simple API grows its output as needed.
     const out = n.simple.decompress(src);
     if (dst) {
-      if (out.length !== dst.length) throw new Error(`decoded ${out.length} bytes, expected ${dst.length}`);
+      if (out.length !== dst.length) throw new SizeMismatch(out.length, dst.length);
       dst.set(out);
       return dst;
     }
     return out;
   }
-  if (dst && dst.length !== size) throw new Error(`decoded ${size} bytes, expected ${dst.length}`);
+  if (dst && dst.length !== size) throw new SizeMismatch(size, dst.length);
   const out = dst ?? new Uint8Array(size);
   dctx ??= new n.binding.DCtx();
   try {

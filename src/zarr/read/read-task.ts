@@ -9,7 +9,7 @@
  */
 
 import { GeoZarrError, messageOf } from "../../errors.js";
-import { nativeZstd, zstdDecompress } from "../codecs/zstd.js";
+import { nativeZstd, SizeMismatch, zstdDecompress } from "../codecs/zstd.js";
 import { type AnyTypedArray, type DataType, dataTypeInfo, viewAs } from "../dtype.js";
 import type { ArrayMeta } from "../metadata/model.js";
 import { chunkKey, product } from "../metadata/model.js";
@@ -74,7 +74,7 @@ export async function run(input: ReadChunksInput): Promise<{ output: null }> {
       const key = joinKey(input.path, chunkKey(input.meta.chunkKeyEncoding, coords));
       const bytes = await a.zarrita.store.get(key as `/${string}`);
       if (bytes) {
-        const whole = sameBox(part, outBox) && sameShape(cbox.shape, grid);
+        const whole = sameBox(cbox, outBox) && sameShape(cbox.shape, grid);
         // The output is exactly this full chunk: decompress straight into it. Otherwise decompress
         // into a per-thread buffer reused across chunks (fresh 100 MB buffers cost page faults).
         const target = whole
@@ -84,6 +84,8 @@ export async function run(input: ReadChunksInput): Promise<{ output: null }> {
           zstdDecompress(bytes, target);
         } catch (err) {
           const where = `${input.storeName}${key}`;
+          if (err instanceof SizeMismatch)
+            throw new GeoZarrError("ChunkSize", `${where}: chunk ${err.message}`, { where });
           throw new GeoZarrError("Codec", `${where}: cannot decode chunk: ${messageOf(err)}`, {
             where,
             cause: err,

@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { isGeoZarrError } from "../../src/errors.js";
+import { WorkerPool } from "../../src/parallel/pool.js";
+import { MemoryStore } from "../../src/zarr/store/memory.js";
+
+const pool = new WorkerPool(2, 3);
+afterAll(() => pool.close());
+
+const meta = {
+  kind: "array" as const,
+  zarrFormat: 3 as const,
+  shape: [4],
+  chunkShape: [4],
+  dataType: "float64" as const,
+  endian: "little" as const,
+  order: "C" as const,
+  fillValue: 7,
+  codecs: [{ name: "bytes", configuration: { endian: "little" } }],
+  dimensionNames: null,
+  attributes: {},
+  chunkKeyEncoding: { name: "default" as const, separator: "/" as const },
+};
+
+describe("worker pool", () => {
+  it("rebuilds GeoZarr errors thrown on a worker with their tag and message", async () => {
+    const err = await pool
+      .run("read-chunks", {
+        store: { kind: "fs", root: "/nonexistent-root" },
+        storeName: "broken",
+        path: "/a",
+        meta: { ...meta, codecs: [{ name: "no-such-codec" }] },
+        chunks: [[0]],
+        out: { buffer: new SharedArrayBuffer(32), dataType: "float64", box: { start: [0], shape: [4] } },
+      })
+      .catch((e) => e);
+    expect(isGeoZarrError(err, "Codec")).toBe(true);
+    expect(err.message).toBe('broken/a: unknown codec "no-such-codec"');
+  });
+
+  it("runs tasks on workers into shared memory (missing chunks read as fill_value)", async () => {
+    const buffer = new SharedArrayBuffer(32);
+    await pool.run("read-chunks", {
+      store: { kind: "fs", root: "/nonexistent-root" },
+      storeName: "s",
+      path: "/a",
+      meta,
+      chunks: [[0]],
+      out: { buffer, dataType: "float64", box: { start: [0], shape: [4] } },
+    });
+    expect(Array.from(new Float64Array(buffer))).toEqual([7, 7, 7, 7]);
+  });
+
+  it("keeps at most `capacity` tasks outstanding when callers wait for a slot", async () => {
+    let peak = 0;
+    const jobs = [];
+    for (let i = 0; i < 12; i++) {
+      await pool.slot();
+      jobs.push(
+        pool.run("read-chunks", {
+          store: { kind: "fs", root: "/nonexistent-root" },
+          storeName: "s",
+          path: "/a",
+          meta,
+          chunks: [[0]],
+          out: { buffer: new SharedArrayBuffer(32), dataType: "float64", box: { start: [0], shape: [4] } },
+        }),
+      );
+      peak = Math.max(peak, pool.outstanding);
+    }
+    await Promise.all(jobs);
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(pool.outstanding).toBe(0);
+  });
+
+  it("runs inline tasks one at a time with a live (in-memory) store", async () => {
+    const inline = new WorkerPool(0);
+    const store = new MemoryStore();
+    const out = new ArrayBuffer(32);
+    await inline.run("read-chunks", {
+      store: { kind: "live", store },
+      storeName: "m",
+      path: "/a",
+      meta,
+      chunks: [[0]],
+      out: { buffer: out, dataType: "float64", box: { start: [0], shape: [4] } },
+    });
+    expect(Array.from(new Float64Array(out))).toEqual([7, 7, 7, 7]);
+  });
+});
