@@ -20,11 +20,21 @@ export interface RegionData {
   shape: number[];
 }
 
+export interface ReadOptions {
+  /**
+   * Where to put the values (C order, the array's data type, exactly the box's size), to reuse one
+   * buffer across reads. Backed by a SharedArrayBuffer, chunks are decoded on the worker pool;
+   * backed by an ArrayBuffer, on the calling thread. Without it, a new buffer is allocated.
+   */
+  out?: AnyTypedArray;
+}
+
 export async function readRegion(
   h: Hierarchy,
   path: string,
   pool: WorkerPool,
   box?: Box,
+  options: ReadOptions = {},
 ): Promise<RegionData> {
   const node = getNode(h, path);
   if (node.meta.kind !== "array")
@@ -33,11 +43,19 @@ export async function readRegion(
   const region = box ?? { start: meta.shape.map(() => 0), shape: meta.shape.slice() };
   const grid = readGridChunkShape(meta);
   const size = dataTypeInfo(meta.dataType).size;
-  const runner = poolFor(pool, canUseWorkers(h.store));
-  const workers = runner.size > 0;
   const bytes = product(region.shape) * size;
-  const buffer = workers ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  const out = viewAs(meta.dataType, new Uint8Array(buffer));
+  const given = options.out;
+  if (given && (given.byteLength !== bytes || given.BYTES_PER_ELEMENT !== size || given.buffer.byteLength !== bytes)) {
+    throw new GeoZarrError(
+      "Usage",
+      `readRegion: out must be a whole buffer of ${product(region.shape)} ${meta.dataType} values`,
+    );
+  }
+  const shareable = given === undefined || given.buffer instanceof SharedArrayBuffer;
+  const runner = poolFor(pool, canUseWorkers(h.store) && shareable);
+  const workers = runner.size > 0;
+  const buffer = given?.buffer ?? (workers ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const out = given ?? viewAs(meta.dataType, new Uint8Array(buffer));
   // No pre-fill: every chunk overlapping the box writes its part, missing chunks as fill_value
   // (zarrita fills them), so the output is touched once, by the workers, in parallel.
 

@@ -15,7 +15,7 @@ import type { ArrayMeta } from "../metadata/model.js";
 import { chunkKey, product } from "../metadata/model.js";
 import { type Box, chunkBox, copyBox, intersect } from "../ndarray.js";
 import { type StoreRef, storeFromRef } from "../store/ref.js";
-import { joinKey } from "../store/types.js";
+import { joinKey, type ReadableStore } from "../store/types.js";
 import { type OpenedArray, openArray, readChunk } from "./array.js";
 
 export interface ReadChunksInput {
@@ -72,7 +72,8 @@ export async function run(input: ReadChunksInput): Promise<{ output: null }> {
     let src: AnyTypedArray | undefined;
     if (direct) {
       const key = joinKey(input.path, chunkKey(input.meta.chunkKeyEncoding, coords));
-      const bytes = await a.zarrita.store.get(key as `/${string}`);
+      const store = a.zarrita.store as ReadableStore;
+      const bytes = store.getInto ? await store.getInto(key, compressed) : await store.get(key);
       if (bytes) {
         const whole = sameBox(cbox, outBox) && sameShape(cbox.shape, grid);
         // The output is exactly this full chunk: decompress straight into it. Otherwise decompress
@@ -113,6 +114,8 @@ export async function run(input: ReadChunksInput): Promise<{ output: null }> {
 }
 
 let scratch = new Uint8Array(0);
+/** Compressed chunk bytes, reused: each chunk is decompressed before the next is read. */
+const compressed = { buf: new Uint8Array(0) };
 
 function scratchFor(bytes: number): Uint8Array {
   if (scratch.length !== bytes) scratch = new Uint8Array(bytes);

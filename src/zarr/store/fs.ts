@@ -7,7 +7,7 @@
  * @module
  */
 
-import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fsError, GeoZarrError } from "../../errors.js";
 import type { DescribableStore, MutableStore, RangeQuery, StoreDescriptor, StoreKey } from "./types.js";
@@ -33,13 +33,35 @@ export class FileSystemStore implements MutableStore, DescribableStore {
   }
 
   async get(key: StoreKey): Promise<Uint8Array | undefined> {
+    const scratch = { buf: new Uint8Array(0) };
+    return this.#read(key, scratch, true);
+  }
+
+  async getInto(key: StoreKey, scratch: { buf: Uint8Array }): Promise<Uint8Array | undefined> {
+    return this.#read(key, scratch, false);
+  }
+
+  /** One sized read (fs.readFile reads in 512 KiB steps, several times slower for 20 MB chunks). */
+  async #read(key: StoreKey, scratch: { buf: Uint8Array }, exact: boolean): Promise<Uint8Array | undefined> {
     const path = this.pathOf(key);
+    let fh: Awaited<ReturnType<typeof open>> | undefined;
     try {
-      const buf = await readFile(path);
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      fh = await open(path, "r");
+      const size = (await fh.stat()).size;
+      if (scratch.buf.length < size) scratch.buf = new Uint8Array(exact ? size : Math.ceil(size * 1.25));
+      const out = scratch.buf;
+      let done = 0;
+      while (done < size) {
+        const { bytesRead } = await fh.read(out, done, size - done, done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return out.subarray(0, done);
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw fsError(err, path, "read");
+    } finally {
+      await fh?.close();
     }
   }
 

@@ -17,6 +17,12 @@ export interface ReadableStore {
   get(key: StoreKey): Promise<Uint8Array | undefined>;
   /** A byte range of the value at `key`, or undefined when there is none. */
   getRange?(key: StoreKey, range: RangeQuery): Promise<Uint8Array | undefined>;
+  /**
+   * The value at `key` read into `scratch.buf` (replaced by a larger buffer when too small), for hot
+   * loops that consume each value before reading the next: no allocation per read. The result is a
+   * view of the scratch buffer, valid until the next call with the same scratch.
+   */
+  getInto?(key: StoreKey, scratch: { buf: Uint8Array }): Promise<Uint8Array | undefined>;
 }
 
 export interface ListableStore {

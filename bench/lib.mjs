@@ -1,0 +1,42 @@
+// Shared helpers for the benchmarks: run a side, take medians, record results.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, freemem, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const DATA = join(ROOT, "bench", "data");
+export const PY = "/usr/bin/python3";
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Run a command that prints one JSON line; fail loudly otherwise. */
+export function runJson(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+
+/** Make a data file once (generators are deterministic), logging what it runs. */
+export function ensure(path, cmd, args) {
+  if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true });
+  console.error(`preparing ${path}: ${cmd} ${args.join(" ")}`);
+  execFileSync(cmd, args, { stdio: ["ignore", "ignore", "inherit"] });
+  return path;
+}
+
+export function machine() {
+  return { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30), freeGB: Math.round(freemem() / 2 ** 30), node: process.version };
+}
+
+export function save(name, result) {
+  const dir = join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`);
+}

@@ -1,0 +1,83 @@
+/**
+ * The layers' dependencies point one way (docs/ARCHITECTURE.md). This test reads every import in
+ * src/ and fails when one crosses a boundary it should not.
+ */
+
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const SRC = resolve("src");
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+interface Import {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
+
+function imports(file: string): Import[] {
+  const text = readFileSync(file, "utf8");
+  const out: Import[] = [];
+  const re = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^;]*?\sfrom\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g;
+  for (const m of text.matchAll(re)) {
+    const spec = m[3] ?? m[4]!;
+    const to = spec.startsWith(".") ? relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, ".ts") : spec;
+    out.push({ from: relative(SRC, file), to, typeOnly: Boolean(m[2]) });
+  }
+  return out;
+}
+
+const all = files(SRC).flatMap(imports);
+const layer = (p: string) => (p.includes("/") ? p.split("/")[0]! : p);
+
+/** What each layer may import at run time (type-only imports are free within src/). */
+const ALLOWED: Record<string, string[]> = {
+  zarr: ["zarr", "errors.ts"],
+  geo: ["geo", "zarr", "errors.ts"],
+  cf: ["cf", "zarr", "errors.ts"],
+  readers: ["readers", "zarr", "errors.ts", "geo", "cf"],
+  parallel: ["parallel", "zarr", "errors.ts"],
+  convert: ["convert", "parallel", "zarr", "geo", "cf", "readers", "errors.ts"],
+  inspect: ["inspect", "parallel", "zarr", "errors.ts"],
+  validate: ["validate", "zarr", "geo", "cf", "errors.ts"],
+  server: ["server", "validate", "inspect", "parallel", "zarr", "geo", "errors.ts", "node.ts", "index.ts"],
+  cli: ["cli", "node.ts", "index.ts", "errors.ts", "zarr"],
+};
+
+describe("architecture", () => {
+  it("every layer imports only the layers below it", () => {
+    const bad = all.filter((i) => {
+      if (!i.to.endsWith(".ts") || i.typeOnly) return false;
+      const allowed = ALLOWED[layer(i.from)];
+      if (!allowed) return false; // entry points (index.ts, node.ts, errors.ts)
+      // The task registry is the one place that names task modules of upper layers, lazily.
+      if (i.from === "parallel/tasks.ts") return false;
+      return !allowed.includes(layer(i.to));
+    });
+    expect(bad.map((i) => `${i.from} -> ${i.to}`)).toEqual([]);
+  });
+
+  it("the browser entry point (index.ts) reaches no node: module", () => {
+    const seen = new Set<string>();
+    const visit = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const i of imports(join(SRC, f))) if (!i.typeOnly && i.to.endsWith(".ts")) visit(i.to);
+    };
+    visit("index.ts");
+    const nodeImports = [...seen].flatMap((f) => imports(join(SRC, f)).filter((i) => i.to.startsWith("node:")).map((i) => `${i.from} -> ${i.to}`));
+    expect(nodeImports).toEqual([]);
+  });
+
+  it("no source file grows past 600 lines", () => {
+    const big = files(SRC).filter((f) => readFileSync(f, "utf8").split("\n").length > 600);
+    expect(big.map((f) => relative(SRC, f))).toEqual([]);
+  });
+});
