@@ -32,11 +32,20 @@ export function ensure(path, cmd, args) {
 }
 
 export function machine() {
-  return { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30), freeGB: Math.round(freemem() / 2 ** 30), node: process.version };
+  return {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGB: Math.round(totalmem() / 2 ** 30),
+    freeGB: Math.round(freemem() / 2 ** 30),
+    node: process.version,
+  };
 }
 
 export function save(name, result) {
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`,
+  );
 }

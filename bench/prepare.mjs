@@ -7,8 +7,18 @@ import { join } from "node:path";
 import { DATA, ensure, PY, ROOT } from "./lib.mjs";
 
 const gen = join(ROOT, "scripts", "fixtures", "make_mur_like.py");
-const med = ensure(join(DATA, "mur_med.nc"), PY, [gen, join(DATA, "mur_med.nc"), "--step", "0.02", "--quiet"]);
-ensure(join(DATA, "med_v2_f64.zarr"), PY, [join(ROOT, "bench", "peers", "peer_xarray_v2.py"), med, join(DATA, "med_v2_f64.zarr")]);
+const med = ensure(join(DATA, "mur_med.nc"), PY, [
+  gen,
+  join(DATA, "mur_med.nc"),
+  "--step",
+  "0.02",
+  "--quiet",
+]);
+ensure(join(DATA, "med_v2_f64.zarr"), PY, [
+  join(ROOT, "bench", "peers", "peer_xarray_v2.py"),
+  med,
+  join(DATA, "med_v2_f64.zarr"),
+]);
 if (process.argv.includes("--full")) {
   ensure(join(DATA, "mur_full.nc"), PY, [gen, join(DATA, "mur_full.nc"), "--step", "0.01", "--quiet"]);
 }

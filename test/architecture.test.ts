@@ -28,7 +28,9 @@ function imports(file: string): Import[] {
   const re = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^;]*?\sfrom\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g;
   for (const m of text.matchAll(re)) {
     const spec = m[3] ?? m[4]!;
-    const to = spec.startsWith(".") ? relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, ".ts") : spec;
+    const to = spec.startsWith(".")
+      ? relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, ".ts")
+      : spec;
     out.push({ from: relative(SRC, file), to, typeOnly: Boolean(m[2]) });
   }
   return out;
@@ -72,7 +74,11 @@ describe("architecture", () => {
       for (const i of imports(join(SRC, f))) if (!i.typeOnly && i.to.endsWith(".ts")) visit(i.to);
     };
     visit("index.ts");
-    const nodeImports = [...seen].flatMap((f) => imports(join(SRC, f)).filter((i) => i.to.startsWith("node:")).map((i) => `${i.from} -> ${i.to}`));
+    const nodeImports = [...seen].flatMap((f) =>
+      imports(join(SRC, f))
+        .filter((i) => i.to.startsWith("node:"))
+        .map((i) => `${i.from} -> ${i.to}`),
+    );
     expect(nodeImports).toEqual([]);
   });
 

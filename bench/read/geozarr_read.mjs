@@ -11,7 +11,9 @@ const pool = new WorkerPool(workersArg === undefined ? defaultWorkerCount() : Nu
 const h0 = await openStore(store);
 const { shape, chunkShape: c } = h0.nodes.get(`/${path}`).meta;
 const box =
-  mode === "chunk" ? { start: [0, c[1], c[2]], shape: [1, c[1], c[2]] } : { start: shape.map(() => 0), shape: shape.slice() };
+  mode === "chunk"
+    ? { start: [0, c[1], c[2]], shape: [1, c[1], c[2]] }
+    : { start: shape.map(() => 0), shape: shape.slice() };
 const n = box.shape.reduce((a, b) => a * b, 1);
 const out = alloc === "reuse" ? new Float64Array(new SharedArrayBuffer(n * 8)) : undefined;
 

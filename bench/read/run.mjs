@@ -16,9 +16,25 @@ const rounds = arg("--rounds", 3);
 const runs = arg("--runs", 5);
 const store = join(DATA, "med_v2_f64.zarr");
 const sides = {
-  "zarr-python": (mode, alloc) => runJson(PY, [join(ROOT, "bench/read/zarr_python_read.py"), store, "analysed_sst", mode, String(runs), alloc]),
+  "zarr-python": (mode, alloc) =>
+    runJson(PY, [
+      join(ROOT, "bench/read/zarr_python_read.py"),
+      store,
+      "analysed_sst",
+      mode,
+      String(runs),
+      alloc,
+    ]),
   geozarr: (mode, alloc) =>
-    runJson(process.execPath, ["--expose-gc", join(ROOT, "bench/read/geozarr_read.mjs"), store, "analysed_sst", mode, String(runs), alloc]),
+    runJson(process.execPath, [
+      "--expose-gc",
+      join(ROOT, "bench/read/geozarr_read.mjs"),
+      store,
+      "analysed_sst",
+      mode,
+      String(runs),
+      alloc,
+    ]),
 };
 
 const cases = [];
@@ -36,9 +52,24 @@ for (const mode of ["chunk", "array"]) {
     }
     const py = median(per["zarr-python"]);
     const gz = median(per.geozarr);
-    const c = { mode, alloc, bytes, seconds: { "zarr-python": py, geozarr: gz }, rounds: per, throughputMBps: { "zarr-python": bytes / py / 1e6, geozarr: bytes / gz / 1e6 }, ratio: py / gz };
+    const c = {
+      mode,
+      alloc,
+      bytes,
+      seconds: { "zarr-python": py, geozarr: gz },
+      rounds: per,
+      throughputMBps: { "zarr-python": bytes / py / 1e6, geozarr: bytes / gz / 1e6 },
+      ratio: py / gz,
+    };
     cases.push(c);
-    console.log(`${mode.padEnd(5)} ${alloc.padEnd(5)}  zarr-python ${(py * 1000).toFixed(0).padStart(5)} ms  geozarr ${(gz * 1000).toFixed(0).padStart(5)} ms  ${c.ratio.toFixed(2)}x`);
+    console.log(
+      `${mode.padEnd(5)} ${alloc.padEnd(5)}  zarr-python ${(py * 1000).toFixed(0).padStart(5)} ms  geozarr ${(gz * 1000).toFixed(0).padStart(5)} ms  ${c.ratio.toFixed(2)}x`,
+    );
   }
 }
-save("read", { rounds, runs, store: "bench/data/med_v2_f64.zarr (analysed_sst, 1x8999x18000 float64, zstd-1, 4096x4096 chunks)", cases });
+save("read", {
+  rounds,
+  runs,
+  store: "bench/data/med_v2_f64.zarr (analysed_sst, 1x8999x18000 float64, zstd-1, 4096x4096 chunks)",
+  cases,
+});

@@ -1,43 +1,48 @@
 /**
  * Where a conversion reads its values from. A source is described by plain data so that a worker
- * thread can open it itself; `readSourceBox` returns a box of values in C order, in the source's
- * stored data type (packed integers stay packed: transforms run when chunks are encoded).
+ * thread can open it itself. A reader copies the values of a segment (C order, the source's stored
+ * data type: packed integers stay packed, transforms run when chunks are encoded) straight into
+ * the band buffers the segment overlaps.
  *
  * @module
  */
 
-import { type AnyTypedArray, allocate, type DataType } from "../zarr/dtype.js";
+import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, chunksOverlapping } from "../zarr/ndarray.js";
-import { run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
+import { type OutBox, run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
 import type { StoreRef } from "../zarr/store/ref.js";
 
 export type SourceRef =
   | { kind: "zarr"; store: StoreRef; storeName: string; path: string; meta: ArrayMeta }
   | { kind: "netcdf"; file: string; variable: string; dataType: DataType };
 
-export type SourceReader = (ref: SourceRef, box: Box) => Promise<AnyTypedArray>;
+/** Read the values of `segment` into the target boxes it overlaps; returns the bytes read. */
+export type SourceReader = (ref: SourceRef, segment: Box, targets: OutBox[]) => Promise<number>;
 
-const readers = new Map<SourceRef["kind"], () => Promise<SourceReader>>([["zarr", async () => readZarrBox]]);
+const readers = new Map<SourceRef["kind"], () => Promise<SourceReader>>([["zarr", async () => readZarrInto]]);
 
-export async function readSourceBox(ref: SourceRef, box: Box): Promise<AnyTypedArray> {
+export async function readSourceInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   const reader = await readers.get(ref.kind)!();
-  return reader(ref, box);
+  return reader(ref, segment, targets);
 }
 
-/** Zarr sources: decode the chunks overlapping the box (each once) into a fresh buffer. */
-async function readZarrBox(ref: SourceRef, box: Box): Promise<AnyTypedArray> {
+/**
+ * Zarr sources: decode each chunk overlapping the segment once and copy it straight into the
+ * target boxes (no intermediate segment buffer).
+ */
+async function readZarrInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   if (ref.kind !== "zarr") throw new Error("not a zarr source");
-  const out = allocate(ref.meta.dataType, product(box.shape));
-  const chunks = chunksOverlapping(box, readGridChunkShape(ref.meta));
   await readChunks({
     store: ref.store,
     storeName: ref.storeName,
     path: ref.path,
     meta: ref.meta,
-    chunks,
-    out: { buffer: out.buffer, dataType: ref.meta.dataType, box },
+    chunks: chunksOverlapping(segment, readGridChunkShape(ref.meta)),
+    // Chunks reaching past the segment write their values there too: the same values another
+    // segment would write, so harmless, and clipped to each target box.
+    outs: targets,
   });
-  return out;
+  return product(segment.shape) * dataTypeInfo(ref.meta.dataType).size;
 }

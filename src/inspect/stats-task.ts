@@ -74,7 +74,7 @@ export async function run(input: ChunkStatsInput): Promise<{ output: PartialStat
       path: input.path,
       meta,
       chunks: [coords],
-      out: { buffer: scratch, dataType: meta.dataType, box },
+      outs: [{ buffer: scratch, dataType: meta.dataType, box }],
     });
     const values = viewAs(meta.dataType, new Uint8Array(scratch, 0, bytes));
     acc = mergeStats(acc, reduce(values as unknown as ArrayLike<number | bigint>, input.missing));

@@ -45,7 +45,10 @@ export async function readRegion(
   const size = dataTypeInfo(meta.dataType).size;
   const bytes = product(region.shape) * size;
   const given = options.out;
-  if (given && (given.byteLength !== bytes || given.BYTES_PER_ELEMENT !== size || given.buffer.byteLength !== bytes)) {
+  if (
+    given &&
+    (given.byteLength !== bytes || given.BYTES_PER_ELEMENT !== size || given.buffer.byteLength !== bytes)
+  ) {
     throw new GeoZarrError(
       "Usage",
       `readRegion: out must be a whole buffer of ${product(region.shape)} ${meta.dataType} values`,
@@ -72,7 +75,7 @@ export async function readRegion(
         path: node.path,
         meta,
         chunks: [coords],
-        out: { buffer, dataType: meta.dataType, box: region },
+        outs: [{ buffer, dataType: meta.dataType, box: region }],
       }),
     );
   }

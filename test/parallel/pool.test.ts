@@ -30,7 +30,7 @@ describe("worker pool", () => {
         path: "/a",
         meta: { ...meta, codecs: [{ name: "no-such-codec" }] },
         chunks: [[0]],
-        out: { buffer: new SharedArrayBuffer(32), dataType: "float64", box: { start: [0], shape: [4] } },
+        outs: [{ buffer: new SharedArrayBuffer(32), dataType: "float64", box: { start: [0], shape: [4] } }],
       })
       .catch((e) => e);
     expect(isGeoZarrError(err, "Codec")).toBe(true);
@@ -45,7 +45,7 @@ describe("worker pool", () => {
       path: "/a",
       meta,
       chunks: [[0]],
-      out: { buffer, dataType: "float64", box: { start: [0], shape: [4] } },
+      outs: [{ buffer, dataType: "float64", box: { start: [0], shape: [4] } }],
     });
     expect(Array.from(new Float64Array(buffer))).toEqual([7, 7, 7, 7]);
   });
@@ -62,7 +62,7 @@ describe("worker pool", () => {
           path: "/a",
           meta,
           chunks: [[0]],
-          out: { buffer: new SharedArrayBuffer(32), dataType: "float64", box: { start: [0], shape: [4] } },
+          outs: [{ buffer: new SharedArrayBuffer(32), dataType: "float64", box: { start: [0], shape: [4] } }],
         }),
       );
       peak = Math.max(peak, pool.outstanding);
@@ -82,7 +82,7 @@ describe("worker pool", () => {
       path: "/a",
       meta,
       chunks: [[0]],
-      out: { buffer: out, dataType: "float64", box: { start: [0], shape: [4] } },
+      outs: [{ buffer: out, dataType: "float64", box: { start: [0], shape: [4] } }],
     });
     expect(Array.from(new Float64Array(out))).toEqual([7, 7, 7, 7]);
   });

@@ -25,7 +25,15 @@ export interface ReadChunksInput {
   meta: ArrayMeta;
   /** Grid coordinates of the chunks to read (inner-grid coordinates for sharded arrays). */
   chunks: number[][];
-  out: { buffer: ArrayBufferLike; dataType: DataType; box: Box };
+  /** Where values go: each decoded chunk is copied into every output box it overlaps. */
+  outs: OutBox[];
+}
+
+/** A C-ordered buffer holding the values of `box` (array coordinates). */
+export interface OutBox {
+  buffer: ArrayBufferLike;
+  dataType: DataType;
+  box: Box;
 }
 
 const cache = new Map<string, OpenedArray>();
@@ -61,37 +69,29 @@ function isZstdOnly(meta: ArrayMeta): boolean {
 export async function run(input: ReadChunksInput): Promise<{ output: null }> {
   const a = opened(input);
   const grid = readGridChunkShape(input.meta);
-  const { box: outBox, dataType, buffer } = input.out;
-  const out = viewAs(dataType, new Uint8Array(buffer));
+  const { dataType } = input.meta;
+  const outs = input.outs.map((o) => ({ ...o, view: viewAs(o.dataType, new Uint8Array(o.buffer)) }));
   const direct = isZstdOnly(input.meta);
   const size = dataTypeInfo(dataType).size;
   for (const coords of input.chunks) {
     const cbox = chunkBox(coords, grid, input.meta.shape);
-    const part = intersect(cbox, outBox);
-    if (!part) continue;
+    const parts = outs.map((o) => intersect(cbox, o.box));
+    if (parts.every((p) => p === null)) continue;
     let src: AnyTypedArray | undefined;
     if (direct) {
       const key = joinKey(input.path, chunkKey(input.meta.chunkKeyEncoding, coords));
       const store = a.zarrita.store as ReadableStore;
       const bytes = store.getInto ? await store.getInto(key, compressed) : await store.get(key);
       if (bytes) {
-        const whole = sameBox(cbox, outBox) && sameShape(cbox.shape, grid);
-        // The output is exactly this full chunk: decompress straight into it. Otherwise decompress
-        // into a per-thread buffer reused across chunks (fresh 100 MB buffers cost page faults).
+        // When the only output is exactly this full chunk, decompress straight into it. Otherwise
+        // decompress into a per-thread buffer reused across chunks (fresh 100 MB buffers cost page
+        // faults) and copy the overlapping parts out.
+        const only = outs.length === 1 ? outs[0]! : undefined;
+        const whole = only !== undefined && sameBox(cbox, only.box) && sameShape(cbox.shape, grid);
         const target = whole
-          ? new Uint8Array(buffer, out.byteOffset, out.byteLength)
+          ? new Uint8Array(only.buffer, 0, product(grid) * size)
           : scratchFor(product(grid) * size);
-        try {
-          zstdDecompress(bytes, target);
-        } catch (err) {
-          const where = `${input.storeName}${key}`;
-          if (err instanceof SizeMismatch)
-            throw new GeoZarrError("ChunkSize", `${where}: chunk ${err.message}`, { where });
-          throw new GeoZarrError("Codec", `${where}: cannot decode chunk: ${messageOf(err)}`, {
-            where,
-            cause: err,
-          });
-        }
+        decompressChunk(bytes, target, `${input.storeName}${key}`);
         if (whole) continue;
         src = viewAs(dataType, target);
       }
@@ -100,17 +100,34 @@ export async function run(input: ReadChunksInput): Promise<{ output: null }> {
       const chunk = await readChunk(a, coords);
       src = toCOrder(chunk.data, chunk.shape, chunk.stride);
     }
-    copyBox(
-      src,
-      grid,
-      part.start.map((s, d) => s - cbox.start[d]!),
-      out,
-      outBox.shape,
-      part.start.map((s, d) => s - outBox.start[d]!),
-      part.shape,
-    );
+    outs.forEach((o, i) => {
+      const part = parts[i];
+      if (!part) return;
+      copyBox(
+        src,
+        grid,
+        part.start.map((s, d) => s - cbox.start[d]!),
+        o.view,
+        o.box.shape,
+        part.start.map((s, d) => s - o.box.start[d]!),
+        part.shape,
+      );
+    });
   }
   return { output: null };
+}
+
+function decompressChunk(bytes: Uint8Array, target: Uint8Array, where: string): void {
+  try {
+    zstdDecompress(bytes, target);
+  } catch (err) {
+    if (err instanceof SizeMismatch)
+      throw new GeoZarrError("ChunkSize", `${where}: chunk ${err.message}`, { where });
+    throw new GeoZarrError("Codec", `${where}: cannot decode chunk: ${messageOf(err)}`, {
+      where,
+      cause: err,
+    });
+  }
 }
 
 let scratch = new Uint8Array(0);
