@@ -49,3 +49,25 @@ export function save(name, result) {
     `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`,
   );
 }
+
+/** Run a command under GNU time; returns wall and CPU seconds and peak RSS (MB). */
+export function timed(cmd, args, { env = {} } = {}) {
+  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %U %S %M", cmd, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+  });
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr);
+  if (r.status !== 0 || !m)
+    throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr.slice(-2000)}`);
+  return { wall: Number(m[1]), user: Number(m[2]), sys: Number(m[3]), rssMB: Number(m[4]) / 1024 };
+}
+
+/** Bytes and files under a directory. */
+export function du(path) {
+  const out = execFileSync("du", ["-sb", path], { encoding: "utf8" });
+  const files = Number(
+    execFileSync("sh", ["-c", `find '${path}' -type f | wc -l`], { encoding: "utf8" }).trim(),
+  );
+  return { bytes: Number(out.split("\t")[0]), files };
+}

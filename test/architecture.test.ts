@@ -46,11 +46,11 @@ const ALLOWED: Record<string, string[]> = {
   cf: ["cf", "zarr", "errors.ts"],
   readers: ["readers", "zarr", "errors.ts", "geo", "cf"],
   parallel: ["parallel", "zarr", "errors.ts"],
-  convert: ["convert", "parallel", "zarr", "geo", "cf", "readers", "errors.ts"],
+  convert: ["convert", "parallel", "zarr", "geo", "cf", "readers", "errors.ts", "version.ts"],
   inspect: ["inspect", "parallel", "zarr", "errors.ts"],
   validate: ["validate", "zarr", "geo", "cf", "errors.ts"],
   server: ["server", "validate", "inspect", "parallel", "zarr", "geo", "errors.ts", "node.ts", "index.ts"],
-  cli: ["cli", "node.ts", "index.ts", "errors.ts", "zarr"],
+  cli: ["cli", "node.ts", "index.ts", "errors.ts", "version.ts", "zarr"],
 };
 
 describe("architecture", () => {

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { createRequire } from "node:module";
 import { GeoZarrError, isGeoZarrError } from "../errors.js";
+import { packageVersion } from "../version.js";
 import { helpText, parseCommandArgs } from "./args.js";
 import { convert } from "./commands/convert.js";
 import { info } from "./commands/info.js";
@@ -20,11 +20,6 @@ import { type Io, processIo } from "./io.js";
 export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130 } as const;
 
 const COMMANDS: Record<string, Command> = { convert, tree, info, stats };
-
-function version(): string {
-  const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
-  return pkg.version;
-}
 
 function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
@@ -55,7 +50,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === "--version" || name === "-V") {
-    io.out(version());
+    io.out(packageVersion());
     return EXIT.ok;
   }
   const cmd = COMMANDS[name];

@@ -5,9 +5,12 @@
  * @module
  */
 
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import { basename } from "node:path";
 import { fsError, GeoZarrError } from "../errors.js";
 import { defaultWorkerCount } from "../parallel/pool.js";
+import { openInputFile, sniffFormat } from "../readers/open.js";
+import { packageVersion } from "../version.js";
 import {
   type CodecChoice,
   DEFAULT_CODEC,
@@ -17,6 +20,7 @@ import {
 import { openHierarchy } from "../zarr/hierarchy.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
 import { type ArraySummary, executePlan, type NodePlan, type ProgressInfo } from "./execute.js";
+import { type NetcdfPlan, planNetcdf } from "./netcdf/plan.js";
 import { type DimSizes, parseDimSizes } from "./options.js";
 import { prepareOutput } from "./output.js";
 import { planZarrCopy } from "./zarr-to-zarr.js";
@@ -39,6 +43,16 @@ export interface ConvertOptions {
   onProgress?: (p: ProgressInfo) => void;
   /** Aborting stops the conversion; the partial output is removed. */
   signal?: AbortSignal | undefined;
+  /** NetCDF: data variables to convert (by name); all when absent. */
+  variables?: string[] | undefined;
+  /** NetCDF: keep only data variables whose standard_name is in the CF standard name table. */
+  requireStandardName?: boolean | undefined;
+  /** NetCDF: decode packed / masked values as xarray does, to this type (fill value NaN). */
+  unpack?: "float32" | "float64" | undefined;
+  /** NetCDF: the CRS ("EPSG:4326" or WKT); by default the source's grid mapping or EPSG:4326 for lat/lon. */
+  crs?: string | undefined;
+  /** The command line recorded in the `history` attribute (default: a description of the call). */
+  command?: string | undefined;
 }
 
 export interface ConvertSummary {
@@ -49,6 +63,10 @@ export interface ConvertSummary {
   codec: string;
   workers: number;
   arrays: ArraySummary[];
+  /** Variables not converted, and why (NetCDF). */
+  dropped: { name: string; reason: string }[];
+  /** How each group was georeferenced (NetCDF). */
+  georef: NetcdfPlan["georef"];
   rawBytes: number;
   storedBytes: number;
   seconds: number;
@@ -56,9 +74,7 @@ export interface ConvertSummary {
 
 export type InputFormat = "zarr" | "netcdf";
 
-const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** Zarr (a directory), NetCDF-4/HDF5 or NetCDF classic (a file, by its signature). */
+/** Zarr (a directory) or NetCDF-4/HDF5 / NetCDF classic (a file, by its signature). */
 export async function detectInput(path: string): Promise<InputFormat> {
   let isDir: boolean;
   try {
@@ -67,23 +83,7 @@ export async function detectInput(path: string): Promise<InputFormat> {
     throw fsError(err, path, "open");
   }
   if (isDir) return "zarr";
-  const fh = await open(path, "r").catch((err) => {
-    throw fsError(err, path, "open");
-  });
-  try {
-    const head = new Uint8Array(8);
-    const { bytesRead } = await fh.read(head, 0, 8, 0);
-    const isHdf5 = bytesRead === 8 && HDF5_MAGIC.every((b, i) => head[i] === b);
-    const isClassic =
-      bytesRead >= 4 &&
-      head[0] === 0x43 &&
-      head[1] === 0x44 &&
-      head[2] === 0x46 &&
-      [1, 2, 5].includes(head[3]!);
-    if (isHdf5 || isClassic) return "netcdf";
-  } finally {
-    await fh.close();
-  }
+  if (await sniffFormat(path)) return "netcdf";
   throw new GeoZarrError("Format", `${path}: not a Zarr store, NetCDF or HDF5 file`, { where: path });
 }
 
@@ -108,11 +108,24 @@ export async function convert(
     throw new GeoZarrError("Usage", "--zarr-format must be 2 or 3");
   const inputFormat = await detectInput(input);
   let plan: NodePlan[];
+  let netcdf: NetcdfPlan | undefined;
   if (inputFormat === "zarr") {
     const src = await openHierarchy(new FileSystemStore(input), { name: input });
     plan = planZarrCopy(src, { ...o, useWorkers: o.workers > 0 });
   } else {
-    throw new GeoZarrError("Unsupported", `${input}: NetCDF input is not supported yet`);
+    const ds = await openInputFile(input);
+    const command =
+      options.command ??
+      `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${o.zarrFormat}`;
+    netcdf = await planNetcdf(ds, {
+      ...o,
+      variables: options.variables,
+      requireStandardName: options.requireStandardName,
+      unpack: options.unpack,
+      crs: options.crs,
+      history: `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${command} (geozarr ${packageVersion()})`,
+    });
+    plan = netcdf.nodes;
   }
   const pending = await prepareOutput(output, options.overwrite ?? false, [input]);
   try {
@@ -133,6 +146,8 @@ export async function convert(
       codec: formatCodecChoice(o.codec),
       workers: summary.workers,
       arrays: summary.arrays,
+      dropped: netcdf?.dropped ?? [],
+      georef: netcdf?.georef ?? [],
       rawBytes: summary.rawBytes,
       storedBytes: summary.storedBytes,
       seconds: (performance.now() - t0) / 1000,

@@ -2,17 +2,27 @@
  * Task "encode-chunk": cut one chunk (or shard) out of a band buffer shared with the scheduler,
  * transform it to the stored data type and encode it. Runs on a worker thread or inline.
  *
- * Buffers are reused per thread: the chunk scratch arrays are allocated once per shape and type,
- * because fresh 100 MB allocations per chunk cost page faults (docs/design.md).
+ * Large zstd chunks are streamed: the chunk is cut, transformed and compressed in slabs of a few
+ * MiB into one zstd frame, so a worker never holds a whole 128 MiB float64 chunk. Other codecs,
+ * shards and small chunks are cut whole into scratch buffers reused per thread (fresh 100 MB
+ * allocations per chunk cost page faults).
  *
  * @module
  */
 
-import { type AnyTypedArray, allocate, type DataType, isBigInt, viewAs } from "../zarr/dtype.js";
+import { nativeZstd, ZstdStream } from "../zarr/codecs/zstd.js";
+import {
+  type AnyTypedArray,
+  allocate,
+  type DataType,
+  dataTypeInfo,
+  isBigInt,
+  viewAs,
+} from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { product } from "../zarr/metadata/model.js";
-import { type Box, copyBox } from "../zarr/ndarray.js";
-import { type ChunkEncoding, encodeChunk, ownedBytes } from "../zarr/write/encode.js";
+import { type Box, copyBox, forEachRun, intersect } from "../zarr/ndarray.js";
+import { type ChunkEncoding, encodeChunk, isAllFill, ownedBytes } from "../zarr/write/encode.js";
 import { applyTransform, type Transform } from "./transform.js";
 
 export interface BandRef {
@@ -23,15 +33,18 @@ export interface BandRef {
 
 export interface EncodeChunkInput {
   band: BandRef;
-  /** The chunk's part of the array (clipped at the array's edge). */
+  /** The chunk's part of the array (clipped at the array's edge); `box.start` is the chunk origin. */
   box: Box;
-  /** The full chunk (or shard) shape; edge chunks are padded with `fill`. */
+  /** The full chunk (or shard) shape; edge chunks are padded with `sourceFill`. */
   chunkShape: number[];
   /** Value that pads edge chunks, in the source's terms (before the transform). */
   sourceFill: FillValue;
   transform: Transform;
   encoding: ChunkEncoding;
 }
+
+/** Slab size for streamed chunks. */
+const SLAB_BYTES = 4 << 20;
 
 const scratch = new Map<string, AnyTypedArray>();
 
@@ -52,9 +65,113 @@ function fillOf(v: FillValue, dt: DataType): number | bigint {
   return isBigInt(dt) ? BigInt(n) : Number(n);
 }
 
-export async function run(
-  input: EncodeChunkInput,
-): Promise<{ output: Uint8Array | null; transfer?: ArrayBuffer[] }> {
+const bytesOf = (a: AnyTypedArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * Slabs of a C-ordered chunk, in order, each contiguous and at most `maxBytes` (unless one row of
+ * the last dimension is larger): single indices along the leading dims, a run of the slab dim,
+ * whole trailing dims. Concatenated, they are the chunk.
+ */
+export function slabsOf(shape: number[], itemSize: number, maxBytes: number): Box[] {
+  const nd = shape.length;
+  let d = 0;
+  while (d < nd - 1 && product(shape.slice(d + 1)) * itemSize > maxBytes) d++;
+  const rowBytes = product(shape.slice(d + 1)) * itemSize;
+  const step = Math.max(1, Math.floor(maxBytes / rowBytes));
+  const out: Box[] = [];
+  const lead = shape.slice(0, d);
+  const idx = lead.map(() => 0);
+  for (;;) {
+    for (let s = 0; s < (shape[d] ?? 1); s += step) {
+      out.push({
+        start: [...idx, ...(nd > 0 ? [s] : []), ...shape.slice(d + 1).map(() => 0)],
+        shape: [
+          ...lead.map(() => 1),
+          ...(nd > 0 ? [Math.min(step, shape[d]! - s)] : []),
+          ...shape.slice(d + 1),
+        ],
+      });
+    }
+    let k = lead.length - 1;
+    while (k >= 0 && ++idx[k]! >= lead[k]!) idx[k--] = 0;
+    if (k < 0) break;
+  }
+  return out;
+}
+
+let zstdStream: ZstdStream | undefined;
+
+function canStream(input: EncodeChunkInput): boolean {
+  const { encoding, chunkShape } = input;
+  const bytes = product(chunkShape) * dataTypeInfo(encoding.dataType).size;
+  return (
+    encoding.codec.name === "zstd" &&
+    !encoding.innerChunkShape &&
+    bytes > 2 * SLAB_BYTES &&
+    nativeZstd() !== null
+  );
+}
+
+async function streamEncode(input: EncodeChunkInput): Promise<Uint8Array | null> {
+  const { band, box, chunkShape, transform, encoding } = input;
+  const level = encoding.codec.name === "zstd" ? encoding.codec.level : 1;
+  const targetSize = dataTypeInfo(encoding.dataType).size;
+  zstdStream ??= new ZstdStream();
+  zstdStream.begin(product(chunkShape) * targetSize, level);
+  const src = viewAs(band.dataType, new Uint8Array(band.buffer));
+  const sameType = transform.kind === "identity" && band.dataType === encoding.dataType;
+  let allFill = true;
+  for (const slab of slabsOf(chunkShape, targetSize, SLAB_BYTES)) {
+    const n = product(slab.shape);
+    const inArray: Box = { start: slab.start.map((s, d) => s + box.start[d]!), shape: slab.shape };
+    const inside = intersect(inArray, box);
+    const whole = inside !== null && product(inside.shape) === n;
+    let out: AnyTypedArray;
+    if (whole && !sameType) {
+      // Transform straight from the band, run by run: no intermediate copy of the source values.
+      out = reuse(encoding.dataType, n, "slab-out");
+      const o = out;
+      forEachRun(
+        band.box.shape,
+        inside.start.map((s, d) => s - band.box.start[d]!),
+        slab.shape,
+        slab.shape.map(() => 0),
+        slab.shape,
+        (so, doff, len) =>
+          applyTransform(
+            transform,
+            src.subarray(so, so + len) as AnyTypedArray,
+            o.subarray(doff, doff + len) as AnyTypedArray,
+          ),
+      );
+    } else {
+      const cut = reuse(band.dataType, n, "slab-src");
+      if (!whole) (cut as Float64Array).fill(fillOf(input.sourceFill, band.dataType) as number);
+      if (inside) {
+        copyBox(
+          src,
+          band.box.shape,
+          inside.start.map((s, d) => s - band.box.start[d]!),
+          cut,
+          slab.shape,
+          inside.start.map((s, d) => s - inArray.start[d]!),
+          inside.shape,
+        );
+      }
+      out = cut;
+      if (!sameType) {
+        out = reuse(encoding.dataType, n, "slab-out");
+        applyTransform(transform, cut, out);
+      }
+    }
+    if (allFill && !isAllFill(out, encoding.fillValue)) allFill = false;
+    zstdStream.write(bytesOf(out));
+  }
+  const bytes = zstdStream.end();
+  return allFill ? null : bytes;
+}
+
+async function bufferedEncode(input: EncodeChunkInput): Promise<Uint8Array | null> {
   const { band, box, chunkShape, transform, encoding } = input;
   const n = product(chunkShape);
   const src = viewAs(band.dataType, new Uint8Array(band.buffer));
@@ -77,7 +194,13 @@ export async function run(
     data = reuse(encoding.dataType, n, "out");
     applyTransform(transform, cut, data);
   }
-  const bytes = await encodeChunk(data, chunkShape, encoding);
+  return encodeChunk(data, chunkShape, encoding);
+}
+
+export async function run(
+  input: EncodeChunkInput,
+): Promise<{ output: Uint8Array | null; transfer?: ArrayBuffer[] }> {
+  const bytes = canStream(input) ? await streamEncode(input) : await bufferedEncode(input);
   if (!bytes) return { output: null };
   const owned = ownedBytes(bytes);
   return { output: owned, transfer: [owned.buffer as ArrayBuffer] };

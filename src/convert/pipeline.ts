@@ -105,20 +105,38 @@ function bandBoxes(shape: number[], plan: BandPlan): Box[] {
   });
 }
 
-/** Source segments for one run of bands sharing their leading (outer) position. */
-function segmentsFor(outer: Box, shape: number[], plan: BandPlan, sourceChunks: number[]): Box[] {
+/** A read segment's target size: big enough to amortise a task, small enough for bounded memory. */
+const SEGMENT_BYTES = 4 << 20;
+
+/**
+ * Source segments for one run of bands sharing their leading (outer) position: aligned to the
+ * source chunks along the band dimension and the trailing ones (so each source chunk is decoded
+ * once, and a segment is a few source chunks, not a whole 74 MB row of them), in C order.
+ */
+function segmentsFor(
+  outer: Box,
+  shape: number[],
+  plan: BandPlan,
+  sourceChunks: number[],
+  itemSize: number,
+): Box[] {
   const b = plan.bandDim;
   if (b < 0) return [outer]; // a scalar: one segment, the whole array
-  const step = sourceChunks[b]!;
-  const out: Box[] = [];
-  for (let s = 0; s < shape[b]!; s += step) {
-    const start = outer.start.slice();
-    const sh = outer.shape.slice();
-    start[b] = s;
-    sh[b] = Math.min(step, shape[b]! - s);
-    out.push({ start, shape: sh });
+  const nd = shape.length;
+  const steps = shape.map((n, d) => (d < b ? outer.shape[d]! : Math.min(sourceChunks[d]!, n)));
+  if (b < nd - 1) {
+    // Along the last dimension, group source chunks until a segment reaches SEGMENT_BYTES.
+    const one = product(steps.map((s, d) => (d < b ? outer.shape[d]! : s))) * itemSize;
+    steps[nd - 1] = steps[nd - 1]! * Math.max(1, Math.floor(SEGMENT_BYTES / one));
   }
-  return out;
+  const counts = shape.map((n, d) => (d < b ? 1 : Math.ceil(n / steps[d]!)));
+  return [...gridIndices(counts)].map((idx) => {
+    const start = idx.map((i, d) => (d < b ? outer.start[d]! : i * steps[d]!));
+    return {
+      start,
+      shape: start.map((st, d) => (d < b ? outer.shape[d]! : Math.min(steps[d]!, shape[d]! - st))),
+    };
+  });
 }
 
 class BufferRing {
@@ -227,7 +245,7 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
       start: first.start.map((s, d) => (d === b ? 0 : s)),
       shape: first.shape.map((s, d) => (d === b ? shape[d]! : s)),
     };
-    const segments = plan.aligned ? segmentsFor(outer, shape, plan, sourceChunks) : runBands;
+    const segments = plan.aligned ? segmentsFor(outer, shape, plan, sourceChunks, itemSize) : runBands;
     const refs: Array<BandRef | undefined> = runBands.map(() => undefined);
     const remaining = runBands.map((band) => segments.filter((s) => intersect(s, band)).length);
     for (const segment of segments) {

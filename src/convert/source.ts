@@ -7,21 +7,29 @@
  * @module
  */
 
-import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
+import type { VariableRef } from "../readers/model.js";
+import { readVariableBox } from "../readers/read.js";
+import { type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
-import { type Box, chunksOverlapping } from "../zarr/ndarray.js";
+import { type Box, chunksOverlapping, copyBox, gridIndices, intersect } from "../zarr/ndarray.js";
 import { type OutBox, run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
 import type { StoreRef } from "../zarr/store/ref.js";
 
 export type SourceRef =
   | { kind: "zarr"; store: StoreRef; storeName: string; path: string; meta: ArrayMeta }
-  | { kind: "netcdf"; file: string; variable: string; dataType: DataType };
+  | ({ kind: "netcdf" } & VariableRef)
+  /** The same value everywhere (a CF grid-mapping variable's placeholder value). */
+  | { kind: "constant"; value: number | bigint; dataType: DataType };
 
 /** Read the values of `segment` into the target boxes it overlaps; returns the bytes read. */
 export type SourceReader = (ref: SourceRef, segment: Box, targets: OutBox[]) => Promise<number>;
 
-const readers = new Map<SourceRef["kind"], () => Promise<SourceReader>>([["zarr", async () => readZarrInto]]);
+const readers = new Map<SourceRef["kind"], () => Promise<SourceReader>>([
+  ["zarr", async () => readZarrInto],
+  ["netcdf", async () => readNetcdfInto],
+  ["constant", async () => fillConstant],
+]);
 
 export async function readSourceInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   const reader = await readers.get(ref.kind)!();
@@ -45,4 +53,45 @@ async function readZarrInto(ref: SourceRef, segment: Box, targets: OutBox[]): Pr
     outs: targets,
   });
   return product(segment.shape) * dataTypeInfo(ref.meta.dataType).size;
+}
+
+/** NetCDF sources: one hyperslab read per segment (aligned to the file's chunks), copied into the bands. */
+async function readNetcdfInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
+  if (ref.kind !== "netcdf") throw new Error("not a netcdf source");
+  const values = await readVariableBox(ref, segment);
+  for (const t of targets) {
+    const part = intersect(segment, t.box);
+    if (!part) continue;
+    copyBox(
+      values,
+      segment.shape,
+      part.start.map((s, d) => s - segment.start[d]!),
+      viewAs(t.dataType, new Uint8Array(t.buffer)),
+      t.box.shape,
+      part.start.map((s, d) => s - t.box.start[d]!),
+      part.shape,
+    );
+  }
+  return values.byteLength;
+}
+
+async function fillConstant(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
+  if (ref.kind !== "constant") throw new Error("not a constant source");
+  for (const t of targets) {
+    const part = intersect(segment, t.box);
+    if (!part) continue;
+    const view = viewAs(t.dataType, new Uint8Array(t.buffer)) as Float64Array;
+    if (part.shape.length === 0) view[0] = ref.value as number;
+    else {
+      const strides = part.shape.map((_, d) => t.box.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      for (const idx of gridIndices(part.shape)) {
+        let off = 0;
+        idx.forEach((i, d) => {
+          off += (i + part.start[d]! - t.box.start[d]!) * strides[d]!;
+        });
+        view[off] = ref.value as number;
+      }
+    }
+  }
+  return 0;
 }

@@ -4,7 +4,10 @@
  * - identity: values are stored as read (same data type).
  * - unpack: CF packed integers decoded as xarray's mask_and_scale does (CF §8.1, §2.5.1): values
  *   equal to `_FillValue` or `missing_value` become NaN, the others `raw * scale_factor + add_offset`,
- *   stored as float32 or float64.
+ *   stored as float32 or float64 (float32 computed in single precision, as numpy does).
+ *
+ * 8- and 16-bit sources go through a lookup table of every possible value (256 or 65536 entries):
+ * one load per element, no branch on the missing values, about twice as fast as computing.
  *
  * @module
  */
@@ -13,9 +16,43 @@ import type { AnyTypedArray } from "../zarr/dtype.js";
 
 export type Transform =
   | { kind: "identity" }
-  | { kind: "unpack"; scale: number; offset: number; missing: number[] };
+  /** `float32`: compute in single precision, as numpy does for a float32 result (xarray's decode). */
+  | { kind: "unpack"; scale: number; offset: number; missing: number[]; float32?: boolean };
 
 export const IDENTITY: Transform = { kind: "identity" };
+
+type Unpack = Extract<Transform, { kind: "unpack" }>;
+
+/** The decoded value of one raw value. */
+function decoder(t: Unpack): (v: number) => number {
+  const missing = new Set(t.missing);
+  if (!t.float32) return (v) => (missing.has(v) ? Number.NaN : v * t.scale + t.offset);
+  const f = Math.fround;
+  const scale = f(t.scale);
+  const offset = f(t.offset);
+  return (v) => (missing.has(v) ? Number.NaN : f(f(f(v) * scale) + offset));
+}
+
+/** Lookup tables by source type: [first raw value, count]. */
+const LUT_RANGE: Record<string, [number, number]> = {
+  Int8Array: [-128, 256],
+  Uint8Array: [0, 256],
+  Int16Array: [-32768, 65536],
+  Uint16Array: [0, 65536],
+};
+
+let lastLut: { key: string; table: Float64Array } | undefined;
+
+function lookupTable(t: Unpack, type: string, [first, count]: [number, number]): Float64Array {
+  const key = `${type}:${t.scale}:${t.offset}:${t.missing.join(",")}:${t.float32}`;
+  if (lastLut?.key !== key) {
+    const decode = decoder(t);
+    const table = new Float64Array(count);
+    for (let i = 0; i < count; i++) table[i] = decode(first + i);
+    lastLut = { key, table };
+  }
+  return lastLut.table;
+}
 
 /** Apply `t` from `src` into `dst` (same length). */
 export function applyTransform(t: Transform, src: AnyTypedArray, dst: AnyTypedArray): void {
@@ -25,21 +62,13 @@ export function applyTransform(t: Transform, src: AnyTypedArray, dst: AnyTypedAr
   }
   const s = src as unknown as ArrayLike<number>;
   const d = dst as Float64Array;
-  const { scale, offset, missing } = t;
-  const n = s.length;
-  if (missing.length === 0) {
-    for (let i = 0; i < n; i++) d[i] = s[i]! * scale + offset;
-  } else if (missing.length === 1) {
-    const m = missing[0]!;
-    for (let i = 0; i < n; i++) {
-      const v = s[i]!;
-      d[i] = v === m ? Number.NaN : v * scale + offset;
-    }
-  } else {
-    const set = new Set(missing);
-    for (let i = 0; i < n; i++) {
-      const v = s[i]!;
-      d[i] = set.has(v) ? Number.NaN : v * scale + offset;
-    }
+  const range = LUT_RANGE[src.constructor.name];
+  if (range) {
+    const table = lookupTable(t, src.constructor.name, range);
+    const shift = -range[0];
+    for (let i = 0; i < s.length; i++) d[i] = table[s[i]! + shift]!;
+    return;
   }
+  const decode = decoder(t);
+  for (let i = 0; i < s.length; i++) d[i] = decode(s[i]!);
 }

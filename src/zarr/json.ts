@@ -219,8 +219,15 @@ export function escapePointer(token: string): string {
  * bigint values become JSON integers. Indented with 4 spaces, as zarr-python writes metadata.
  */
 export function toStrictJson(value: unknown, indent: number | undefined = 4): string {
-  return JSON.stringify(value, strictReplacer, indent).replace(BIGINT_RE, "$1");
+  return JSON.stringify(value, strictReplacer, indent)
+    .replace(BIGINT_RE, "$1")
+    .replace(NON_ASCII, escapeChar);
 }
+
+// Non-ASCII characters escaped as \uXXXX, as zarr-python writes metadata (json ensure_ascii): some
+// readers decode metadata files as ASCII. They can only occur inside strings, where this is exact.
+const NON_ASCII = /[\u007f-\uffff]/g;
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 function strictReplacer(_key: string, value: unknown): unknown {
   if (typeof value === "number" && !Number.isFinite(value)) {

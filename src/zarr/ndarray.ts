@@ -24,10 +24,60 @@ export function stridesOf(shape: readonly number[]): number[] {
 }
 
 /**
- * Copy a box of shape `count` from `src` (C-order, shape `srcShape`, box at `srcStart`) into `dst`
- * (C-order, shape `dstShape`, box at `dstStart`). Trailing dimensions that are copied whole in both
- * arrays are merged, so the inner loop is one `TypedArray.set` of the longest contiguous run.
+ * Visit the contiguous runs of a box of shape `count` between two C-ordered arrays: `src` of shape
+ * `srcShape` with the box at `srcStart`, `dst` of shape `dstShape` with the box at `dstStart`.
+ * Trailing dimensions covered whole in both are merged, so runs are as long as possible.
+ * `run(srcOffset, dstOffset, length)` gets element offsets.
  */
+export function forEachRun(
+  srcShape: readonly number[],
+  srcStart: readonly number[],
+  dstShape: readonly number[],
+  dstStart: readonly number[],
+  count: readonly number[],
+  run: (srcOffset: number, dstOffset: number, length: number) => void,
+): void {
+  const nd = count.length;
+  if (nd === 0) {
+    run(0, 0, 1);
+    return;
+  }
+  if (count.some((c) => c === 0)) return;
+  const ss = stridesOf(srcShape);
+  const ds = stridesOf(dstShape);
+  let inner = nd - 1;
+  let length = count[nd - 1]!;
+  while (inner > 0 && count[inner] === srcShape[inner] && count[inner] === dstShape[inner]) {
+    inner--;
+    length *= count[inner]!;
+  }
+  let srcBase = 0;
+  let dstBase = 0;
+  for (let d = 0; d < nd; d++) {
+    srcBase += srcStart[d]! * ss[d]!;
+    dstBase += dstStart[d]! * ds[d]!;
+  }
+  const idx = new Array<number>(inner).fill(0);
+  for (;;) {
+    let so = srcBase;
+    let doff = dstBase;
+    for (let d = 0; d < inner; d++) {
+      so += idx[d]! * ss[d]!;
+      doff += idx[d]! * ds[d]!;
+    }
+    run(so, doff, length);
+    let d = inner - 1;
+    while (d >= 0) {
+      idx[d]!++;
+      if (idx[d]! < count[d]!) break;
+      idx[d] = 0;
+      d--;
+    }
+    if (d < 0) return;
+  }
+}
+
+/** Copy a box (see {@link forEachRun}): one `TypedArray.set` per contiguous run. */
 export function copyBox(
   src: AnyTypedArray,
   srcShape: readonly number[],
@@ -37,49 +87,12 @@ export function copyBox(
   dstStart: readonly number[],
   count: readonly number[],
 ): void {
-  const nd = count.length;
-  if (nd === 0) {
-    (dst as Float64Array)[0] = (src as Float64Array)[0]!;
-    return;
-  }
-  if (count.some((c) => c === 0)) return;
-  const ss = stridesOf(srcShape);
-  const ds = stridesOf(dstShape);
-  // Merge trailing dims that are contiguous in both: inner run covers dims [inner, nd).
-  let inner = nd - 1;
-  let run = count[nd - 1]!;
-  while (inner > 0 && count[inner] === srcShape[inner] && count[inner] === dstShape[inner]) {
-    inner--;
-    run *= count[inner]!;
-  }
-  let srcBase = 0;
-  let dstBase = 0;
-  for (let d = 0; d < nd; d++) {
-    srcBase += srcStart[d]! * ss[d]!;
-    dstBase += dstStart[d]! * ds[d]!;
-  }
-  const outer = count.slice(0, inner);
-  const idx = new Array<number>(inner).fill(0);
-  const typedDst = dst as Float64Array;
-  const typedSrc = src as Float64Array;
-  for (;;) {
-    let so = srcBase;
-    let doff = dstBase;
-    for (let d = 0; d < inner; d++) {
-      so += idx[d]! * ss[d]!;
-      doff += idx[d]! * ds[d]!;
-    }
-    typedDst.set(typedSrc.subarray(so, so + run), doff);
-    // odometer over the outer dims
-    let d = inner - 1;
-    while (d >= 0) {
-      idx[d]!++;
-      if (idx[d]! < outer[d]!) break;
-      idx[d] = 0;
-      d--;
-    }
-    if (d < 0) break;
-  }
+  const s = src as Float64Array;
+  const d = dst as Float64Array;
+  forEachRun(srcShape, srcStart, dstShape, dstStart, count, (so, doff, n) => {
+    if (n === 1) d[doff] = s[so]!;
+    else d.set(s.subarray(so, so + n), doff);
+  });
 }
 
 /** The intersection of two boxes, or null when they do not overlap. */

@@ -38,12 +38,17 @@ export default function setup(project: TestProject) {
     "zarrPython",
     generated("scripts/fixtures/zarr_python_stores.py", (o) => [o]),
   );
+  project.provide(
+    "netcdfFiles",
+    generated("scripts/fixtures/netcdf_files.py", (o) => [o]),
+  );
   project.provide("tmpRoot", join(TMP, "runs"));
 }
 
 declare module "vitest" {
   export interface ProvidedContext {
     zarrPython: string;
+    netcdfFiles: string;
     tmpRoot: string;
   }
 }

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { convert as runConvert } from "../../node.js";
 import { type CommandSpec, intOption, stringOption } from "../args.js";
@@ -30,8 +31,48 @@ const spec: CommandSpec = {
     },
     workers: { type: "string", arg: "N", description: "worker threads (default: number of cores; 0 = none)" },
     overwrite: { type: "boolean", description: "replace OUTPUT if it exists" },
+    variables: {
+      type: "string",
+      arg: "A,B,...",
+      description: "NetCDF: data variables to convert (default: all)",
+    },
+    "require-standard-name": {
+      type: "boolean",
+      description: "NetCDF: keep only data variables whose standard_name is in the CF standard name table",
+    },
+    unpack: {
+      type: "string",
+      arg: "float32|float64",
+      description:
+        "NetCDF: decode packed/masked values as xarray does (missing -> NaN); default: keep them packed",
+    },
+    crs: {
+      type: "string",
+      arg: "EPSG:N|WKT",
+      description: "NetCDF: the CRS (default: the source's grid_mapping, or EPSG:4326 for a lat/lon grid)",
+    },
   },
+  details: `Input: a Zarr store (directory) or a NetCDF-4/HDF5 or NetCDF classic file.
+Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions, 1 along the others
+(time, depth, ...); coordinate variables in one chunk. --chunks overrides them by dimension name.
+Examples:
+  geozarr convert mur.nc mur.zarr --zarr-format 2 --require-standard-name
+  geozarr convert mur.nc mur.zarr --unpack float32 --codec zstd:3 --shard lat=8192,lon=8192
+  geozarr convert old_v2.zarr new_v3.zarr --chunks time=1,lat=2048,lon=2048`,
 };
+
+function unpackOption(v: string | undefined): "float32" | "float64" | undefined {
+  if (v === undefined || v === "float32" || v === "float64") return v;
+  throw new GeoZarrError("Usage", `--unpack must be float32 or float64, got ${JSON.stringify(v)}`);
+}
+
+/** The command as typed, for the output's `history` attribute (paths reduced to their names). */
+function commandLine(positionals: string[], values: Record<string, string | boolean | undefined>): string {
+  const opts = Object.entries(values)
+    .filter(([k, v]) => v !== undefined && v !== false && k !== "json")
+    .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`));
+  return ["geozarr convert", ...positionals.map((p) => basename(p)), ...opts].join(" ");
+}
 
 export const convert: Command = {
   spec,
@@ -49,6 +90,14 @@ export const convert: Command = {
         codec: stringOption(values, "codec"),
         workers: intOption(values, "workers", 0),
         overwrite: Boolean(values.overwrite),
+        variables: stringOption(values, "variables")
+          ?.split(",")
+          .map((v) => v.trim())
+          .filter(Boolean),
+        requireStandardName: Boolean(values["require-standard-name"]),
+        unpack: unpackOption(stringOption(values, "unpack")),
+        crs: stringOption(values, "crs"),
+        command: commandLine(positionals, values),
         signal,
         onProgress: (p) =>
           bar.update({
@@ -65,6 +114,12 @@ export const convert: Command = {
     if (values.json) {
       io.json(summary);
       return 0;
+    }
+    for (const d of summary.dropped) io.err(`geozarr: dropped ${d.name}: ${d.reason}`);
+    for (const g of summary.georef) {
+      io.err(
+        `geozarr: ${g.group === "/" ? "" : `${g.group}: `}CRS ${g.crs} (from ${g.from})${g.regular ? "" : ", irregular grid: no GeoTransform"}`,
+      );
     }
     const chunks = summary.arrays.reduce((n, a) => n + a.chunksWritten, 0);
     const ratio = summary.storedBytes > 0 ? (summary.rawBytes / summary.storedBytes).toFixed(1) : "-";

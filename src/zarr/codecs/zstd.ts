@@ -9,8 +9,19 @@
 import { createRequire } from "node:module";
 import { GeoZarrError, messageOf } from "../../errors.js";
 
+interface ZstdCCtx {
+  compress(dst: Uint8Array, src: Uint8Array, level: number): number;
+  setParameter(param: number, value: number): void;
+  setPledgedSrcSize(size: number): void;
+  reset(directive: number): void;
+  compressStream2(dst: Uint8Array, src: Uint8Array, end: number): [number, number, number];
+}
+
 interface ZstdBinding {
-  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  CCtx: new () => ZstdCCtx;
+  CParameter: { compressionLevel: number };
+  EndDirective: { continue: number; end: number };
+  ResetDirective: { sessionAndParameters: number };
   DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
   getFrameContentSize(frame: Uint8Array): number | null;
   compressBound(size: number): number;
@@ -84,4 +95,60 @@ export function zstdDecompress(src: Uint8Array, dst?: Uint8Array): Uint8Array {
     throw new Error(`zstd: ${messageOf(err)}`);
   }
   return out;
+}
+
+/**
+ * One zstd frame written in pieces (ZSTD_compressStream2), so a chunk can be compressed while it
+ * is being produced, without holding it whole: a 4096 x 4096 float64 chunk is 128 MiB, its pieces
+ * a few MiB. The total size is pledged up front, so the frame header records the content size
+ * (numcodecs' decoder requires it). Not reentrant: one stream per thread at a time.
+ */
+export class ZstdStream {
+  #out = new Uint8Array(1 << 20);
+  #used = 0;
+  #ctx: ZstdCCtx;
+  #b: ZstdBinding;
+
+  constructor() {
+    const n = nativeZstd();
+    if (!n) throw new GeoZarrError("Unsupported", "native zstd is not available (zstd-napi failed to build)");
+    this.#b = n.binding;
+    this.#ctx = new n.binding.CCtx();
+  }
+
+  begin(totalBytes: number, level: number): void {
+    this.#ctx.reset(this.#b.ResetDirective.sessionAndParameters);
+    this.#ctx.setParameter(this.#b.CParameter.compressionLevel, level);
+    this.#ctx.setPledgedSrcSize(totalBytes);
+    this.#used = 0;
+  }
+
+  #run(src: Uint8Array, end: boolean): void {
+    let input = src;
+    for (;;) {
+      if (this.#out.length - this.#used < 1 << 17) {
+        const bigger = new Uint8Array(this.#out.length * 2);
+        bigger.set(this.#out.subarray(0, this.#used));
+        this.#out = bigger;
+      }
+      const [remaining, written, consumed] = this.#ctx.compressStream2(
+        this.#out.subarray(this.#used),
+        input,
+        end ? this.#b.EndDirective.end : this.#b.EndDirective.continue,
+      );
+      this.#used += written;
+      input = input.subarray(consumed);
+      if (end ? remaining === 0 : input.length === 0) return;
+    }
+  }
+
+  write(src: Uint8Array): void {
+    if (src.length > 0) this.#run(src, false);
+  }
+
+  /** Finish the frame; the result is a copy the caller owns. */
+  end(): Uint8Array {
+    this.#run(new Uint8Array(0), true);
+    return this.#out.slice(0, this.#used);
+  }
 }

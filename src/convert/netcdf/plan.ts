@@ -1,0 +1,250 @@
+/**
+ * Plan a NetCDF file as a GeoZarr hierarchy: one Zarr group per NetCDF group, the selected
+ * variables as arrays with CF attributes, the CRS as a scalar `spatial_ref` grid-mapping variable
+ * named by every data variable's `grid_mapping` (GeoZarr v0.4; CF 1.11 §5.6), and, in Zarr v3,
+ * the `proj:`/`spatial:` conventions.
+ *
+ * Values: kept packed by default (int16 + scale_factor/add_offset, fill_value = _FillValue, what
+ * xarray writes without an explicit encoding); `unpack` decodes as xarray's mask_and_scale does.
+ * @module
+ */
+
+import { GeoZarrError } from "../../errors.js";
+import type { SourceDataset, SourceGroup, SourceVariable } from "../../readers/model.js";
+import { readVariableBox } from "../../readers/read.js";
+import type { CodecChoice } from "../../zarr/codecs/choice.js";
+import { type DataType, isFloat } from "../../zarr/dtype.js";
+import { defaultFillValue, type FillValue } from "../../zarr/fill-value.js";
+import type { JsonObject, JsonValue } from "../../zarr/json.js";
+import { joinKey } from "../../zarr/store/types.js";
+import type { NodePlan } from "../execute.js";
+import { checkDimNames, chunkShapeFor, type DimSizes, shardShapeFor } from "../options.js";
+import { IDENTITY, type Transform } from "../transform.js";
+import { conventionAttributes, detectGeoref, type Georef, spatialRefAttributes } from "./grid.js";
+import { type Dropped, isCoordinate, nameList, selectVariables } from "./select.js";
+
+export interface NetcdfPlanOptions {
+  zarrFormat: 2 | 3;
+  chunks?: DimSizes | undefined;
+  shards?: DimSizes | undefined;
+  codec: CodecChoice;
+  variables?: string[] | undefined;
+  requireStandardName?: boolean | undefined;
+  unpack?: "float32" | "float64" | undefined;
+  crs?: string | undefined;
+  /** The line prepended to the root `history` attribute. */
+  history: string;
+}
+
+export interface NetcdfPlan {
+  nodes: NodePlan[];
+  dropped: Dropped[];
+  georef: { group: string; crs: string; from: Georef["from"]; regular: boolean }[];
+}
+
+/** Default chunk size along X/Y; every other dimension of a data variable gets 1 (time, depth, band...). */
+export const SPATIAL_CHUNK = 4096;
+
+const num = (v: JsonValue | undefined): number | undefined => (typeof v === "number" ? v : undefined);
+
+interface Encoding {
+  dataType: DataType;
+  fillValue: FillValue;
+  sourceFill: FillValue;
+  transform: Transform;
+  attributes: JsonObject;
+}
+
+/** How one variable's values are stored: packed as is, or decoded (xarray's mask_and_scale). */
+function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean): Encoding {
+  const a = { ...v.attributes };
+  const fill = num(a._FillValue) ?? num(a.missing_value);
+  const missing = [num(a._FillValue), num(a.missing_value)].filter(
+    (x): x is number => x !== undefined && !Number.isNaN(x),
+  );
+  const scale = num(a.scale_factor);
+  const offset = num(a.add_offset);
+  const packed = !isFloat(v.dataType) && (scale !== undefined || offset !== undefined);
+  const masked = missing.length > 0;
+  // Zarr's fill_value carries _FillValue (xarray's convention); keep missing_value only if it differs.
+  delete a._FillValue;
+  if (a.missing_value === fill) delete a.missing_value;
+  if (isData && opts.unpack && (packed || masked)) {
+    const s = scale ?? 1;
+    const o = offset ?? 0;
+    delete a.scale_factor;
+    delete a.add_offset;
+    delete a.missing_value;
+    // valid_* are in stored units (CF §2.5.1): convert them with the values (CF-13).
+    const conv = (x: JsonValue | undefined) =>
+      typeof x === "number"
+        ? x * s + o
+        : Array.isArray(x)
+          ? x.map((y) => (typeof y === "number" ? y * s + o : y))
+          : x;
+    for (const k of ["valid_min", "valid_max", "valid_range", "actual_range"])
+      if (a[k] !== undefined) a[k] = conv(a[k])!;
+    if (s < 0 && typeof a.valid_min === "number" && typeof a.valid_max === "number")
+      [a.valid_min, a.valid_max] = [a.valid_max, a.valid_min];
+    return {
+      dataType: opts.unpack,
+      fillValue: Number.NaN,
+      sourceFill: fill ?? defaultFillValue(v.dataType),
+      transform: { kind: "unpack", scale: s, offset: o, missing, float32: opts.unpack === "float32" },
+      attributes: a,
+    };
+  }
+  const fillValue: FillValue =
+    fill ?? (isFloat(v.dataType) ? Number.NaN : opts.zarrFormat === 3 ? defaultFillValue(v.dataType) : null);
+  return {
+    dataType: v.dataType,
+    fillValue,
+    sourceFill: fillValue ?? defaultFillValue(v.dataType),
+    transform: IDENTITY,
+    attributes: a,
+  };
+}
+
+export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Promise<NetcdfPlan> {
+  if (opts.shards && opts.zarrFormat === 2)
+    throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
+  const allNames = ds.groups.flatMap((g) =>
+    g.variables.map((v) => (g.path === "/" ? v.name : `${g.path.slice(1)}/${v.name}`)),
+  );
+  const allDims = new Set(ds.groups.flatMap((g) => g.variables.flatMap((v) => v.dims)));
+  checkDimNames("--chunks", opts.chunks, allDims);
+  checkDimNames("--shard", opts.shards, allDims);
+  const plan: NetcdfPlan = {
+    nodes: [],
+    dropped: ds.skipped.map((s) => ({ name: s.path.slice(1), reason: s.reason })),
+    georef: [],
+  };
+  for (const group of ds.groups) await planGroup(ds, group, opts, allNames, plan);
+  return plan;
+}
+
+async function planGroup(
+  ds: SourceDataset,
+  group: SourceGroup,
+  opts: NetcdfPlanOptions,
+  allNames: string[],
+  plan: NetcdfPlan,
+): Promise<void> {
+  const sel = selectVariables(group, opts, allNames);
+  plan.dropped.push(
+    ...sel.dropped.map((d) => ({
+      ...d,
+      name: group.path === "/" ? d.name : `${group.path.slice(1)}/${d.name}`,
+    })),
+  );
+  const byName = new Map(group.variables.map((v) => [v.name, v]));
+  const ref = (v: SourceVariable) => ({
+    kind: "netcdf" as const,
+    format: ds.format,
+    file: ds.file,
+    path: v.path,
+    dataType: v.dataType,
+  });
+
+  // Coordinate values (1-D, small) decide the grid's regularity and transform. Dimensions and
+  // their coordinates are visible in child groups (NetCDF-4 scoping): look in the ancestors too.
+  const visible = ds.groups
+    .filter((g) => g === group || group.path.startsWith(g.path === "/" ? "/" : `${g.path}/`))
+    .reverse()
+    .flatMap((g) => (g === group ? sel.coords : g.variables.filter(isCoordinate)));
+  const coordVars = new Map<string, SourceVariable>();
+  for (const c of visible) if (!coordVars.has(c.name)) coordVars.set(c.name, c);
+  const coordValues = new Map<string, ArrayLike<number>>();
+  for (const c of coordVars.values()) {
+    if (c.dims.length !== 1) continue;
+    const values = await readVariableBox(ref(c), { start: [0], shape: c.shape });
+    coordValues.set(c.name, Float64Array.from(values as ArrayLike<number>, Number));
+  }
+  const georef = detectGeoref(ds.file, { ...sel, coords: [...coordVars.values()] }, coordValues, opts.crs);
+  const gmName =
+    byName.has("spatial_ref") && !sel.gridMappings.some((g) => g.name === "spatial_ref")
+      ? "crs"
+      : "spatial_ref";
+
+  let attributes: JsonObject = { ...group.attributes };
+  if (group.path === "/") {
+    const old = typeof attributes.history === "string" && attributes.history ? `\n${attributes.history}` : "";
+    attributes.history = `${opts.history}${old}`;
+  }
+  if (georef && opts.zarrFormat === 3) attributes = { ...attributes, ...conventionAttributes(georef) };
+  plan.nodes.push({ kind: "group", path: group.path, attributes });
+  if (georef) {
+    plan.georef.push({
+      group: group.path,
+      crs: georef.crs.code ?? georef.crs.name,
+      from: georef.from,
+      regular: georef.transform !== null,
+    });
+    plan.nodes.push({
+      kind: "array",
+      path: joinKey(group.path, gmName),
+      spec: {
+        shape: [],
+        chunkShape: [],
+        dataType: "int64",
+        fillValue: opts.zarrFormat === 3 ? 0n : null,
+        dimensionNames: [],
+        attributes: spatialRefAttributes(georef),
+        codec: opts.codec,
+      },
+      // rioxarray's spatial_ref holds the value 0; the CRS is in the attributes.
+      copy: {
+        source: { kind: "constant", value: 0n, dataType: "int64" },
+        sourceChunks: [],
+        sourceType: "int64",
+        sourceFill: 0n,
+        transform: IDENTITY,
+      },
+    });
+  }
+
+  for (const v of [...sel.coords, ...sel.data]) {
+    const isData = sel.data.includes(v);
+    const enc = encodingOf(v, opts, isData);
+    const attrs = enc.attributes;
+    const onGrid = georef !== null && v.dims.includes(georef.yDim) && v.dims.includes(georef.xDim);
+    if (isData && onGrid) attrs.grid_mapping = gmName;
+    else if (typeof attrs.grid_mapping === "string") delete attrs.grid_mapping;
+    // A `coordinates` attribute naming only dimension coordinates is redundant (the notebook drops it).
+    const listed = nameList(attrs.coordinates);
+    if (listed.length && listed.every((n) => byName.get(n) && isCoordinate(byName.get(n)!)))
+      delete attrs.coordinates;
+    if (isData && onGrid && opts.zarrFormat === 3) {
+      const yx: [string, string] = [georef.yDim, georef.xDim];
+      Object.assign(attrs, conventionAttributes(georef, yx));
+    }
+    // Default chunks: coordinates whole; data 4096 along Y/X and 1 along the others (time...).
+    const defaults = v.dims.map((d, i) => {
+      if (isCoordinate(v)) return v.shape[i]!;
+      return georef && (d === georef.yDim || d === georef.xDim) ? SPATIAL_CHUNK : 1;
+    });
+    const chunkShape = chunkShapeFor(v.shape, v.dims, opts.chunks, defaults);
+    const shardShape = shardShapeFor(v.path, v.shape, v.dims, opts.shards, chunkShape);
+    plan.nodes.push({
+      kind: "array",
+      path: v.path,
+      spec: {
+        shape: v.shape,
+        chunkShape,
+        shardShape,
+        dataType: enc.dataType,
+        fillValue: enc.fillValue,
+        dimensionNames: v.dims,
+        attributes: attrs,
+        codec: opts.codec,
+      },
+      copy: {
+        source: ref(v),
+        sourceChunks: v.chunks ?? shardShape ?? chunkShape,
+        sourceType: v.dataType,
+        sourceFill: enc.sourceFill,
+        transform: enc.transform,
+      },
+    });
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Regular grids from 1-D coordinate variables: which dimensions are X and Y, whether the
+ * coordinates are evenly spaced (within float32 precision: MUR's are float32), and the affine
+ * transform in GDAL's GeoTransform order and in the `spatial:` convention's (rasterio) order.
+ * @module
+ */
+
+import type { JsonObject } from "../zarr/json.js";
+
+export interface AxisInfo {
+  /** Names of the Y and X dimensions. */
+  y: string;
+  x: string;
+  /** True when Y/X are latitude/longitude in degrees. */
+  geographic: boolean;
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** X/Y role of a coordinate variable from CF attributes (CF 1.11 §4.1, §4.2) or its name. */
+export function axisRole(name: string, attrs: JsonObject): "x" | "y" | "lon" | "lat" | null {
+  const sn = str(attrs.standard_name);
+  const units = str(attrs.units).toLowerCase();
+  const axis = str(attrs.axis).toUpperCase();
+  if (sn === "latitude" || /^degrees?_?(north|n)$/.test(units)) return "lat";
+  if (sn === "longitude" || /^degrees?_?(east|e)$/.test(units)) return "lon";
+  if (sn === "projection_y_coordinate" || sn === "grid_latitude") return "y";
+  if (sn === "projection_x_coordinate" || sn === "grid_longitude") return "x";
+  if (axis === "Y") return /^lat/i.test(name) ? "lat" : "y";
+  if (axis === "X") return /^lon/i.test(name) ? "lon" : "x";
+  if (/^(lat|latitude)$/i.test(name)) return "lat";
+  if (/^(lon|long|longitude)$/i.test(name)) return "lon";
+  if (/^y$/i.test(name)) return "y";
+  if (/^x$/i.test(name)) return "x";
+  return null;
+}
+
+export interface RegularAxis {
+  first: number;
+  step: number;
+  n: number;
+}
+
+/**
+ * The regular spacing of a coordinate vector, or null when it is not evenly spaced. Tolerance:
+ * a few float32 ulps of the largest coordinate, since coordinates are often stored as float32.
+ */
+export function regularAxis(values: ArrayLike<number>): RegularAxis | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const first = Number(values[0]);
+  if (n === 1) return { first, step: 0, n };
+  const step = (Number(values[n - 1]) - first) / (n - 1);
+  if (step === 0 || !Number.isFinite(step)) return null;
+  let maxAbs = 0;
+  for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(Number(values[i])));
+  const tol = Math.max(Math.abs(step) * 1e-6, maxAbs * 2 ** -23 * 4);
+  for (let i = 0; i < n; i++) if (Math.abs(Number(values[i]) - (first + i * step)) > tol) return null;
+  return { first, step, n };
+}
+
+export interface GridTransform {
+  /** GDAL order: [x0, dx, 0, y0, 0, dy], origin at the outer corner of the first cell. */
+  gdal: number[];
+  /** `spatial:transform`, rasterio/affine order: [dx, 0, x0, 0, dy, y0]. */
+  affine: number[];
+  /** `spatial:bbox`: [xmin, ymin, xmax, ymax] of the cell edges. */
+  bbox: number[];
+  /** `spatial:shape`: [ny, nx]. */
+  shape: number[];
+}
+
+/** Cell-edge transform of a regular grid given its cell-centre coordinates. */
+export function gridTransform(x: RegularAxis, y: RegularAxis): GridTransform {
+  const x0 = x.first - x.step / 2;
+  const y0 = y.first - y.step / 2;
+  const x1 = x0 + x.n * x.step;
+  const y1 = y0 + y.n * y.step;
+  return {
+    gdal: [x0, x.step, 0, y0, 0, y.step],
+    affine: [x.step, 0, x0, 0, y.step, y0],
+    bbox: [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)],
+    shape: [y.n, x.n],
+  };
+}
+
+/** GDAL's GeoTransform attribute: six numbers, space separated (GeoZarr v0.4 "CRS"). */
+export function geoTransformText(t: GridTransform): string {
+  return t.gdal.map((v) => String(v)).join(" ");
+}

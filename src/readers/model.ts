@@ -1,0 +1,50 @@
+/**
+ * What a reader makes of an input file: a tree of groups with dimensions, attributes and
+ * variables, in the terms of the NetCDF data model (Unidata NUG "Data Model"). Values are not
+ * here: workers read them through `readers/read.ts` from a {@link VariableRef}.
+ * @module
+ */
+
+import type { DataType } from "../zarr/dtype.js";
+import type { JsonObject } from "../zarr/json.js";
+
+export type InputFormat = "netcdf4" | "netcdf3";
+
+export interface SourceVariable {
+  name: string;
+  /** Path of the variable in the file ("/analysed_sst", "/group/x"). */
+  path: string;
+  dims: string[];
+  shape: number[];
+  dataType: DataType;
+  /** Storage chunk shape, or null when stored contiguously (any read pattern is efficient). */
+  chunks: number[] | null;
+  /** Attributes as written (typed values as numbers, lists or strings); format internals removed. */
+  attributes: JsonObject;
+}
+
+export interface SourceGroup {
+  /** "/" for the root group. */
+  path: string;
+  attributes: JsonObject;
+  /** Dimensions defined in this group, by name. */
+  dims: Record<string, number>;
+  variables: SourceVariable[];
+}
+
+export interface SourceDataset {
+  file: string;
+  format: InputFormat;
+  /** All groups, the root first, parents before children. */
+  groups: SourceGroup[];
+  /** Variables the reader skipped (unsupported types), with the reason. */
+  skipped: { path: string; reason: string }[];
+}
+
+/** How a worker opens a variable for reading. */
+export interface VariableRef {
+  format: InputFormat;
+  file: string;
+  path: string;
+  dataType: DataType;
+}

@@ -1,0 +1,108 @@
+/**
+ * Read boxes of a variable on whatever thread runs the task. Each thread keeps its own open files
+ * (one h5wasm instance per worker: WebAssembly memory is per thread), so reads scale with workers.
+ * @module
+ */
+
+import { closeSync, openSync } from "node:fs";
+import { fsError, GeoZarrError } from "../errors.js";
+import { type AnyTypedArray, allocate, type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
+import { product } from "../zarr/metadata/model.js";
+import type { Box } from "../zarr/ndarray.js";
+import type { VariableRef } from "./model.js";
+import { type Nc3Header, readNc3Box, readNc3Header } from "./netcdf3.js";
+import { type H5Dataset, type H5File, type H5Runtime, h5runtime, hdf5Message, openH5 } from "./netcdf4.js";
+
+const h5files = new Map<string, H5File>();
+const nc3files = new Map<string, { fd: number; header: Nc3Header }>();
+
+/** Close everything this thread opened (tests; workers end with their thread). */
+export function closeAll(): void {
+  for (const f of h5files.values()) f.close();
+  h5files.clear();
+  for (const f of nc3files.values()) closeSync(f.fd);
+  nc3files.clear();
+}
+
+/** A WASM-heap buffer for hyperslab reads, grown as needed and kept (one per thread). */
+let heap: { ptr: number; size: number } | undefined;
+
+function heapBuffer(rt: H5Runtime, size: number): number {
+  if (!heap || heap.size < size) {
+    if (heap) rt._free(heap.ptr);
+    const ptr = rt._malloc(size);
+    if (!ptr) throw new GeoZarrError("IO", `cannot allocate ${size} bytes for HDF5 reads`);
+    heap = { ptr, size };
+  }
+  return heap.ptr;
+}
+
+/**
+ * Read a box of a NetCDF-4 variable straight into a kept WASM buffer, and return a view of it: no
+ * per-read allocation and no copy out of the WASM heap (h5wasm's `slice` makes both). The view is
+ * valid until the next read on this thread. Non-native byte orders go through `slice`.
+ */
+async function readH5Box(d: H5Dataset, box: Box, dataType: DataType): Promise<AnyTypedArray> {
+  const m = d.metadata;
+  if (!m.littleEndian || box.shape.length === 0)
+    return d.slice(box.start.map((s, i) => [s, s + box.shape[i]!])) as AnyTypedArray;
+  const rt = await h5runtime();
+  const n = product(box.shape);
+  const bytes = n * dataTypeInfo(dataType).size;
+  const ptr = heapBuffer(rt, Math.max(8, bytes));
+  rt.get_dataset_data(
+    d.file_id,
+    d.path,
+    box.shape.map(BigInt),
+    box.start.map(BigInt),
+    box.shape.map(() => 1n),
+    BigInt(ptr),
+  );
+  // HEAPU8 is replaced when WASM memory grows: take the buffer after the read.
+  return viewAs(dataType, new Uint8Array(rt.HEAPU8.buffer, ptr, bytes));
+}
+
+/**
+ * The values of a box of a variable. For NetCDF-4 the result is a view valid until this thread's
+ * next read (copy it to keep it).
+ */
+export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTypedArray> {
+  if (ref.format === "netcdf3") {
+    let f = nc3files.get(ref.file);
+    if (!f) {
+      const header = readNc3Header(ref.file);
+      let fd: number;
+      try {
+        fd = openSync(ref.file, "r");
+      } catch (err) {
+        throw fsError(err, ref.file, "open");
+      }
+      f = { fd, header };
+      nc3files.set(ref.file, f);
+    }
+    return readNc3Box(ref.file, f.header, ref.path.slice(1), box, f.fd);
+  }
+  let f = h5files.get(ref.file);
+  if (!f) {
+    f = await openH5(ref.file);
+    h5files.set(ref.file, f);
+  }
+  try {
+    const d = f.get(ref.path) as H5Dataset | null;
+    if (!d) throw new GeoZarrError("NotFound", `${ref.file}: no variable ${ref.path}`, { where: ref.file });
+    if (box.shape.length === 0) {
+      // Scalars have no hyperslab: read the value (h5wasm returns a number or bigint).
+      const v = (d as unknown as { value: unknown }).value;
+      const a = allocate(ref.dataType, 1) as Float64Array;
+      a[0] = (ArrayBuffer.isView(v) ? (v as unknown as ArrayLike<number>)[0] : v) as number;
+      return a as AnyTypedArray;
+    }
+    return await readH5Box(d, box, ref.dataType);
+  } catch (err) {
+    if (err instanceof GeoZarrError) throw err;
+    throw new GeoZarrError("Format", `${ref.file}: cannot read ${ref.path}: ${hdf5Message(err)}`, {
+      where: ref.file,
+      cause: err,
+    });
+  }
+}
