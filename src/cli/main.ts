@@ -15,11 +15,12 @@ import { info } from "./commands/info.js";
 import { stats } from "./commands/stats.js";
 import { tree } from "./commands/tree.js";
 import type { Command } from "./commands/types.js";
+import { validate } from "./commands/validate.js";
 import { type Io, processIo } from "./io.js";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130 } as const;
 
-const COMMANDS: Record<string, Command> = { convert, tree, info, stats };
+export const COMMANDS: Record<string, Command> = { convert, tree, info, stats, validate };
 
 function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -67,6 +67,8 @@ export interface ConvertSummary {
   dropped: { name: string; reason: string }[];
   /** How each group was georeferenced (NetCDF). */
   georef: NetcdfPlan["georef"];
+  /** Things to know about the output (NetCDF). */
+  notes: string[];
   rawBytes: number;
   storedBytes: number;
   seconds: number;
@@ -148,6 +150,7 @@ export async function convert(
       arrays: summary.arrays,
       dropped: netcdf?.dropped ?? [],
       georef: netcdf?.georef ?? [],
+      notes: netcdf?.notes ?? [],
       rawBytes: summary.rawBytes,
       storedBytes: summary.storedBytes,
       seconds: (performance.now() - t0) / 1000,

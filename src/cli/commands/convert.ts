@@ -116,6 +116,7 @@ export const convert: Command = {
       return 0;
     }
     for (const d of summary.dropped) io.err(`geozarr: dropped ${d.name}: ${d.reason}`);
+    for (const n of summary.notes) io.err(`geozarr: note: ${n}`);
     for (const g of summary.georef) {
       io.err(
         `geozarr: ${g.group === "/" ? "" : `${g.group}: `}CRS ${g.crs} (from ${g.from})${g.regular ? "" : ", irregular grid: no GeoTransform"}`,

@@ -39,6 +39,8 @@ export interface NetcdfPlanOptions {
 export interface NetcdfPlan {
   nodes: NodePlan[];
   dropped: Dropped[];
+  /** Things the user should know about the output (e.g. variables GeoZarr v0.4 will find lacking). */
+  notes: string[];
   georef: { group: string; crs: string; from: Georef["from"]; regular: boolean }[];
 }
 
@@ -66,10 +68,12 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
   const offset = num(a.add_offset);
   const packed = !isFloat(v.dataType) && (scale !== undefined || offset !== undefined);
   const masked = missing.length > 0;
+  // Flags are categories, not quantities: they stay integers even when unpacking (CF §3.5).
+  const flags = a.flag_values !== undefined || a.flag_masks !== undefined;
   // Zarr's fill_value carries _FillValue (xarray's convention); keep missing_value only if it differs.
   delete a._FillValue;
   if (a.missing_value === fill) delete a.missing_value;
-  if (isData && opts.unpack && (packed || masked)) {
+  if (isData && opts.unpack && !flags && (packed || masked)) {
     const s = scale ?? 1;
     const o = offset ?? 0;
     delete a.scale_factor;
@@ -117,6 +121,7 @@ export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Pr
   const plan: NetcdfPlan = {
     nodes: [],
     dropped: ds.skipped.map((s) => ({ name: s.path.slice(1), reason: s.reason })),
+    notes: [],
     georef: [],
   };
   for (const group of ds.groups) await planGroup(ds, group, opts, allNames, plan);
@@ -203,6 +208,12 @@ async function planGroup(
     });
   }
 
+  const unnamed = sel.data.filter((v) => typeof v.attributes.standard_name !== "string").map((v) => v.name);
+  if (unnamed.length) {
+    plan.notes.push(
+      `${unnamed.join(", ")} ${unnamed.length > 1 ? "have" : "has"} no standard_name, which GeoZarr v0.4 requires (--require-standard-name drops such variables)`,
+    );
+  }
   for (const v of [...sel.coords, ...sel.data]) {
     const isData = sel.data.includes(v);
     const enc = encodingOf(v, opts, isData);

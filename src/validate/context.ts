@@ -1,0 +1,241 @@
+/**
+ * What the rules look at: every node's raw metadata documents, read from the store itself (not from
+ * consolidated metadata, which rules compare against it), parsed leniently, with parse failures
+ * kept as data. Nothing here throws on a bad store: a document that cannot be read or parsed is a
+ * finding, not a crash. Only 1-D coordinate arrays are ever read, and only when a rule asks.
+ * @module
+ */
+
+import { standardNameTable } from "../cf/standard-names.js";
+import { GeoZarrError, isGeoZarrError, messageOf } from "../errors.js";
+import type { JsonObject, JsonValue } from "../zarr/json.js";
+import { isJsonObject, parseJsonLenient } from "../zarr/json.js";
+import type { ArrayMeta } from "../zarr/metadata/model.js";
+import { parseArrayV2 } from "../zarr/metadata/v2.js";
+import { parseArrayV3 } from "../zarr/metadata/v3.js";
+import { chunkBox, chunksOverlapping, copyBox } from "../zarr/ndarray.js";
+import { openArray, readChunk } from "../zarr/read/array.js";
+import { joinKey, prefixOf, type Store, type StoreKey } from "../zarr/store/types.js";
+
+export interface RawDocument {
+  key: StoreKey;
+  /** The parsed value, or undefined when the document is missing or does not parse. */
+  value: JsonValue | undefined;
+  /** Why it does not parse (invalid JSON). */
+  error?: string;
+  /** JSON pointers of bare NaN/Infinity tokens. */
+  nonStandard: string[];
+}
+
+export interface RawNode {
+  path: string;
+  format: 2 | 3;
+  kind: "group" | "array";
+  /** v2: .zarray/.zgroup and .zattrs; v3: zarr.json. */
+  docs: RawDocument[];
+  /** The node's attributes (v2 .zattrs, v3 `attributes`); {} when absent or broken. */
+  attributes: JsonObject;
+  /** The parsed array metadata, when the documents are valid enough to read the array. */
+  meta?: ArrayMeta;
+  /** Why the array metadata does not parse (the Z2-/Z3- rules report the details). */
+  metaError?: string;
+  /** Dimension names (v2 `_ARRAY_DIMENSIONS`, v3 `dimension_names`), when well-formed. */
+  dims: string[] | null;
+  shape: number[] | null;
+}
+
+export interface ValidationContext {
+  storeName: string;
+  store: Store;
+  format: 2 | 3;
+  nodes: Map<string, RawNode>;
+  /** Nodes with metadata in both formats (ZJ-03). */
+  mixed: string[];
+  /** The consolidated document (v2 `.zmetadata`, or the root zarr.json holding one). */
+  consolidated: RawDocument | null;
+  standardNameVersion: number;
+  /** The other format's output of the same conversion, for the parity rule (FV-04). */
+  parity?: ValidationContext;
+  /** Values of a 1-D array (coordinates), or null when it cannot be read; at most `limit` elements. */
+  readSmall(path: string, limit?: number): Promise<Float64Array | null>;
+}
+
+const decoder = new TextDecoder();
+
+async function readDoc(store: Store, key: StoreKey, name: string): Promise<RawDocument | null> {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await store.get(key);
+  } catch (err) {
+    return { key, value: undefined, error: `cannot read: ${messageOf(err)}`, nonStandard: [] };
+  }
+  if (bytes === undefined) return null;
+  try {
+    const parsed = parseJsonLenient(decoder.decode(bytes), `${name}${key}`);
+    return { key, value: parsed.value, nonStandard: parsed.nonStandard };
+  } catch (err) {
+    return {
+      key,
+      value: undefined,
+      error: messageOf(err).replace(/^.*?: invalid JSON: /, ""),
+      nonStandard: [],
+    };
+  }
+}
+
+function attributesOf(node: RawNode): JsonObject {
+  if (node.format === 3) {
+    const d = node.docs[0]?.value;
+    return isJsonObject(d) && isJsonObject(d.attributes) ? d.attributes : {};
+  }
+  const a = node.docs.find((d) => d.key.endsWith("/.zattrs"))?.value;
+  return isJsonObject(a) ? a : {};
+}
+
+function finish(node: RawNode, name: string): RawNode {
+  node.attributes = attributesOf(node);
+  if (node.kind !== "array") return node;
+  try {
+    if (node.format === 2) {
+      const za = node.docs.find((d) => d.key.endsWith("/.zarray"));
+      node.meta = parseArrayV2(za?.value, node.attributes, `${name}${za?.key}`);
+    } else {
+      node.meta = parseArrayV3(node.docs[0]?.value, `${name}${node.docs[0]?.key}`);
+    }
+  } catch (err) {
+    node.metaError = messageOf(err);
+  }
+  const doc = node.docs.find((d) => d.key.endsWith(node.format === 2 ? "/.zarray" : "/zarr.json"))?.value;
+  const shape =
+    isJsonObject(doc) && Array.isArray(doc.shape) && doc.shape.every((x) => Number.isInteger(x))
+      ? (doc.shape as number[])
+      : null;
+  node.shape = shape;
+  const rawDims =
+    node.format === 2
+      ? node.attributes._ARRAY_DIMENSIONS
+      : isJsonObject(doc)
+        ? doc.dimension_names
+        : undefined;
+  node.dims =
+    Array.isArray(rawDims) &&
+    rawDims.every((d) => typeof d === "string") &&
+    (!shape || rawDims.length === shape.length)
+      ? (rawDims as string[])
+      : null;
+  return node;
+}
+
+/** Walk the store: nodes are directories with metadata; arrays' chunk directories are not entered. */
+async function walk(store: Store, name: string): Promise<{ nodes: Map<string, RawNode>; mixed: string[] }> {
+  const nodes = new Map<string, RawNode>();
+  const mixed: string[] = [];
+  const visit = async (path: string): Promise<void> => {
+    const k = (n: string) => joinKey(path, n);
+    const [v3, zarray, zgroup] = await Promise.all([
+      readDoc(store, k("zarr.json"), name),
+      readDoc(store, k(".zarray"), name),
+      readDoc(store, k(".zgroup"), name),
+    ]);
+    if (v3 && (zarray || zgroup)) mixed.push(path);
+    let node: RawNode | null = null;
+    if (v3) {
+      const type = isJsonObject(v3.value) ? v3.value.node_type : undefined;
+      node = {
+        path,
+        format: 3,
+        kind: type === "array" ? "array" : "group",
+        docs: [v3],
+        attributes: {},
+        dims: null,
+        shape: null,
+      };
+    } else if (zarray || zgroup) {
+      const zattrs = await readDoc(store, k(".zattrs"), name);
+      const docs = [zarray ?? zgroup!, ...(zattrs ? [zattrs] : [])];
+      node = {
+        path,
+        format: 2,
+        kind: zarray ? "array" : "group",
+        docs,
+        attributes: {},
+        dims: null,
+        shape: null,
+      };
+    }
+    if (node) nodes.set(path, finish(node, name));
+    if (node?.kind === "array") return;
+    let prefixes: string[];
+    try {
+      prefixes = (await store.listDir(prefixOf(path))).prefixes;
+    } catch {
+      return;
+    }
+    for (const p of prefixes) await visit(joinKey(path, p));
+  };
+  await visit("/");
+  return {
+    nodes: new Map([...nodes].sort(([a], [b]) => (a === "/" ? -1 : b === "/" ? 1 : a < b ? -1 : 1))),
+    mixed,
+  };
+}
+
+export async function buildContext(store: Store, storeName: string): Promise<ValidationContext> {
+  const { nodes, mixed } = await walk(store, storeName);
+  if (nodes.size === 0) {
+    throw new GeoZarrError(
+      "NotFound",
+      `${storeName}: not a Zarr store (no zarr.json, .zgroup or .zarray found)`,
+      { where: storeName },
+    );
+  }
+  const formats = new Set([...nodes.values()].map((n) => n.format));
+  const format: 2 | 3 = nodes.get("/")?.format ?? (formats.has(3) ? 3 : 2);
+  let consolidated: RawDocument | null = null;
+  if (format === 2) consolidated = await readDoc(store, "/.zmetadata", storeName);
+  else {
+    const root = nodes.get("/")?.docs[0];
+    if (root && isJsonObject(root.value) && root.value.consolidated_metadata !== undefined)
+      consolidated = root;
+  }
+  const small = new Map<string, Float64Array | null>();
+  return {
+    storeName,
+    store,
+    format,
+    nodes,
+    mixed,
+    consolidated,
+    standardNameVersion: standardNameTable().version,
+    async readSmall(path, limit = 10_000_000) {
+      if (small.has(path)) return small.get(path)!;
+      const node = nodes.get(path);
+      let values: Float64Array | null = null;
+      if (node?.meta && node.meta.shape.length === 1 && node.meta.shape[0]! <= limit) {
+        try {
+          values = await readAll(store, node, storeName);
+        } catch (err) {
+          if (!isGeoZarrError(err)) throw err;
+          values = null;
+        }
+      }
+      small.set(path, values);
+      return values;
+    },
+  };
+}
+
+/** All values of a small 1-D array, as float64 (chunk by chunk through zarrita). */
+async function readAll(store: Store, node: RawNode, name: string): Promise<Float64Array> {
+  const meta = node.meta!;
+  const a = openArray(store, node.path, meta, name);
+  const out = new Float64Array(meta.shape[0]!);
+  const box = { start: [0], shape: meta.shape };
+  for (const coords of chunksOverlapping(box, meta.chunkShape)) {
+    const chunk = await readChunk(a, coords);
+    const cbox = chunkBox(coords, meta.chunkShape, meta.shape);
+    const part = Float64Array.from(chunk.data as ArrayLike<number>, Number);
+    copyBox(part, meta.chunkShape, [0], out, meta.shape, cbox.start, cbox.shape);
+  }
+  return out;
+}
