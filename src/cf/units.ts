@@ -110,6 +110,11 @@ function fail(): never {
 // product or power keeps neither an offset nor a time origin; a logarithmic unit may only be
 // scaled by a dimensionless factor.
 
+/** UDUNITS refuses a unit whose factor underflows to zero ("e30", the elementary charge to the 30th). */
+function nonZero(scale: number): number {
+  return scale === 0 ? fail() : scale;
+}
+
 function isDimensionless(u: ParsedUnit): boolean {
   return u.dims.every((d, i) => d === 0 || i === 7);
 }
@@ -118,9 +123,9 @@ function multiply(a: ParsedUnit, b: ParsedUnit): ParsedUnit {
   if (a.log || b.log) {
     const [l, o] = a.log ? [a, b] : [b, a];
     if (o.log || !isDimensionless(o)) fail();
-    return { ...l, scale: l.scale * o.scale };
+    return { ...l, scale: nonZero(l.scale * o.scale) };
   }
-  return { dims: a.dims.map((d, i) => d + b.dims[i]!), scale: a.scale * b.scale, offset: 0 };
+  return { dims: a.dims.map((d, i) => d + b.dims[i]!), scale: nonZero(a.scale * b.scale), offset: 0 };
 }
 
 function raise(u: ParsedUnit, n: number): ParsedUnit {
@@ -128,7 +133,7 @@ function raise(u: ParsedUnit, n: number): ParsedUnit {
   if (n === 0) return ONE;
   if (n === 1) return u;
   if (u.log) fail();
-  return { dims: u.dims.map((d) => d * n), scale: u.scale ** n, offset: 0 };
+  return { dims: u.dims.map((d) => d * n), scale: nonZero(u.scale ** n), offset: 0 };
 }
 
 function scaleBy(factor: number, u: ParsedUnit): ParsedUnit {

@@ -44,7 +44,10 @@ const cache = new WeakMap<ValidationContext, Map<string, Roles>>();
 
 export function rolesIn(ctx: ValidationContext, group: string): Roles {
   let byGroup = cache.get(ctx);
-  if (!byGroup) cache.set(ctx, (byGroup = new Map()));
+  if (!byGroup) {
+    byGroup = new Map();
+    cache.set(ctx, byGroup);
+  }
   const hit = byGroup.get(group);
   if (hit) return hit;
   const arrays = arraysIn(ctx, group);

@@ -24,7 +24,9 @@ const V3: SampleOptions = { zarrFormat: 3 };
 const V2F: SampleOptions = { zarrFormat: 2, unpack: "float64" };
 const V3F: SampleOptions = { zarrFormat: 3, unpack: "float32" };
 const a3 = (d: JsonObject) => d.attributes as JsonObject;
-const del = (s: MemoryStore, ...keys: string[]) => keys.forEach((k) => s.map.delete(k));
+const del = (s: MemoryStore, ...keys: string[]) => {
+  for (const k of keys) s.map.delete(k);
+};
 
 const BREAKERS: Breaker[] = [
   {
@@ -184,13 +186,21 @@ const BREAKERS: Breaker[] = [
   {
     id: "CF-08",
     store: V2,
-    brk: (s) => edit(s, "/spatial_ref/.zarray", (d) => ((d.shape = [1]), (d.chunks = [1]))),
+    brk: (s) =>
+      edit(s, "/spatial_ref/.zarray", (d) => {
+        d.shape = [1];
+        d.chunks = [1];
+      }),
   },
   { id: "CF-09", store: V2, brk: (s) => edit(s, "/analysed_sst/.zattrs", (d) => (d.missing_value = 1.5)) },
   {
     id: "CF-10",
     store: V2,
-    brk: (s) => edit(s, "/analysed_sst/.zattrs", (d) => ((d._FillValue = -32768), (d.missing_value = -999))),
+    brk: (s) =>
+      edit(s, "/analysed_sst/.zattrs", (d) => {
+        d._FillValue = -32768;
+        d.missing_value = -999;
+      }),
   },
   {
     id: "CF-11",
@@ -201,18 +211,21 @@ const BREAKERS: Breaker[] = [
   {
     id: "CF-13",
     store: V2F,
-    brk: (s) => edit(s, "/analysed_sst/.zattrs", (d) => ((d.valid_min = -32767), (d.valid_max = 32767))),
+    brk: (s) =>
+      edit(s, "/analysed_sst/.zattrs", (d) => {
+        d.valid_min = -32767;
+        d.valid_max = 32767;
+      }),
   },
   { id: "CF-14", store: V2, brk: (s) => edit(s, "/analysed_sst/.zattrs", (d) => (d.axis = "X")) },
   {
     id: "CF-15",
     store: V2,
     brk: (s) =>
-      edit(
-        s,
-        "/sea_ice_fraction/.zattrs",
-        (d) => ((d.flag_values = [1, 2]), (d.flag_meanings = "ice water land")),
-      ),
+      edit(s, "/sea_ice_fraction/.zattrs", (d) => {
+        d.flag_values = [1, 2];
+        d.flag_meanings = "ice water land";
+      }),
   },
   { id: "CF-16", store: V2, brk: (s) => edit(s, "/time/.zattrs", (d) => (d.units = "seconds")) },
   { id: "FV-01", store: V3F, brk: (s) => edit(s, "/analysed_sst/zarr.json", (d) => (d.fill_value = 0)) },
@@ -220,7 +233,11 @@ const BREAKERS: Breaker[] = [
   {
     id: "FV-03",
     store: V3F,
-    brk: (s) => edit(s, "/analysed_sst/zarr.json", (d) => ((d.fill_value = 0), (a3(d)._FillValue = 0))),
+    brk: (s) =>
+      edit(s, "/analysed_sst/zarr.json", (d) => {
+        d.fill_value = 0;
+        a3(d)._FillValue = 0;
+      }),
   },
   { id: "FV-04", store: V2, parity: V3F, brk: () => {} },
   { id: "FV-05", store: V2, brk: (s) => edit(s, "/analysed_sst/.zarray", (d) => (d.fill_value = null)) },
@@ -228,7 +245,11 @@ const BREAKERS: Breaker[] = [
     id: "GI-01",
     store: V2,
     severity: "info",
-    brk: (s) => edit(s, "/spatial_ref/.zattrs", (d) => (delete d.crs_wkt, delete d.spatial_ref)),
+    brk: (s) =>
+      edit(s, "/spatial_ref/.zattrs", (d) => {
+        delete d.crs_wkt;
+        delete d.spatial_ref;
+      }),
   },
 ];
 

@@ -79,8 +79,8 @@ export const GC01: Rule = {
         continue;
       }
       zc.forEach((c, i) => {
-        if (!isJsonObject(c))
-          return out.push(
+        if (!isJsonObject(c)) {
+          out.push(
             finding(
               this,
               n.path,
@@ -89,6 +89,8 @@ export const GC01: Rule = {
               "use {uuid, schema_url, spec_url, name, description}",
             ),
           );
+          return;
+        }
         if (!["uuid", "schema_url", "spec_url"].some((k) => typeof c[k] === "string"))
           out.push(
             finding(
@@ -399,10 +401,10 @@ export const GC07: Rule = {
     for (const n of ctx.nodes.values()) {
       visit(n, n.attributes, "");
       const ms = n.attributes.multiscales;
-      if (isJsonObject(ms) && Array.isArray(ms.layout))
-        ms.layout.forEach(
-          (l, i) => isJsonObject(l) && visit(n, l, `${attrPointer(n.format, "multiscales")}/layout/${i}`),
-        );
+      if (!isJsonObject(ms) || !Array.isArray(ms.layout)) continue;
+      ms.layout.forEach((l, i) => {
+        if (isJsonObject(l)) visit(n, l, `${attrPointer(n.format, "multiscales")}/layout/${i}`);
+      });
     }
     return out;
   },

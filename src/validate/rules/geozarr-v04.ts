@@ -97,7 +97,7 @@ export const G403: Rule = {
     for (const g of groups(ctx)) {
       for (const p of rolesIn(ctx, g.path).gridMappings) {
         const n = ctx.nodes.get(p);
-        if (!n || n.kind !== "array") continue; // CF-07 reports a missing target
+        if (n?.kind !== "array") continue; // CF-07 reports a missing target
         const dims = n.format === 2 ? n.attributes._ARRAY_DIMENSIONS : [];
         if ((n.shape?.length ?? 0) !== 0 || !Array.isArray(dims) || dims.length !== 0) {
           out.push(
