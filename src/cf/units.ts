@@ -3,23 +3,27 @@
  *
  * CF 1.11 §3.1 requires `units` to be "recognizable by the UDUNITS package" and a standard name's
  * canonical units to be convertible to them, so "valid units" means whatever UDUNITS-2 accepts.
- * Shelling out to udunits2 or binding libudunits2 is not an option for a browser-safe validator,
+ * Binding libudunits2 or spawning udunits2 would make validation depend on a native install,
  * hence this reimplementation: the grammar follows UDUNITS 2.2.28's scanner.l and parser.y
  * (longest-match tokens, "m2" = m^2, "s-1" = s^-1, juxtaposition, "per", "@"/"since" shifts,
  * "lg(re ...)"), and the vocabulary is UDUNITS' own XML database, vendored as
  * data/units/udunits2.json by scripts/data/gen_units_table.py. Definitions in that table stay
- * UDUNITS expressions and go through this same parser, so the database exercises the grammar.
+ * UDUNITS expressions and go through this same parser, so the database exercises the grammar;
+ * test/cf/units.test.ts checks every name and symbol in it against the udunits2 program.
  *
  * Where UDUNITS 2.2.28 is looser than a checker should be, this module is stricter, on purpose:
  * - reference times after "since" must be well-formed (month 1-12, day 1-31, hour 0-23, minute
- *   0-59, second < 61, zone offset under 24 h); UDUNITS 2.2.28 reads "2000-13-01" as a date and
- *   drops trailing words after a date. Days are not checked against a calendar: CF calendars
- *   differ (360_day has 30 February).
+ *   0-59, second < 61, zone offset under 24 h, a zone only after a clock); UDUNITS 2.2.28 reads
+ *   "2000-13-01" as a date and drops a word after a date. Days are not checked against a
+ *   calendar: CF calendars differ (360_day has 30 February).
  * - convertibility means equal dimensions. UDUNITS also calls reciprocal units convertible
  *   ("s" and "Hz"), which is not physical equivalence.
  * - only a unit of time can have a "since" origin (UDUNITS also accepts "Hz since ...").
+ * - a stray closing parenthesis is an error (UDUNITS accepts "m)").
  * Like UDUNITS, radians are dimensionless for convertibility ("degree_north" converts to "1",
- * "sr" to "rad"); `dims[7]` still counts them, and `strictAngles` makes them count.
+ * "sr" to "rad"); `dims[7]` still counts them, and `strictAngles` makes them count. Not
+ * supported: the logarithm of a logarithmic unit ("lg(re dBZ)"), and Latin-1 byte strings
+ * (JavaScript strings are Unicode; UDUNITS' UTF-8 mode is what is reproduced).
  * @module
  */
 
@@ -28,7 +32,10 @@ import { readFileSync } from "node:fs";
 /** Names of the entries of {@link ParsedUnit.dims}: the SI base units, then the radian. */
 export const DIMENSIONS = ["m", "kg", "s", "A", "K", "mol", "cd", "rad"] as const;
 
-/** A parsed unit: a value x in it is x * scale + offset in the SI base units of `dims`. */
+/**
+ * A parsed unit: a value x in it is x * scale + offset in the SI base units of `dims` (for a
+ * reference-time unit, a duration of x * scale seconds since the reference time).
+ */
 export interface ParsedUnit {
   /** Exponents of {@link DIMENSIONS}. */
   dims: number[];
@@ -36,8 +43,11 @@ export interface ParsedUnit {
   offset: number;
   /** For "<time unit> since <reference time>": the two parts as written. */
   since?: { base: string; reference: string };
-  /** For logarithmic units ("dBZ", "lg(re 1 mW)"): the logarithm's base and the reference level
-   * in SI units; `dims` are the reference's, as UDUNITS compares them. */
+  /**
+   * For logarithmic units ("dBZ", "lg(re 1 mW)"): the logarithm's base and the reference level in
+   * SI units. `dims` are the reference's, as UDUNITS compares them, and `scale` multiplies the
+   * logarithm (0.1 for the "d" of "dBZ").
+   */
   log?: { base: number; reference: number };
 }
 
@@ -133,7 +143,7 @@ function raise(u: ParsedUnit, n: number): ParsedUnit {
   if (n === 0) return ONE;
   if (n === 1) return u;
   if (u.log) fail();
-  return { dims: u.dims.map((d) => d * n), scale: nonZero(u.scale ** n), offset: 0 };
+  return { dims: u.dims.map((d) => d * n || 0), scale: nonZero(u.scale ** n), offset: 0 };
 }
 
 function scaleBy(factor: number, u: ParsedUnit): ParsedUnit {
@@ -256,6 +266,9 @@ const CLOCK =
 const ZONE = `(?:(?:[Uu][Tt][Cc]|[Gg][Mm][Tt]|[Zz])(?!${ALNUM})|[+-](?<packedZone>\\d{4})|[+-](?<zh>\\d{1,2})(?::(?<zm>\\d{2}))?(?!\\d))`;
 const REFERENCE = new RegExp(`${DATE}(?:(?:T|${SP}+)(?:${CLOCK}(?:${SP}*${ZONE})?)?)?${SP}*`, "uy");
 
+const NUMBER = new RegExp(`^(?:${REAL}|[+-]?\\d+)`, "u");
+const DATE_LIKE = /^[+-]?\d{1,4}-\d{1,2}(?:-\d{1,2})?|^[+-]?\d+/;
+
 const inRange = (s: string | undefined, lo: number, hi: number) =>
   s === undefined || s === "" || (Number(s) >= lo && Number(s) <= hi);
 
@@ -307,8 +320,8 @@ class Parser {
     const rest = this.text.slice(at);
     // Flex's tie-break: a date-like number ("1970", "1970-01-01") is a date for time units,
     // otherwise ("273.15", or any number after a non-time unit) an offset.
-    const number = new RegExp(`^(?:${REAL}|[+-]?\\d+)`, "u").exec(rest)?.[0] ?? "";
-    const date = /^[+-]?\d{1,4}-\d{1,2}(?:-\d{1,2})?|^[+-]?\d+/.exec(rest)?.[0] ?? "";
+    const number = NUMBER.exec(rest)?.[0] ?? "";
+    const date = DATE_LIKE.exec(rest)?.[0] ?? "";
     if (isTime(u) && date.length > 0 && date.length >= number.length) {
       const end = readReference(this.text, at);
       if (end < 0) fail();

@@ -117,6 +117,20 @@ export const CF03: Rule = {
           );
         continue;
       }
+      // A few canonical units are not UDUNITS themselves ("dB"): then only the same string is sure.
+      if (canonical !== "" && !parseUnits(canonical)) {
+        if (u !== canonical)
+          out.push(
+            finding(
+              this,
+              n.path,
+              ptr,
+              `units ${JSON.stringify(u)} differ from "${canonical}", the canonical units of ${sn.name}`,
+              `use "${canonical}"`,
+            ),
+          );
+        continue;
+      }
       const parsed = typeof u === "string" ? parseUnits(u) : null;
       if (typeof u !== "string" || !parsed) {
         out.push(
