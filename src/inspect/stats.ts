@@ -9,11 +9,11 @@
  * @module
  */
 
+import { missingValues, packingOf } from "../cf/packing.js";
 import { GeoZarrError } from "../errors.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
 import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
-import type { JsonValue } from "../zarr/json.js";
 import { chunkGridShape, product } from "../zarr/metadata/model.js";
 import { gridIndices } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
@@ -39,12 +39,6 @@ export interface ArrayStats extends ValueStats {
   decoded?: ValueStats & { scaleFactor: number; addOffset: number };
 }
 
-function numbersOf(v: JsonValue | undefined): number[] {
-  if (typeof v === "number") return [v];
-  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === "number");
-  return [];
-}
-
 export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool): Promise<ArrayStats> {
   const node = getNode(h, path);
   if (node.meta.kind !== "array") {
@@ -53,11 +47,7 @@ export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool)
     });
   }
   const meta = node.meta;
-  const missing = new Set<number>();
-  if (typeof meta.fillValue === "number" && !Number.isNaN(meta.fillValue)) missing.add(meta.fillValue);
-  if (typeof meta.fillValue === "bigint") missing.add(Number(meta.fillValue));
-  for (const k of ["_FillValue", "missing_value"])
-    for (const v of numbersOf(meta.attributes[k])) if (!Number.isNaN(v)) missing.add(v);
+  const missing = missingValues(meta);
 
   const grid = readGridChunkShape(meta);
   const runner = poolFor(pool, canUseWorkers(h.store));
@@ -73,7 +63,7 @@ export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool)
         path: node.path,
         meta,
         chunks: [coords],
-        missing: [...missing],
+        missing,
       }),
     );
   }
@@ -88,16 +78,14 @@ export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool)
     elements,
     valid,
     missing: elements - valid,
-    missingValues: [...missing],
+    missingValues: missing,
     min: valid > 0 ? total.min : null,
     max: valid > 0 ? total.max : null,
     mean,
   };
-  const scale = numbersOf(meta.attributes.scale_factor)[0];
-  const offset = numbersOf(meta.attributes.add_offset)[0];
-  if (scale !== undefined || offset !== undefined) {
-    const s = scale ?? 1;
-    const o = offset ?? 0;
+  const packing = packingOf(meta);
+  if (packing) {
+    const { scale: s, offset: o } = packing;
     const f = (x: number | null) => (x === null ? null : x * s + o);
     const [lo, hi] = s >= 0 ? [f(result.min), f(result.max)] : [f(result.max), f(result.min)];
     result.decoded = { min: lo, max: hi, mean: f(mean), scaleFactor: s, addOffset: o };

@@ -13,8 +13,7 @@ import { isJsonObject, parseJsonLenient } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { parseArrayV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3 } from "../zarr/metadata/v3.js";
-import { chunkBox, chunksOverlapping, copyBox } from "../zarr/ndarray.js";
-import { openArray, readChunk } from "../zarr/read/array.js";
+import { readVector } from "../zarr/read/vector.js";
 import { joinKey, prefixOf, type Store, type StoreKey } from "../zarr/store/types.js";
 
 export interface RawDocument {
@@ -213,7 +212,7 @@ export async function buildContext(store: Store, storeName: string): Promise<Val
       let values: Float64Array | null = null;
       if (node?.meta && node.meta.shape.length === 1 && node.meta.shape[0]! <= limit) {
         try {
-          values = await readAll(store, node, storeName);
+          values = await readVector(store, node.path, node.meta, storeName);
         } catch (err) {
           if (!isGeoZarrError(err)) throw err;
           values = null;
@@ -223,19 +222,4 @@ export async function buildContext(store: Store, storeName: string): Promise<Val
       return values;
     },
   };
-}
-
-/** All values of a small 1-D array, as float64 (chunk by chunk through zarrita). */
-async function readAll(store: Store, node: RawNode, name: string): Promise<Float64Array> {
-  const meta = node.meta!;
-  const a = openArray(store, node.path, meta, name);
-  const out = new Float64Array(meta.shape[0]!);
-  const box = { start: [0], shape: meta.shape };
-  for (const coords of chunksOverlapping(box, meta.chunkShape)) {
-    const chunk = await readChunk(a, coords);
-    const cbox = chunkBox(coords, meta.chunkShape, meta.shape);
-    const part = Float64Array.from(chunk.data as ArrayLike<number>, Number);
-    copyBox(part, meta.chunkShape, [0], out, meta.shape, cbox.start, cbox.shape);
-  }
-  return out;
 }
