@@ -17,6 +17,7 @@ export const TASK_MODULES = {
   "read-band": () => import("../convert/band-task.js"),
   "read-chunks": () => import("../zarr/read/read-task.js"),
   "chunk-stats": () => import("../inspect/stats-task.js"),
+  "overview-chunk": () => import("../pyramid/overview-task.js"),
 } as const;
 
 export type TaskKind = keyof typeof TASK_MODULES;
