@@ -43,7 +43,7 @@ async function compressorFor(cname: BloscCname, clevel: number): Promise<BlockCo
   if (!lz4Block) {
     // numcodecs' LZ4 codec writes a 4-byte size header before a raw LZ4 block; blosc wants the block.
     const Lz4 = (await import("numcodecs/lz4")).default;
-    const codec = Lz4.fromConfig({ acceleration: 1 });
+    const codec = Lz4.fromConfig({ id: "lz4", acceleration: 1 });
     lz4Block = async (src) => (await codec.encode(src)).subarray(4);
   }
   return lz4Block;
