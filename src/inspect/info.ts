@@ -109,3 +109,35 @@ export function nodeDocuments(h: Hierarchy, path: string): JsonObject {
   for (const [key, doc] of Object.entries(node.documents)) out[key.slice(key.lastIndexOf("/") + 1)] = doc;
   return out;
 }
+
+const unescapePointer = (s: string) => s.replace(/~1/g, "/").replace(/~0/g, "~");
+const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
+
+/**
+ * JSON pointers, into {@link nodeDocuments}' document for `path`, of values that were bare
+ * NaN/Infinity tokens in the store (non-standard JSON; strict output carries them as strings).
+ * Tokens are found in the node's own documents or in the consolidated metadata holding them.
+ */
+export function nonStandardPointers(h: Hierarchy, path: string): string[] {
+  const node = getNode(h, path);
+  const v2 = h.zarrFormat === 2;
+  const rel = node.path === "/" ? "" : node.path.slice(1);
+  const out = new Set<string>();
+  for (const t of h.nonStandardJson) {
+    if (t.key in node.documents) {
+      out.add(v2 ? `/${escapePointer(t.key.slice(t.key.lastIndexOf("/") + 1))}${t.pointer}` : t.pointer);
+      continue;
+    }
+    // Consolidated copies: v2 /.zmetadata "/metadata/<key>/...", v3 /zarr.json "/consolidated_metadata/metadata/<path>/...".
+    const m = /^\/(?:consolidated_metadata\/)?metadata\/([^/]+)(\/.*)?$/.exec(t.pointer);
+    if (!m || (t.key !== "/.zmetadata" && t.key !== "/zarr.json")) continue;
+    const key = unescapePointer(m[1]!);
+    const rest = m[2] ?? "";
+    if (v2 && t.key === "/.zmetadata") {
+      const slash = key.lastIndexOf("/");
+      const owner = slash < 0 ? "" : key.slice(0, slash);
+      if (owner === rel) out.add(`/${escapePointer(key.slice(slash + 1))}${rest}`);
+    } else if (!v2 && t.key === "/zarr.json" && key === rel) out.add(rest);
+  }
+  return [...out];
+}

@@ -3,7 +3,8 @@
  * pipeline, then edited document by document to break one rule at a time.
  */
 
-import { resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { executePlan } from "../../src/convert/execute.js";
 import { planNetcdf } from "../../src/convert/netcdf/plan.js";
 import { openInputFile } from "../../src/readers/open.js";
@@ -79,4 +80,14 @@ export function setRaw(store: MemoryStore, key: string, text: string): void {
 /** The attributes object of a node's document: v2 .zattrs, v3 zarr.json attributes. */
 export function attrs(doc: JsonObject, format: 2 | 3): JsonObject {
   return format === 2 ? doc : (doc.attributes as JsonObject);
+}
+
+/** Write an in-memory store to a directory (for tests that need files: the server, other tools). */
+export function saveStore(store: MemoryStore, dir: string): string {
+  for (const [key, bytes] of store.map) {
+    const file = join(dir, ...key.split("/").filter(Boolean));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, bytes);
+  }
+  return dir;
 }

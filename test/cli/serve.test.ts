@@ -1,0 +1,82 @@
+/**
+ * `geozarr serve` as a user runs it: a real child process that prints where it listens, serves
+ * until Ctrl-C and then exits 0; bad input gets one line and a documented exit code.
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { zarrPythonDir } from "../helpers/fixtures.js";
+import { request } from "../helpers/http.js";
+import { tmpDir } from "../helpers/tmp.js";
+
+const BIN = resolve("bin/geozarr.js");
+const STORE = join(zarrPythonDir(), "zstd.f8.zarr");
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((ok) => child.once("exit", (code) => ok(code)));
+}
+
+describe("geozarr serve", () => {
+  it("prints its URL as JSON, serves the store, and stops cleanly on SIGINT", async () => {
+    const cache = tmpDir("serve-cli");
+    const child = spawn(
+      process.execPath,
+      [BIN, "serve", STORE, "--port", "0", "--json", "--cache-dir", cache],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+    });
+    const first = await new Promise<string>((ok) =>
+      createInterface({ input: child.stdout! }).once("line", ok),
+    );
+    const { url, store } = JSON.parse(first) as { url: string; store: string };
+    expect(store).toBe(STORE);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const r = await request(url, "/api/store");
+    expect(r.json()).toMatchObject({ zarrFormat: 2, consolidated: false });
+    const done = exited(child);
+    child.kill("SIGINT");
+    expect(await done).toBe(0);
+    expect(stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it.each([
+    [["serve"], 2, /missing|STORE/i],
+    [["serve", STORE, "--port", "abc"], 2, /--port/],
+    [["serve", STORE, "--port", "70000"], 2, /--port 70000: must be at most 65535/],
+    [
+      ["serve", "/nonexistent/store.zarr", "--no-cache"],
+      3,
+      /\/nonexistent\/store\.zarr: no such file or directory/,
+    ],
+  ])("%j exits %i with one line", async (args, code, message) => {
+    const r = await runCli(...(args as string[]));
+    expect(r.code).toBe(code);
+    expect(r.stderr.split("\n")[0]).toMatch(message);
+    expect(r.stderr).not.toContain("    at ");
+    expect(r.stdout).toBe("");
+  });
+
+  it("exits 3 naming the port when it is taken", async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, "127.0.0.1", ok));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await runCli("serve", STORE, "--port", String(port), "--no-cache", "--workers", "0");
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(
+        new RegExp(`^geozarr: error: cannot listen on 127.0.0.1:${port}: .*EADDRINUSE`),
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});
