@@ -48,7 +48,8 @@ const ALLOWED: Record<string, string[]> = {
   parallel: ["parallel", "zarr", "errors.ts"],
   convert: ["convert", "parallel", "zarr", "geo", "cf", "readers", "errors.ts", "version.ts"],
   inspect: ["inspect", "parallel", "zarr", "cf", "errors.ts"],
-  pyramid: ["pyramid", "parallel", "zarr", "geo", "cf", "errors.ts", "version.ts"],
+  // Pyramid levels are written through the conversion pipeline (plans, executePlan, atomic output).
+  pyramid: ["pyramid", "convert", "parallel", "zarr", "geo", "cf", "errors.ts", "version.ts"],
   validate: ["validate", "zarr", "geo", "cf", "errors.ts"],
   server: [
     "server",

@@ -12,6 +12,7 @@ import { packageVersion } from "../version.js";
 import { helpText, parseCommandArgs } from "./args.js";
 import { convert } from "./commands/convert.js";
 import { info } from "./commands/info.js";
+import { pyramid } from "./commands/pyramid.js";
 import { serve } from "./commands/serve.js";
 import { stats } from "./commands/stats.js";
 import { tree } from "./commands/tree.js";
@@ -21,7 +22,7 @@ import { type Io, processIo } from "./io.js";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130 } as const;
 
-export const COMMANDS: Record<string, Command> = { convert, tree, info, stats, validate, serve };
+export const COMMANDS: Record<string, Command> = { convert, pyramid, tree, info, stats, validate, serve };
 
 function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

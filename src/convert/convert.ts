@@ -53,6 +53,13 @@ export interface ConvertOptions {
   crs?: string | undefined;
   /** The command line recorded in the `history` attribute (default: a description of the call). */
   command?: string | undefined;
+  /** NetCDF: default chunk size along X and Y (default 4096). */
+  spatialChunk?: number | undefined;
+  /**
+   * Runs on the complete output directory before it is moved into place (e.g. adding multiscale
+   * levels, pyramid/build.ts); a failure there removes the output like any other.
+   */
+  finish?: ((dir: string) => Promise<void>) | undefined;
 }
 
 export interface ConvertSummary {
@@ -125,6 +132,7 @@ export async function convert(
       requireStandardName: options.requireStandardName,
       unpack: options.unpack,
       crs: options.crs,
+      spatialChunk: options.spatialChunk,
       history: `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${command} (geozarr ${packageVersion()})`,
     });
     plan = netcdf.nodes;
@@ -139,6 +147,7 @@ export async function convert(
       onProgress: options.onProgress,
       signal: options.signal,
     });
+    await options.finish?.(pending.tmp);
     await pending.commit();
     return {
       input,

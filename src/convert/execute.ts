@@ -13,7 +13,10 @@ import type { MutableStore } from "../zarr/store/types.js";
 import { type ArraySpec, HierarchyWriter } from "../zarr/write/writer.js";
 import { type CopyJob, copyArray } from "./pipeline.js";
 
-export type CopySource = Pick<CopyJob, "source" | "sourceChunks" | "sourceType" | "sourceFill" | "transform">;
+export type CopySource = Pick<
+  CopyJob,
+  "source" | "levelSource" | "sourceChunks" | "sourceType" | "sourceFill" | "transform"
+>;
 
 export type NodePlan =
   | { kind: "group"; path: string; attributes: JsonObject }
@@ -35,6 +38,10 @@ export interface ExecuteOptions {
   bandBudget?: number | undefined;
   onProgress?: ((p: ProgressInfo) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** Write through this writer (its documents join the consolidated metadata written later). */
+  writer?: HierarchyWriter | undefined;
+  /** Run on this pool (left open) rather than one started and closed for this call. */
+  pool?: WorkerPool | undefined;
 }
 
 export interface ArraySummary {
@@ -66,8 +73,8 @@ export async function executePlan(
   store: MutableStore,
   opts: ExecuteOptions,
 ): Promise<ExecuteSummary> {
-  const writer = new HierarchyWriter(store, opts.zarrFormat);
-  const pool = new WorkerPool(opts.useWorkers ? opts.workers : 0);
+  const writer = opts.writer ?? new HierarchyWriter(store, opts.zarrFormat);
+  const pool = opts.pool ?? new WorkerPool(opts.useWorkers ? opts.workers : 0);
   const arrays = nodes.filter((n): n is Extract<NodePlan, { kind: "array" }> => n.kind === "array");
   const progress: ProgressInfo = {
     unitsDone: 0,
@@ -142,7 +149,7 @@ export async function executePlan(
     }
     if (nodes[0]?.kind === "group" && nodes[0].path === "/") await writer.consolidate();
   } finally {
-    await pool.close();
+    if (!opts.pool) await pool.close();
   }
   return summary;
 }

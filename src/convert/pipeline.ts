@@ -16,6 +16,7 @@
  */
 
 import type { WorkerPool } from "../parallel/pool.js";
+import type { LevelSource } from "../pyramid/level-task.js";
 import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { product } from "../zarr/metadata/model.js";
@@ -27,7 +28,12 @@ import type { SourceRef } from "./source.js";
 import type { Transform } from "./transform.js";
 
 export interface CopyJob {
-  source: SourceRef;
+  /**
+   * Where segments come from (exactly one of the two): a source read as is ("read-band"), or, for
+   * a pyramid level, the previous level reduced by 2 ("downsample-band", pyramid/level-task.ts).
+   */
+  source?: SourceRef | undefined;
+  levelSource?: LevelSource | undefined;
   /** The source's own chunk shape: segments are aligned to it. */
   sourceChunks: number[];
   shape: number[];
@@ -259,11 +265,13 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
         break; // the ring failed: `failure` says why
       }
       await ctx.pool.slot();
-      const p = ctx.pool
-        .run("read-band", { source: job.source, segment, bands: hit.map((i) => refs[i]!) })
-        .then(() => {
-          for (const i of hit) if (--remaining[i]! === 0) track(encodeBand(refs[i]!));
-        });
+      const bandRefs = hit.map((i) => refs[i]!);
+      const read = job.levelSource
+        ? ctx.pool.run("downsample-band", { source: job.levelSource, segment, bands: bandRefs })
+        : ctx.pool.run("read-band", { source: job.source!, segment, bands: bandRefs });
+      const p = read.then(() => {
+        for (const i of hit) if (--remaining[i]! === 0) track(encodeBand(refs[i]!));
+      });
       track(p);
     }
     if (failure) break;

@@ -18,6 +18,7 @@ export const TASK_MODULES = {
   "read-chunks": () => import("../zarr/read/read-task.js"),
   "chunk-stats": () => import("../inspect/stats-task.js"),
   "overview-chunk": () => import("../pyramid/overview-task.js"),
+  "downsample-band": () => import("../pyramid/level-task.js"),
 } as const;
 
 export type TaskKind = keyof typeof TASK_MODULES;

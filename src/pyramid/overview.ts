@@ -292,7 +292,7 @@ async function writeLevel(
 }
 
 /** Range and a 2-98 % percentile stretch of the valid values (from a regular sample of about 250k). */
-function summarize(values: Float32Array): Pick<OverviewSummary, "min" | "max" | "p2" | "p98"> {
+export function summarize(values: ArrayLike<number>): Pick<OverviewSummary, "min" | "max" | "p2" | "p98"> {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   const step = Math.max(1, Math.floor(values.length / 250_000));

@@ -16,10 +16,16 @@ import { join } from "node:path";
 import { missingValues, packingOf } from "../cf/packing.js";
 import { decodeTimes } from "../cf/time.js";
 import { GeoZarrError } from "../errors.js";
-import type { GeoCrs } from "../geo/georef.js";
+import { type GeoCrs, georeference } from "../geo/georef.js";
 import type { WorkerPool } from "../parallel/pool.js";
 import { readRegion } from "../parallel/read-region.js";
-import { buildOverview, mappable, type OverviewSummary } from "../pyramid/overview.js";
+import {
+  buildOverview,
+  mappable,
+  OVERVIEW_MAX_SIDE,
+  type OverviewSummary,
+  summarize,
+} from "../pyramid/overview.js";
 import { packageVersion } from "../version.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
 import type { JsonValue } from "../zarr/json.js";
@@ -29,6 +35,7 @@ import { FileSystemStore } from "../zarr/store/fs.js";
 import { MemoryStore } from "../zarr/store/memory.js";
 import type { Store, StoreKey } from "../zarr/store/types.js";
 import { send } from "./http-util.js";
+import { levelOf, levelsFor, multiscalesOf, type StoreLevel } from "./store-levels.js";
 
 export interface ExtraDim {
   name: string;
@@ -51,6 +58,10 @@ export interface LayerInfo {
   dims: ExtraDim[];
   bbox: [number, number, number, number];
   crs: GeoCrs | null;
+  /** The store's own multiscale levels of this variable, finest first (null without). */
+  levels: StoreLevel[] | null;
+  /** The group of those levels when its layout is the zarr-conventions one (drawn from the store). */
+  multiscaleGroup: string | null;
 }
 
 export interface LayerList {
@@ -60,11 +71,28 @@ export interface LayerList {
 }
 
 export interface OverviewRef extends OverviewSummary {
-  /** Where the overview store is served (a GeoZarr v3 multiscale group). */
+  /**
+   * "overview": a display overview built by the server (float32, physical values);
+   * "store": the store's own multiscale levels, read by the map straight from /store/.
+   */
+  source: "overview" | "store";
+  /** Where the multiscale group is served (an overview store, or the store's own group). */
   url: string;
+  /** How the map turns stored values into physical ones ("store" sources of packed data). */
+  packing: { scale: number; offset: number } | null;
+  /** The index of each non-spatial dimension, by name ("store" sources). */
+  dimensions: Record<string, number>;
   /** Seconds the build took (0 when it came from the cache). */
   buildSeconds: number;
   cached: boolean;
+}
+
+/** Display overviews hold physical float32 values and one plane. */
+const BUILT = { source: "overview", packing: null, dimensions: {} } as const;
+
+/** The finest of the store's levels the server can reduce to a display overview cheaply. */
+export function drawableLevel(levels: StoreLevel[]): string {
+  return (levels.find((l) => Math.max(...l.shape) <= OVERVIEW_MAX_SIDE) ?? levels[levels.length - 1]!).path;
 }
 
 const str = (v: JsonValue | undefined) => (typeof v === "string" ? v : null);
@@ -92,8 +120,17 @@ export class Layers {
   async #scan(): Promise<LayerList> {
     const layers: LayerInfo[] = [];
     const skipped: LayerList["skipped"] = [];
+    const multiscales = multiscalesOf(this.h);
     for (const node of this.h.nodes.values()) {
       if (node.meta.kind !== "array" || node.meta.shape.length < 2) continue;
+      const at = levelOf(multiscales, node.path);
+      if (at && at.level > 0) {
+        skipped.push({
+          path: node.path,
+          why: `overview level ${at.level} (drawn as the finest level's layer)`,
+        });
+        continue;
+      }
       const m = await mappable(this.h, node.path);
       if ("why" in m) {
         skipped.push({ path: node.path, why: m.why });
@@ -122,6 +159,8 @@ export class Layers {
         dims,
         bbox: georef.bbox,
         crs: georef.crs,
+        levels: at ? levelsFor(this.h, at.ms, node.path, georef.yAxis, georef.xAxis) : null,
+        multiscaleGroup: at?.ms.layout ? at.ms.group : null,
       });
     }
     // Largest first (the main variables), then by path.
@@ -166,17 +205,70 @@ export class Layers {
     return index;
   }
 
-  /** The overview of `path` at plane `index`, built (once) if needed. */
+  /**
+   * What the map draws for `path` at plane `index`: the store's own levels when their layout is
+   * one OpenLayers reads; otherwise a display overview, built (once) from the finest of the
+   * store's levels that is small enough (issue 6), or from the array itself.
+   */
   async overview(path: string, index: number[]): Promise<OverviewRef> {
-    await this.layer(path);
-    const id = await this.#fingerprint(path, index);
+    const layer = await this.layer(path);
+    if (layer.levels && layer.multiscaleGroup) return this.#storeLevels(layer, index);
+    const from = layer.levels ? drawableLevel(layer.levels) : path;
+    const id = await this.#fingerprint(from, index);
     let p = this.#overviews.get(id);
     if (!p) {
-      p = this.#loadOrBuild(id, path, index);
+      p = this.#loadOrBuild(id, from, index);
       this.#overviews.set(id, p);
       p.catch(() => this.#overviews.delete(id));
     }
-    return p;
+    const ref = await p;
+    if (from === path) return ref;
+    // Factors relative to full resolution, not to the level the overview was made from.
+    const levels = layer.levels!;
+    const scale = levels[0]!.shape[1] / levels.find((l) => l.path === from)!.shape[1];
+    return { ...ref, levels: ref.levels.map((l) => ({ ...l, factor: Math.round(l.factor * scale) })) };
+  }
+
+  /** The store's own levels, with a value stretch from a small level (a few hundred kB read). */
+  async #storeLevels(layer: LayerInfo, index: number[]): Promise<OverviewRef> {
+    const levels = layer.levels!;
+    const small = levels.find((l) => Math.max(...l.shape) <= 2048) ?? levels[levels.length - 1]!;
+    const meta = getNode(this.h, small.path).meta as ArrayMeta;
+    const m = await mappable(this.h, small.path);
+    if ("why" in m) throw new GeoZarrError("Unsupported", `${small.path}: cannot map ${m.why}`);
+    const box = {
+      start: index.map((i, d) => (d === m.georef.yAxis || d === m.georef.xAxis ? 0 : i)),
+      shape: meta.shape.map((n, d) => (d === m.georef.yAxis || d === m.georef.xAxis ? n : 1)),
+    };
+    const { data } = await readRegion(this.h, small.path, this.pool, box);
+    const missing = missingValues(meta);
+    const packing = packingOf(meta);
+    const values = Float64Array.from(data as ArrayLike<number>, (v) =>
+      Number.isNaN(v) || missing.includes(v) ? Number.NaN : packing ? v * packing.scale + packing.offset : v,
+    );
+    const full = levels[0]!.shape;
+    return {
+      source: "store",
+      url: `/store${layer.multiscaleGroup === "/" ? "" : layer.multiscaleGroup}`,
+      packing: packing ? { scale: packing.scale, offset: packing.offset } : null,
+      dimensions: Object.fromEntries(layer.dims.map((d) => [d.name, index[d.axis]!])),
+      path: layer.path,
+      variable: layer.name,
+      index,
+      levels: await Promise.all(
+        levels.map(async (l) => ({
+          asset: l.path.slice(0, l.path.lastIndexOf("/")),
+          factor: Math.round(full[1] / l.shape[1]),
+          shape: l.shape,
+          affine: (await georeference(this.h, l.path))?.affine ?? [],
+        })),
+      ),
+      bbox: layer.bbox,
+      crs: layer.crs,
+      ...summarize(values),
+      buildSeconds: 0,
+      cached: true,
+    };
   }
 
   async #loadOrBuild(id: string, path: string, index: number[]): Promise<OverviewRef> {
@@ -186,7 +278,7 @@ export class Layers {
       const summary = await readFile(join(dir, "summary.json"), "utf8").catch(() => null);
       if (summary) {
         this.#stores.set(id, new FileSystemStore(join(dir, "store")));
-        return { ...(JSON.parse(summary) as OverviewSummary), url, buildSeconds: 0, cached: true };
+        return { ...(JSON.parse(summary) as OverviewSummary), ...BUILT, url, buildSeconds: 0, cached: true };
       }
       // Built aside and renamed into place: a crash never leaves a half overview that looks whole.
       await mkdir(this.cacheDir, { recursive: true });
@@ -205,7 +297,7 @@ export class Layers {
         await rm(dir, { recursive: true, force: true });
         await rename(tmp, dir);
         this.#stores.set(id, new FileSystemStore(join(dir, "store")));
-        return { ...s, url, buildSeconds, cached: false };
+        return { ...s, ...BUILT, url, buildSeconds, cached: false };
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
@@ -214,7 +306,7 @@ export class Layers {
     const t0 = performance.now();
     const s = await buildOverview(this.h, path, index, this.pool, store);
     this.#stores.set(id, store);
-    return { ...s, url, buildSeconds: (performance.now() - t0) / 1000, cached: false };
+    return { ...s, ...BUILT, url, buildSeconds: (performance.now() - t0) / 1000, cached: false };
   }
 
   async #fingerprint(path: string, index: number[]): Promise<string> {

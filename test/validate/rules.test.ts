@@ -164,9 +164,32 @@ const BREAKERS: Breaker[] = [
     brk: (s) => edit(s, "/analysed_sst/zarr.json", (d) => (a3(d)["spatial:shape"] = [10, 10])),
   },
   {
+    id: "GC-09",
+    store: V3,
+    // A layout naming a level that does not exist.
+    brk: (s) =>
+      edit(
+        s,
+        "/zarr.json",
+        (d) => (a3(d).multiscales = { layout: [{ asset: "0" }, { asset: "1", derived_from: "0" }] }),
+      ),
+  },
+  {
     id: "GC-10",
     store: V3,
     brk: (s) => edit(s, "/analysed_sst/zarr.json", (d) => (a3(d)["proj:code"] = "EPSG:3857")),
+  },
+  {
+    id: "G4-09",
+    store: V2,
+    // A v0.4 multiscales attribute with an unknown resampling method and a missing level group.
+    brk: (s) =>
+      edit(s, "/.zattrs", (d) => {
+        d.multiscales = {
+          tile_matrix_set: { id: "t", tileMatrices: [{ id: "0", tileWidth: 512, tileHeight: 512 }] },
+          resampling_method: "bicubic",
+        };
+      }),
   },
   { id: "CF-01", store: V2, brk: (s) => edit(s, "/.zattrs", (d) => delete d.Conventions) },
   {

@@ -51,9 +51,11 @@ function newView(projection: string): View {
   return new View({ projection, center: [0, 0], zoom: 1, showFullExtent: true });
 }
 
-function colorStyle(colormap: string) {
+/** The colormap over [min, max] of the physical value (stored values unpacked with `packing`). */
+function colorStyle(colormap: string, packing: OverviewRef["packing"]) {
   const stops = COLORMAPS[colormap]!;
-  const t = ["clamp", ["/", ["-", ["band", 1], ["var", "min"]], ["-", ["var", "max"], ["var", "min"]]], 0, 1];
+  const value = packing ? ["+", ["*", ["band", 1], packing.scale], packing.offset] : ["band", 1];
+  const t = ["clamp", ["/", ["-", value, ["var", "min"]], ["-", ["var", "max"], ["var", "min"]]], 0, 1];
   return {
     variables: { min: 0, max: 1 },
     color: [
@@ -156,9 +158,12 @@ export class MapPanel {
     if (this.state.layer !== layer.path || this.state.sel !== sel) return; // superseded
     this.state.overview = ov;
     const projection = projectionFor(layer.crs);
+    // A store with zarr-conventions multiscales is read straight from /store/ (its own levels and
+    // packed values); otherwise the server's display overview.
     const source = new GeoZarr({
       url: new URL(ov.url, location.href).href,
       variable: ov.variable,
+      ...(ov.source === "store" ? { dimensions: ov.dimensions } : {}),
       projection,
       wrapX: false,
     });
@@ -167,7 +172,11 @@ export class MapPanel {
         this.#fail(`map source: ${String((source as unknown as { error_?: unknown }).error_ ?? "error")}`);
     });
     source.on("tileloaderror", () => this.#fail("a tile failed to load"));
-    const data = new WebGLTileLayer({ source, style: colorStyle(this.#colormap) as never, zIndex: 1 });
+    const data = new WebGLTileLayer({
+      source,
+      style: colorStyle(this.#colormap, ov.packing) as never,
+      zIndex: 1,
+    });
     if (this.#data) this.#map!.removeLayer(this.#data);
     this.#data = data;
     this.#map!.addLayer(data);
@@ -176,7 +185,10 @@ export class MapPanel {
     const levels = ov.levels.map((l) => `${l.shape[1]}×${l.shape[0]}`).join(", ");
     const best =
       ov.levels[0]!.factor === 1 ? "full resolution" : `1/${ov.levels[0]!.factor} of full resolution`;
-    this.#status.textContent = `Overview levels ${levels} (finest: ${best}; ${ov.cached ? "cached" : `built in ${ov.buildSeconds.toFixed(1)} s`}).`;
+    this.#status.textContent =
+      ov.source === "store"
+        ? `The store's own levels ${levels}, read from the store.`
+        : `Overview levels ${levels} (finest: ${best}; ${ov.cached ? "cached" : `built in ${ov.buildSeconds.toFixed(1)} s`}).`;
     this.state.ready = true;
   }
 
@@ -255,7 +267,7 @@ export class MapPanel {
       cmap.append(h("option", { value: name, text: name, selected: name === this.#colormap }));
     cmap.addEventListener("change", () => {
       this.#colormap = cmap.value;
-      this.#data?.setStyle(colorStyle(this.#colormap) as never);
+      this.#data?.setStyle(colorStyle(this.#colormap, this.state.overview?.packing ?? null) as never);
       this.#setStretch(this.#stretch.min, this.#stretch.max);
     });
 

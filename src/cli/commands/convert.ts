@@ -1,9 +1,10 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
-import { convert as runConvert } from "../../node.js";
+import { addLevels, DEFAULT_TILE_SIZE, type PyramidSummary, convert as runConvert } from "../../node.js";
 import { type CommandSpec, intOption, stringOption } from "../args.js";
 import { humanBytes } from "../io.js";
 import { progressBar } from "../progress.js";
+import { PYRAMID_OPTIONS, pyramidLine, pyramidOptions } from "./pyramid.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -51,6 +52,12 @@ const spec: CommandSpec = {
       arg: "EPSG:N|WKT",
       description: "NetCDF: the CRS (default: the source's grid_mapping, or EPSG:4326 for a lat/lon grid)",
     },
+    multiscales: {
+      type: "boolean",
+      description:
+        "also write overview levels (as geozarr pyramid does): the data in group 0, levels 1, 2, ...",
+    },
+    ...PYRAMID_OPTIONS,
   },
   details: `Input: a Zarr store (directory) or a NetCDF-4/HDF5 or NetCDF classic file.
 Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions, 1 along the others
@@ -58,7 +65,10 @@ Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions, 1 along
 Examples:
   geozarr convert mur.nc mur.zarr --zarr-format 2 --require-standard-name
   geozarr convert mur.nc mur.zarr --unpack float32 --codec zstd:3 --shard lat=8192,lon=8192
-  geozarr convert old_v2.zarr new_v3.zarr --chunks time=1,lat=2048,lon=2048`,
+  geozarr convert old_v2.zarr new_v3.zarr --chunks time=1,lat=2048,lon=2048
+  geozarr convert mur.nc mur.zarr --multiscales --tile-size 256
+With --multiscales, Zarr v2 output is chunked by the tile size along X/Y at full resolution too
+(GeoZarr v0.4 requires tiles to match chunks at every level); v3 keeps the chunks above.`,
 };
 
 function unpackOption(v: string | undefined): "float32" | "float64" | undefined {
@@ -80,8 +90,13 @@ export const convert: Command = {
     const fmt = stringOption(values, "zarr-format") ?? "3";
     if (fmt !== "2" && fmt !== "3")
       throw new GeoZarrError("Usage", `--zarr-format must be 2 or 3, got ${JSON.stringify(fmt)}`);
+    const multiscales = Boolean(values.multiscales);
+    const pyr = pyramidOptions(values);
+    if (!multiscales && ["levels", "resampling", "tile-size"].some((k) => values[k] !== undefined))
+      throw new GeoZarrError("Usage", "--levels, --resampling and --tile-size need --multiscales");
     const bar = progressBar(process.stderr, "converting", !values.json);
     let summary: Awaited<ReturnType<typeof runConvert>>;
+    let levels: PyramidSummary | undefined;
     try {
       summary = await runConvert(positionals[0]!, positionals[1]!, {
         zarrFormat: fmt === "2" ? 2 : 3,
@@ -98,6 +113,13 @@ export const convert: Command = {
         unpack: unpackOption(stringOption(values, "unpack")),
         crs: stringOption(values, "crs"),
         command: commandLine(positionals, values),
+        spatialChunk: multiscales && fmt === "2" ? (pyr.tileSize ?? DEFAULT_TILE_SIZE) : undefined,
+        finish: multiscales
+          ? async (dir) => {
+              levels = await addLevels(dir, { ...pyr, codec: pyr.codec, signal });
+              levels.store = positionals[1]!;
+            }
+          : undefined,
         signal,
         onProgress: (p) =>
           bar.update({
@@ -112,7 +134,7 @@ export const convert: Command = {
       bar.finish();
     }
     if (values.json) {
-      io.json(summary);
+      io.json(levels ? { ...summary, multiscales: levels } : summary);
       return 0;
     }
     for (const d of summary.dropped) io.err(`geozarr: dropped ${d.name}: ${d.reason}`);
@@ -127,6 +149,7 @@ export const convert: Command = {
     io.out(
       `${summary.input} -> ${summary.output}: Zarr v${summary.zarrFormat}, ${summary.arrays.length} arrays, ${chunks} chunks, ${humanBytes(summary.rawBytes)}B -> ${humanBytes(summary.storedBytes)}B (${ratio}x, ${summary.codec}) in ${summary.seconds.toFixed(1)}s with ${summary.workers} workers`,
     );
+    if (levels) io.out(pyramidLine(levels));
     return 0;
   },
 };

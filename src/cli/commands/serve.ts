@@ -67,7 +67,9 @@ export const serve: Command = {
       // The first view should not wait for its overview: build it now, in the background.
       server.api.warmUp().then(
         (ov) => {
-          if (ov)
+          if (!ov) return;
+          if (ov.source === "store") io.err(`map of ${ov.path} reads the store's own multiscale levels`);
+          else
             io.err(
               `map overview of ${ov.path} ${ov.cached ? "loaded from the cache" : `built in ${ov.buildSeconds.toFixed(1)} s`}`,
             );

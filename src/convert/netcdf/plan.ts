@@ -32,6 +32,8 @@ export interface NetcdfPlanOptions {
   requireStandardName?: boolean | undefined;
   unpack?: "float32" | "float64" | undefined;
   crs?: string | undefined;
+  /** Default chunk size along X/Y (SPATIAL_CHUNK); the pyramid's tile size for v2 multiscales. */
+  spatialChunk?: number | undefined;
   /** The line prepended to the root `history` attribute. */
   history: string;
 }
@@ -232,7 +234,7 @@ async function planGroup(
     // Default chunks: coordinates whole; data 4096 along Y/X and 1 along the others (time...).
     const defaults = v.dims.map((d, i) => {
       if (isCoordinate(v)) return v.shape[i]!;
-      return georef && (d === georef.yDim || d === georef.xDim) ? SPATIAL_CHUNK : 1;
+      return georef && (d === georef.yDim || d === georef.xDim) ? (opts.spatialChunk ?? SPATIAL_CHUNK) : 1;
     });
     const chunkShape = chunkShapeFor(v.shape, v.dims, opts.chunks, defaults);
     const shardShape = shardShapeFor(v.path, v.shape, v.dims, opts.shards, chunkShape);

@@ -11,6 +11,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from "../../zarr/json.j
 import type { RawNode } from "../context.js";
 import { gridMappingTargets, parentOf } from "../roles.js";
 import { attrPointer, type Finding, finding, type Rule } from "../rule.js";
+import { isV04Multiscales } from "./multiscales.js";
 
 const CMO_KEYS = new Set(["uuid", "schema_url", "spec_url", "name", "description"]);
 
@@ -135,7 +136,7 @@ export const GC02: Rule = {
       ] as const) {
         const used =
           prefix === "multiscales"
-            ? n.attributes.multiscales !== undefined
+            ? n.attributes.multiscales !== undefined && !isV04Multiscales(n.attributes.multiscales)
             : usesPrefix(n.attributes, prefix);
         if (used && !declares(n, uuid) && !declares(parent, uuid)) {
           out.push(

@@ -12,6 +12,7 @@ import { ZC01, ZC02, ZC03 } from "./consolidated.js";
 import { GC01, GC02, GC03, GC04, GC05, GC06, GC07, GC08, GC10 } from "./conventions.js";
 import { FV01, FV02, FV03, FV04, FV05, GI01 } from "./fill-gdal.js";
 import { G401, G402, G403, G404, G405, G406, G407, G408, G410 } from "./geozarr-v04.js";
+import { G409, GC09 } from "./multiscales.js";
 import { ZJ01, ZJ02, ZJ03 } from "./zarr-store.js";
 import { Z201, Z202, Z203, Z204, Z205 } from "./zarr-v2.js";
 import { Z301, Z302, Z303, Z304, Z305, Z306, Z307, Z308, Z309 } from "./zarr-v3.js";
@@ -45,6 +46,7 @@ export const RULES: readonly Rule[] = [
   G406,
   G407,
   G408,
+  G409,
   G410,
   GC01,
   GC02,
@@ -54,6 +56,7 @@ export const RULES: readonly Rule[] = [
   GC06,
   GC07,
   GC08,
+  GC09,
   GC10,
   CF01,
   CF02,

@@ -63,6 +63,11 @@ export class HierarchyWriter {
     }
   }
 
+  /** Write a node document as it is (copied from another store), tracked for consolidation. */
+  async document(key: StoreKey, doc: JsonObject): Promise<void> {
+    await this.#put(key, doc);
+  }
+
   /** The store key of a chunk (a shard, for sharded arrays). */
   chunkKey(path: string, coords: readonly number[]): StoreKey {
     if (this.zarrFormat === 2) return joinKey(path, coords.length === 0 ? "0" : coords.join("."));

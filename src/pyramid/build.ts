@@ -1,0 +1,535 @@
+/**
+ * `addLevels(store)`: turn a GeoZarr dataset into a multiscale pyramid (issue 6), in place and
+ * atomically. `geozarr pyramid STORE` runs it on a store, `geozarr convert --multiscales` on the
+ * conversion's output before it is moved into place.
+ *
+ * The new store is assembled in a hidden sibling and replaces the old one only when complete:
+ *  - level "0" is the dataset as it was: its documents copied, its chunk files hard-linked (no
+ *    data is rewritten, and the original stays intact until the swap);
+ *  - level k is computed from level k-1 through the conversion pipeline (convert/pipeline.ts):
+ *    segments aligned to the previous level's chunks are reduced on the worker pool
+ *    (pyramid/level-task.ts), chunks encoded there too, memory bounded by the pipeline's bands;
+ *  - each level is a GeoZarr dataset by itself: its data variables, its own 1-D coordinates, the
+ *    grid-mapping variable with the level's GeoTransform, and every other small variable (time);
+ *  - the root keeps the dataset's global attributes and gains the multiscale metadata
+ *    (pyramid/levels.ts); consolidated metadata is written last.
+ *
+ * @module
+ */
+
+import { copyFile, link, mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type ExecuteSummary, executePlan, type NodePlan, type ProgressInfo } from "../convert/execute.js";
+import { prepareOutput } from "../convert/output.js";
+import { IDENTITY } from "../convert/transform.js";
+import { fsError, GeoZarrError } from "../errors.js";
+import { MULTISCALES_CONVENTION, MULTISCALES_UUID } from "../geo/conventions.js";
+import { type Georef, georeference } from "../geo/georef.js";
+import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
+import { type CodecChoice, DEFAULT_CODEC, parseCodecChoice } from "../zarr/codecs/choice.js";
+import { isBigInt } from "../zarr/dtype.js";
+import { childrenOf, getNode, type Hierarchy, type NodeRecord, openHierarchy } from "../zarr/hierarchy.js";
+import type { JsonObject } from "../zarr/json.js";
+import type { ArrayMeta } from "../zarr/metadata/model.js";
+import { parseArrayV2 } from "../zarr/metadata/v2.js";
+import { parseArrayV3 } from "../zarr/metadata/v3.js";
+import { readGridChunkShape } from "../zarr/read/read-task.js";
+import { FileSystemStore } from "../zarr/store/fs.js";
+import { refFor } from "../zarr/store/ref.js";
+import { joinKey, type StoreKey } from "../zarr/store/types.js";
+import { encodeChunk } from "../zarr/write/encode.js";
+import { HierarchyWriter } from "../zarr/write/writer.js";
+import {
+  centres,
+  DEFAULT_TILE_SIZE,
+  geoTransformOf,
+  layoutOf,
+  methodFor,
+  type PyramidLevel,
+  planPyramid,
+  spatialOf,
+  TILE_SIZES,
+  tileMatrixSetOf,
+} from "./levels.js";
+import { RESAMPLING_METHODS, type Resampling } from "./resample.js";
+
+export interface PyramidOptions {
+  /** Overview levels below full resolution; default: until the grid fits in one tile. */
+  levels?: number | undefined;
+  /** Default resampling (CF flag variables always use mode); default "average". */
+  resampling?: Resampling | undefined;
+  /** Tile size of the overview levels (their chunks along Y and X); default 512. */
+  tileSize?: number | undefined;
+  /** Compression of the overview levels; default zstd level 1. */
+  codec?: CodecChoice | string | undefined;
+  workers?: number | undefined;
+  onProgress?: ((p: ProgressInfo) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface PyramidSummary {
+  store: string;
+  zarrFormat: 2 | 3;
+  levels: { asset: string; shape: [number, number]; transform: number[] }[];
+  variables: { name: string; resampling: Resampling }[];
+  /** Arrays kept at full resolution only (not on the grid). */
+  fullResolutionOnly: string[];
+  storedBytes: number;
+  seconds: number;
+}
+
+/** The dataset's parts, by role. */
+interface Dataset {
+  georef: Georef;
+  rows: number;
+  cols: number;
+  /** Data variables on the grid. */
+  grid: NodeRecord[];
+  /** 1-D coordinate variables of the Y and X dimensions. */
+  yCoord: NodeRecord | undefined;
+  xCoord: NodeRecord | undefined;
+  /** Grid-mapping variables (their GeoTransform changes per level). */
+  gridMappings: NodeRecord[];
+  /** Scalars and 1-D arrays off the grid (time...): copied to every level. */
+  small: NodeRecord[];
+  /** Everything else stays at full resolution only. */
+  rest: NodeRecord[];
+}
+
+const METADATA_FILES = new Set([".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"]);
+const nameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+export function validatePyramidOptions(opts: PyramidOptions): void {
+  if (opts.resampling !== undefined && !RESAMPLING_METHODS.includes(opts.resampling))
+    throw new GeoZarrError(
+      "Usage",
+      `--resampling must be one of ${RESAMPLING_METHODS.join(", ")} (got "${opts.resampling}")`,
+    );
+  if (opts.tileSize !== undefined && !(TILE_SIZES as readonly number[]).includes(opts.tileSize))
+    throw new GeoZarrError("Usage", `--tile-size must be ${TILE_SIZES.join(" or ")} (got ${opts.tileSize})`);
+  if (opts.levels !== undefined && !(Number.isInteger(opts.levels) && opts.levels >= 1))
+    throw new GeoZarrError("Usage", `--levels must be a positive integer (got ${opts.levels})`);
+}
+
+async function classify(h: Hierarchy): Promise<Dataset> {
+  const children = childrenOf(h, "/");
+  const arrays = children.filter((n) => n.meta.kind === "array");
+  let georef: Georef | null = null;
+  const grid: NodeRecord[] = [];
+  for (const n of arrays) {
+    const g = await georeference(h, n.path);
+    if (!g) continue;
+    const meta = n.meta as ArrayMeta;
+    const same =
+      !georef ||
+      (g.yDim === georef.yDim &&
+        g.xDim === georef.xDim &&
+        meta.shape[g.yAxis] === (grid[0]!.meta as ArrayMeta).shape[georef.yAxis] &&
+        meta.shape[g.xAxis] === (grid[0]!.meta as ArrayMeta).shape[georef.xAxis]);
+    if (!same) continue;
+    georef ??= g;
+    grid.push(n);
+  }
+  if (!georef)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${h.name}: no georeferenced variable with Y and X dimensions at the root to build levels from`,
+    );
+  const meta0 = grid[0]!.meta as ArrayMeta;
+  for (const n of grid) {
+    const m = n.meta as ArrayMeta;
+    if (isBigInt(m.dataType) || m.dataType === "bool" || m.dataType.startsWith("complex"))
+      throw new GeoZarrError(
+        "Unsupported",
+        `${h.name}${n.path}: data type ${m.dataType} cannot be resampled`,
+      );
+  }
+  const coord = (dim: string) =>
+    arrays.find((n) => nameOf(n.path) === dim && (n.meta as ArrayMeta).shape.length === 1);
+  const gmNames = new Set(
+    grid.map((n) => n.meta.attributes.grid_mapping).filter((x): x is string => typeof x === "string"),
+  );
+  const yCoord = coord(georef.yDim);
+  const xCoord = coord(georef.xDim);
+  const taken = new Set([...grid, yCoord, xCoord].filter(Boolean));
+  const gridMappings = arrays.filter((n) => gmNames.has(nameOf(n.path)) && !taken.has(n));
+  const others = children.filter((n) => !taken.has(n) && !gridMappings.includes(n));
+  const small = others.filter((n) => n.meta.kind === "array" && n.meta.shape.length <= 1);
+  return {
+    georef,
+    rows: meta0.shape[georef.yAxis]!,
+    cols: meta0.shape[georef.xAxis]!,
+    grid,
+    yCoord,
+    xCoord,
+    gridMappings,
+    small,
+    rest: others.filter((n) => !small.includes(n)),
+  };
+}
+
+/** Hard-link (or copy, across file systems) the chunk files of a node's directory tree. */
+async function linkChunks(from: string, to: string): Promise<void> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(from, { withFileTypes: true });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return;
+    throw fsError(err, from, "read directory");
+  }
+  await mkdir(to, { recursive: true });
+  for (const e of entries) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    if (e.isDirectory()) await linkChunks(src, dst);
+    else if (!METADATA_FILES.has(e.name)) {
+      // Metadata documents are never linked: they are written anew, and writing through a link
+      // would change the original store.
+      try {
+        await link(src, dst);
+      } catch {
+        await copyFile(src, dst).catch((err) => {
+          throw fsError(err, dst, "copy");
+        });
+      }
+    }
+  }
+}
+
+/** The node's documents, re-keyed under `prefix` (v3 group documents lose consolidated metadata). */
+function documentsOf(node: NodeRecord, prefix: string): [StoreKey, JsonObject][] {
+  return Object.entries(node.documents).map(([key, doc]) => {
+    const { consolidated_metadata: _, ...rest } = doc as JsonObject;
+    return [joinKey(prefix, key), rest];
+  });
+}
+
+function attrsKey(h: Hierarchy, path: string): StoreKey {
+  return joinKey(path, h.zarrFormat === 2 ? ".zattrs" : "zarr.json");
+}
+
+/** Replace a v2 `.zattrs` or the `attributes` of a v3 document. */
+function withAttributes(h: Hierarchy, doc: JsonObject, attrs: JsonObject): JsonObject {
+  return h.zarrFormat === 2 ? attrs : { ...doc, attributes: attrs };
+}
+
+/** A node's user attributes as stored (v2 `.zattrs` keeps `_ARRAY_DIMENSIONS`). */
+function storedAttributes(h: Hierarchy, node: NodeRecord): JsonObject {
+  const doc = node.documents[attrsKey(h, node.path)] as JsonObject | undefined;
+  return (h.zarrFormat === 2 ? doc : (doc?.attributes as JsonObject | undefined)) ?? {};
+}
+
+const SPATIAL_PER_LEVEL = ["spatial:shape", "spatial:transform", "spatial:bbox"];
+
+function levelAttributes(attrs: JsonObject, level: PyramidLevel, v3: boolean): JsonObject {
+  if (!v3 || !SPATIAL_PER_LEVEL.some((k) => k in attrs)) return attrs;
+  return { ...attrs, ...spatialOf(level) };
+}
+
+export async function addLevels(dir: string, options: PyramidOptions = {}): Promise<PyramidSummary> {
+  const t0 = performance.now();
+  validatePyramidOptions(options);
+  const tile = options.tileSize ?? DEFAULT_TILE_SIZE;
+  const method = options.resampling ?? "average";
+  const codec =
+    typeof options.codec === "string" ? parseCodecChoice(options.codec) : (options.codec ?? DEFAULT_CODEC);
+  // A walk, not the consolidated metadata: node documents keyed by their real store keys.
+  const h = await openHierarchy(new FileSystemStore(dir), { name: dir, consolidated: "ignore" });
+  const root = getNode(h, "/");
+  if (root.meta.kind !== "group")
+    throw new GeoZarrError("Usage", `${dir}: the root is an array, not a dataset`);
+  if ("multiscales" in root.meta.attributes)
+    throw new GeoZarrError("Exists", `${dir}: already has multiscale levels`, { where: dir });
+  const ds = await classify(h);
+  const v3 = h.zarrFormat === 3;
+  if (!v3) {
+    // GeoZarr v0.4: "Tiles MUST match the chunk layout on the 2 spatial dims", full resolution too.
+    for (const n of ds.grid) {
+      const c = readGridChunkShape(n.meta as ArrayMeta);
+      if (c[ds.georef.yAxis] !== tile || c[ds.georef.xAxis] !== tile)
+        throw new GeoZarrError(
+          "Usage",
+          `${dir}${n.path}: chunks [${c}] do not match the ${tile} x ${tile} tiles that GeoZarr v0.4 multiscales require at every level; rechunk first (geozarr convert SRC DST --chunks ${ds.georef.yDim}=${tile},${ds.georef.xDim}=${tile}) or pick --tile-size`,
+        );
+    }
+  }
+  const levels = planPyramid(ds.rows, ds.cols, ds.georef.affine, tile, options.levels);
+  const pending = await prepareOutput(dir, true);
+  try {
+    const store = new FileSystemStore(pending.tmp);
+    const w = new HierarchyWriter(store, h.zarrFormat);
+    const summary = await writePyramid(h, ds, levels, w, store, { ...options, tile, method, codec });
+    await w.consolidate();
+    await pending.commit();
+    return {
+      store: dir,
+      zarrFormat: h.zarrFormat,
+      levels: levels.map((l) => ({ asset: l.asset, shape: l.shape, transform: l.affine })),
+      variables: ds.grid.map((n) => ({
+        name: nameOf(n.path),
+        resampling: methodFor(n.meta.attributes, method),
+      })),
+      fullResolutionOnly: ds.rest.map((n) => n.path),
+      storedBytes: summary.storedBytes,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } catch (err) {
+    await pending.abort();
+    throw err;
+  }
+}
+
+interface Resolved extends PyramidOptions {
+  tile: number;
+  method: Resampling;
+  codec: CodecChoice;
+}
+
+async function writePyramid(
+  h: Hierarchy,
+  ds: Dataset,
+  levels: PyramidLevel[],
+  w: HierarchyWriter,
+  store: FileSystemStore,
+  o: Resolved,
+): Promise<ExecuteSummary> {
+  const v3 = h.zarrFormat === 3;
+  const root = getNode(h, "/");
+  const rootAttrs = storedAttributes(h, root);
+  await w.group("/", rootAttributes(rootAttrs, ds, levels, o, v3));
+
+  // Level 0: the dataset as it is (documents copied, chunks linked).
+  const source = (h.store as FileSystemStore).root;
+  await w.group("/0", levelGroupAttributes(rootAttrs, levels[0]!, v3));
+  for (const node of [...h.nodes.values()].filter((n) => n.path !== "/")) {
+    const first = node.path.split("/")[1]!;
+    if (node.path === `/${first}`) await linkChunks(join(source, first), join(store.root, "0", first));
+    // GeoZarr v0.4 puts `multiscales` on each multiscale DataArray too (v2 only).
+    const tagged = !v3 && ds.grid.includes(node);
+    for (const [key, doc] of documentsOf(node, "/0")) {
+      const attrs = tagged && key.endsWith("/.zattrs");
+      await w.document(key, attrs ? { ...doc, multiscales: v2Multiscales(ds, levels, o, node) } : doc);
+    }
+  }
+
+  // Levels 1..n, each from the one before.
+  // One pool for all levels (starting workers per level would cost more than the small levels).
+  const workers = o.workers ?? defaultWorkerCount();
+  const pool = new WorkerPool(workers);
+  try {
+    return await writeLevels(h, ds, levels, w, store, o, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function writeLevels(
+  h: Hierarchy,
+  ds: Dataset,
+  levels: PyramidLevel[],
+  w: HierarchyWriter,
+  store: FileSystemStore,
+  o: Resolved,
+  pool: WorkerPool,
+): Promise<ExecuteSummary> {
+  const v3 = h.zarrFormat === 3;
+  const rootAttrs = storedAttributes(h, getNode(h, "/"));
+  const total: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
+  const prevMeta = new Map(ds.grid.map((n) => [nameOf(n.path), n.meta as ArrayMeta]));
+  const progress = progressAcross(levels, ds, o.tile, o.onProgress);
+  for (const level of levels.slice(1)) {
+    const k = Number(level.asset);
+    const group = `/${level.asset}`;
+    const nodes: NodePlan[] = [
+      { kind: "group", path: group, attributes: levelGroupAttributes(rootAttrs, level, v3) },
+    ];
+    for (const n of ds.grid) {
+      const name = nameOf(n.path);
+      const prev = prevMeta.get(name)!;
+      const meta = n.meta as ArrayMeta;
+      const y = ds.georef.yAxis;
+      const x = ds.georef.xAxis;
+      const shape = meta.shape.map((s, d) => (d === y ? level.shape[0] : d === x ? level.shape[1] : s));
+      const inner = readGridChunkShape(meta);
+      const prevChunks = readGridChunkShape(prev);
+      nodes.push({
+        kind: "array",
+        path: `${group}/${name}`,
+        spec: {
+          shape,
+          chunkShape: inner.map((c, d) => (d === y || d === x ? o.tile : c)),
+          dataType: meta.dataType,
+          fillValue: meta.fillValue,
+          dimensionNames: meta.dimensionNames as string[] | null,
+          attributes: levelAttributes(meta.attributes, level, v3),
+          codec: o.codec,
+        },
+        copy: {
+          levelSource: {
+            store: refFor(store, pool.size > 0),
+            storeName: h.name,
+            path: `/${k - 1}/${name}`,
+            meta: prev,
+            yAxis: y,
+            xAxis: x,
+            method: methodFor(meta.attributes, o.method),
+          },
+          // Segments of this level map onto whole chunks of the previous one.
+          sourceChunks: prevChunks.map((c, d) => (d === y || d === x ? Math.ceil(c / 2) : c)),
+          sourceType: meta.dataType,
+          sourceFill: meta.fillValue,
+          transform: IDENTITY,
+        },
+      });
+    }
+    const summary = await executePlan(nodes, store, {
+      zarrFormat: h.zarrFormat,
+      workers: pool.size,
+      useWorkers: pool.size > 0,
+      writer: w,
+      pool,
+      signal: o.signal,
+      onProgress: progress(k),
+    });
+    total.storedBytes += summary.storedBytes;
+    total.rawBytes += summary.rawBytes;
+    total.arrays.push(...summary.arrays);
+    for (const n of ds.grid) {
+      const name = nameOf(n.path);
+      const key = joinKey(group, name, v3 ? "zarr.json" : ".zarray");
+      prevMeta.set(name, await readMeta(store, key, v3, h.name));
+    }
+    await writeLevelExtras(h, ds, level, w, store, o);
+  }
+  return total;
+}
+
+async function readMeta(
+  store: FileSystemStore,
+  key: StoreKey,
+  v3: boolean,
+  name: string,
+): Promise<ArrayMeta> {
+  const text = new TextDecoder().decode((await store.get(key))!);
+  const doc = JSON.parse(text);
+  return v3 ? parseArrayV3(doc, `${name}${key}`) : parseArrayV2(doc, {}, `${name}${key}`);
+}
+
+/** Coordinates, grid mappings and small variables of one overview level. */
+async function writeLevelExtras(
+  h: Hierarchy,
+  ds: Dataset,
+  level: PyramidLevel,
+  w: HierarchyWriter,
+  store: FileSystemStore,
+  o: Resolved,
+): Promise<void> {
+  const group = `/${level.asset}`;
+  const v3 = h.zarrFormat === 3;
+  for (const [node, axis] of [
+    [ds.yCoord, "y"],
+    [ds.xCoord, "x"],
+  ] as const) {
+    if (!node) continue;
+    const meta = node.meta as ArrayMeta;
+    const values = centres(level, axis);
+    const path = `${group}/${nameOf(node.path)}`;
+    const spec = {
+      shape: [values.length],
+      chunkShape: [values.length],
+      dataType: meta.dataType,
+      fillValue: meta.fillValue,
+      dimensionNames: meta.dimensionNames as string[] | null,
+      attributes: meta.attributes,
+      codec: o.codec,
+    };
+    await w.array(path, spec);
+    const typed = meta.dataType === "float32" ? Float32Array.from(values) : values;
+    const bytes = await encodeChunk(typed, spec.chunkShape, spec);
+    if (bytes) await w.chunk(path, [0], bytes);
+  }
+  for (const node of [...ds.gridMappings, ...ds.small]) {
+    const name = nameOf(node.path);
+    await linkChunks(join(store.root, "0", name), join(store.root, level.asset, name));
+    const attrs = storedAttributes(h, node);
+    const levelAttrs = ds.gridMappings.includes(node)
+      ? { ...attrs, ...("GeoTransform" in attrs ? { GeoTransform: geoTransformOf(level) } : {}) }
+      : attrs;
+    for (const [key, doc] of documentsOf(node, group)) {
+      const isAttrs = key === joinKey(group, name, v3 ? "zarr.json" : ".zattrs");
+      await w.document(key, isAttrs ? withAttributes(h, doc, levelAttrs) : doc);
+    }
+  }
+}
+
+function rootAttributes(
+  attrs: JsonObject,
+  ds: Dataset,
+  levels: PyramidLevel[],
+  o: Resolved,
+  v3: boolean,
+): JsonObject {
+  if (!v3) return { ...attrs, multiscales: tileMatrixSetOf(levels, ds.georef, o.tile, o.method) };
+  // The extent, shape and transform belong to each level; the root keeps the CRS and axis names.
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(attrs)) if (!SPATIAL_PER_LEVEL.includes(k)) out[k] = v;
+  const declared = Array.isArray(attrs.zarr_conventions) ? (attrs.zarr_conventions as JsonObject[]) : [];
+  out.zarr_conventions = [MULTISCALES_CONVENTION, ...declared.filter((c) => c.uuid !== MULTISCALES_UUID)];
+  out.multiscales = { resampling_method: o.method, layout: layoutOf(levels, o.method) };
+  return out;
+}
+
+/** A level group: the dataset's `proj:`/`spatial:` declarations, with this level's extent (v3). */
+function levelGroupAttributes(rootAttrs: JsonObject, level: PyramidLevel, v3: boolean): JsonObject {
+  if (!v3) return {};
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(rootAttrs))
+    if (k === "zarr_conventions" || k.startsWith("proj:") || k.startsWith("spatial:")) out[k] = v;
+  return "spatial:dimensions" in out ? { ...out, ...spatialOf(level) } : out;
+}
+
+function v2Multiscales(ds: Dataset, levels: PyramidLevel[], o: Resolved, node: NodeRecord): JsonObject {
+  return tileMatrixSetOf(levels, ds.georef, o.tile, methodFor(node.meta.attributes, o.method));
+}
+
+/** One progress count across all levels: units are chunks of the overview levels. */
+function progressAcross(
+  levels: PyramidLevel[],
+  ds: Dataset,
+  tile: number,
+  onProgress: ((p: ProgressInfo) => void) | undefined,
+): (k: number) => ((p: ProgressInfo) => void) | undefined {
+  if (!onProgress) return () => undefined;
+  const { yAxis, xAxis } = ds.georef;
+  const perLevel = levels.map((l) =>
+    ds.grid.reduce((sum, n) => {
+      const m = n.meta as ArrayMeta;
+      const c = readGridChunkShape(m);
+      const units = m.shape.map((s, d) =>
+        d === yAxis
+          ? Math.ceil(l.shape[0] / tile)
+          : d === xAxis
+            ? Math.ceil(l.shape[1] / tile)
+            : Math.ceil(s / c[d]!),
+      );
+      return sum + units.reduce((a, b) => a * b, 1);
+    }, 0),
+  );
+  const unitsTotal = perLevel.slice(1).reduce((a, b) => a + b, 0);
+  let done = 0;
+  let stored = 0;
+  return (k) => {
+    const base = { done, stored };
+    done += perLevel[k]!;
+    return (p) => {
+      stored = base.stored + p.storedBytes;
+      onProgress({
+        unitsDone: base.done + Math.min(p.unitsDone, perLevel[k]!),
+        unitsTotal,
+        rawBytesDone: p.rawBytesDone,
+        rawBytesTotal: p.rawBytesTotal,
+        storedBytes: stored,
+      });
+    };
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * Multiscale pyramids of the sample (issue 6), checked with real clients: every level of the v2
+ * store opens in xarray (shape, rioxarray transform, CRS), averages equal numpy's NaN-aware block
+ * means of the level before (decoded values, re-packed), the mask is the block mode; every level of
+ * the v3 store opens in zarrita with the layout's shape; the validator passes both and catches
+ * broken layouts.
+ */
+
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import * as zarr from "zarrita";
+import { addLevels, convert, validateStore } from "../../src/node.js";
+import { planPyramid } from "../../src/pyramid/levels.js";
+import { FileSystemStore } from "../../src/zarr/store/fs.js";
+import { pythonJson } from "../helpers/python.js";
+import { tmpDir } from "../helpers/tmp.js";
+
+const SAMPLE = resolve("examples/data/mur_small.nc");
+const dir = tmpDir("pyramid");
+const v2 = join(dir, "mur-v2.zarr");
+const v3 = join(dir, "mur-v3.zarr");
+
+beforeAll(async () => {
+  // v2: GeoZarr v0.4 wants tiles = chunks at every level, so full resolution is chunked by 256 too.
+  await convert(SAMPLE, v2, {
+    zarrFormat: 2,
+    workers: 2,
+    spatialChunk: 256,
+    finish: async (d) => void (await addLevels(d, { tileSize: 256, workers: 2 })),
+  });
+  await convert(SAMPLE, v3, { zarrFormat: 3, requireStandardName: true, workers: 2 });
+  await addLevels(v3, { tileSize: 256, workers: 2 });
+});
+
+describe("planPyramid", () => {
+  it("halves (rounding up) until one tile holds the grid, every level over the same extent", () => {
+    const levels = planPyramid(719, 1440, [0.25, 0, -180, 0, 0.25, -89.875], 256);
+    expect(levels.map((l) => l.shape)).toEqual([
+      [719, 1440],
+      [360, 720],
+      [180, 360],
+      [90, 180],
+    ]);
+    for (const l of levels) {
+      expect(l.affine[2]).toBe(-180);
+      expect(l.affine[5]).toBe(-89.875);
+      expect(l.affine[0]! * l.shape[1]).toBeCloseTo(360, 9);
+      expect(l.affine[4]! * l.shape[0]).toBeCloseTo(179.75, 9);
+    }
+    expect(planPyramid(719, 1440, [1, 0, 0, 0, -1, 0], 256, 1)).toHaveLength(2);
+    expect(planPyramid(100, 200, [1, 0, 0, 0, -1, 0], 256)).toHaveLength(1);
+  });
+});
+
+describe("a v2 pyramid (GeoZarr v0.4)", () => {
+  it("every level opens in xarray with the expected shape, CRS and transform", () => {
+    const out = pythonJson<Record<string, unknown>[]>(
+      `import json, sys, xarray as xr, rioxarray
+res = []
+for lev in ["0", "1", "2", "3"]:
+    ds = xr.open_zarr(sys.argv[1], group=lev, decode_coords="all")
+    da = ds.analysed_sst
+    res.append({"shape": list(da.shape), "crs": da.rio.crs.to_string(), "res": [round(v, 9) for v in da.rio.resolution()],
+                "vars": " ".join(sorted(ds.variables)), "gt": ds.spatial_ref.attrs["GeoTransform"]})
+print(json.dumps(res))`,
+      [v2],
+    );
+    expect(out.map((l) => l.shape)).toEqual([
+      [1, 719, 1440],
+      [1, 360, 720],
+      [1, 180, 360],
+      [1, 90, 180],
+    ]);
+    for (const l of out) {
+      expect(l.crs).toBe("EPSG:4326");
+      expect(l.vars).toBe("analysed_sst analysis_error lat lon mask sea_ice_fraction spatial_ref time");
+    }
+    // South-up (MUR latitudes ascend): positive y resolution; the level's cells span the extent.
+    expect(out[1]!.res).toEqual([0.5, Number((179.75 / 360).toFixed(9))]);
+    // The sample's first cell centre is (-179.75, -89.75): the corner is (-179.875, -89.875).
+    expect(out[3]!.gt).toBe(`-179.875 2 0 -89.875 0 ${179.75 / 90}`);
+  });
+
+  it("averages ignore missing values and equal numpy's block means; the mask takes the block mode", () => {
+    const out = pythonJson<Record<string, number | boolean>>(
+      `import json, sys, warnings, numpy as np, xarray as xr
+warnings.simplefilter("ignore")
+def blocks(a, fill):
+    r, c = a.shape
+    p = np.full((r + r % 2, c + c % 2), fill, dtype=float); p[:r, :c] = a
+    return p.reshape(p.shape[0] // 2, 2, p.shape[1] // 2, 2).transpose(0, 2, 1, 3).reshape(p.shape[0] // 2, p.shape[1] // 2, 4)
+res = {}
+for k in [1, 2, 3]:
+    prev = xr.open_zarr(sys.argv[1], group=str(k - 1))
+    cur = xr.open_zarr(sys.argv[1], group=str(k))
+    for v in ["analysed_sst", "sea_ice_fraction"]:
+        want = np.nanmean(blocks(prev[v].values[0], np.nan), axis=2)
+        got = cur[v].values[0]
+        scale = float(cur[v].encoding.get("scale_factor", 1))
+        res[f"{k}:{v}:nan"] = bool(np.array_equal(np.isnan(want), np.isnan(got)))
+        # re-packed: within half a packing step (plus xarray's float32 decoding noise)
+        res[f"{k}:{v}:err"] = float(np.nanmax(np.abs(want - got)) / scale)
+    m = blocks(xr.open_zarr(sys.argv[1], group=str(k - 1), mask_and_scale=False).mask.values[0].astype(float), np.nan)
+    mode = np.full(m.shape[:2], np.nan)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            vals = m[i, j][~np.isnan(m[i, j])]
+            if vals.size:
+                u, n = np.unique(vals, return_counts=True)
+                mode[i, j] = u[np.argmax(n)]
+    got = xr.open_zarr(sys.argv[1], group=str(k), mask_and_scale=False).mask.values[0].astype(float)
+    res[f"{k}:mask"] = bool(np.array_equal(mode, got))
+print(json.dumps(res))`,
+      [v2],
+    );
+    for (const k of [1, 2, 3]) {
+      for (const v of ["analysed_sst", "sea_ice_fraction"]) {
+        expect(out[`${k}:${v}:nan`], `${k}:${v}`).toBe(true);
+        expect(out[`${k}:${v}:err`] as number, `${k}:${v}`).toBeLessThanOrEqual(0.55);
+      }
+      expect(out[`${k}:mask`]).toBe(true);
+    }
+  });
+
+  it("carries GeoZarr v0.4 multiscales with an inline tile matrix set, and validates cleanly", async () => {
+    const root = JSON.parse(readFileSync(join(v2, ".zattrs"), "utf8"));
+    const tms = root.multiscales.tile_matrix_set;
+    expect(root.multiscales.resampling_method).toBe("average");
+    expect(tms.crs).toBe("http://www.opengis.net/def/crs/EPSG/0/4326");
+    expect(tms.tileMatrices.map((m: { id: string }) => m.id)).toEqual(["3", "2", "1", "0"]);
+    expect(tms.tileMatrices[3]).toMatchObject({ tileWidth: 256, matrixWidth: 6, matrixHeight: 3 });
+    expect(tms.tileMatrices[0].cornerOfOrigin).toBe("bottomLeft");
+    const mask = JSON.parse(readFileSync(join(v2, "0", "mask", ".zattrs"), "utf8"));
+    expect(mask.multiscales.resampling_method).toBe("mode");
+    // Level 0 keeps its chunks on disk: hard-linked, not rewritten.
+    expect(existsSync(join(v2, "0", "analysed_sst", "0.0.0"))).toBe(true);
+    const report = await validateStore(new FileSystemStore(v2), "v2");
+    // analysis_error and mask lack standard names (GeoZarr v0.4): nothing else.
+    expect(new Set(report.findings.map((f) => f.rule))).toEqual(new Set(["G4-04"]));
+  });
+});
+
+describe("a v3 pyramid (zarr-conventions multiscales)", () => {
+  it("every level opens in zarrita with the layout's shape, and level 0 holds the source's values", async () => {
+    const root = JSON.parse(readFileSync(join(v3, "zarr.json"), "utf8"));
+    const layout = root.attributes.multiscales.layout as { asset: string; "spatial:shape": number[] }[];
+    expect(layout.map((l) => l.asset)).toEqual(["0", "1", "2", "3"]);
+    expect(root.attributes.zarr_conventions[0].uuid).toBe("d35379db-88df-4056-af3a-620245f8e347");
+    expect(root.attributes["proj:code"]).toBe("EPSG:4326");
+    expect(root.attributes.multiscales.layout[1]).toMatchObject({
+      derived_from: "0",
+      transform: { scale: [719 / 360, 2], translation: [0, 0] },
+      resampling_method: "average",
+    });
+    const zstore = new FileSystemStore(v3);
+    for (const l of layout) {
+      const a = await zarr.open.v3(zarr.root(zstore).resolve(`${l.asset}/analysed_sst`), { kind: "array" });
+      expect(a.shape.slice(1)).toEqual(l["spatial:shape"]);
+      const group = JSON.parse(readFileSync(join(v3, l.asset, "zarr.json"), "utf8"));
+      expect(group.attributes["spatial:shape"]).toEqual(l["spatial:shape"]);
+      if (l.asset !== "0") expect(a.chunks.slice(1)).toEqual([256, 256]);
+    }
+    const top = await zarr.open.v3(zarr.root(zstore).resolve("3/analysed_sst"), { kind: "array" });
+    const chunk = await zarr.get(top, [0, null, null]);
+    expect(chunk.shape).toEqual([90, 180]);
+    expect(
+      JSON.parse(readFileSync(join(v3, "zarr.json"), "utf8")).consolidated_metadata.metadata,
+    ).toHaveProperty("3/analysed_sst");
+    const report = await validateStore(new FileSystemStore(v3), "v3");
+    expect(report.findings).toEqual([]);
+  });
+
+  it("the validator catches a broken layout: a missing asset, a wrong shape, a wrong scale", async () => {
+    const broken = join(dir, "broken-v3.zarr");
+    cpSync(v3, broken, { recursive: true });
+    const path = join(broken, "zarr.json");
+    const doc = JSON.parse(readFileSync(path, "utf8"));
+    const layout = doc.attributes.multiscales.layout;
+    layout[1]["spatial:shape"] = [361, 720];
+    layout[2].transform.scale = [3, 3];
+    layout.push({ asset: "9", derived_from: "3", transform: { scale: [2, 2] } });
+    delete doc.consolidated_metadata;
+    writeFileSync(path, JSON.stringify(doc));
+    const report = await validateStore(new FileSystemStore(broken), "broken");
+    const gc09 = report.findings.filter((f) => f.rule === "GC-09").map((f) => f.message);
+    // The wrong shape is reported for each variable of level 1.
+    expect(gc09).toHaveLength(4);
+    expect(gc09.join("\n")).toMatch(/\/1\/analysed_sst is \[360, 720\].*layout says \[361, 720\]/);
+    expect(gc09.join("\n")).toMatch(/\/1\/sea_ice_fraction is \[360, 720\]/);
+    expect(gc09.join("\n")).toMatch(/scale \[3, 3\] does not turn 1's cell size/);
+    expect(gc09.join("\n")).toMatch(/asset "9" does not exist/);
+  });
+
+  it("refuses a store that already has levels, and leaves it as it was", async () => {
+    const before = readFileSync(join(v3, "zarr.json"), "utf8");
+    await expect(addLevels(v3, { workers: 0 })).rejects.toThrow(/already has multiscale levels/);
+    expect(readFileSync(join(v3, "zarr.json"), "utf8")).toBe(before);
+  });
+});
