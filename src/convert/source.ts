@@ -9,7 +9,7 @@
 
 import type { VariableRef } from "../readers/model.js";
 import { readVariableBox } from "../readers/read.js";
-import { type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
+import { type AnyTypedArray, type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, chunksOverlapping, copyBox, gridIndices, intersect } from "../zarr/ndarray.js";
@@ -59,6 +59,12 @@ async function readZarrInto(ref: SourceRef, segment: Box, targets: OutBox[]): Pr
 async function readNetcdfInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   if (ref.kind !== "netcdf") throw new Error("not a netcdf source");
   const values = await readVariableBox(ref, segment);
+  copyIntoTargets(values, segment, targets);
+  return values.byteLength;
+}
+
+/** Copy the values of `segment` (C order) into the part of each target box it overlaps. */
+export function copyIntoTargets(values: AnyTypedArray, segment: Box, targets: readonly OutBox[]): void {
   for (const t of targets) {
     const part = intersect(segment, t.box);
     if (!part) continue;
@@ -72,7 +78,6 @@ async function readNetcdfInto(ref: SourceRef, segment: Box, targets: OutBox[]): 
       part.shape,
     );
   }
-  return values.byteLength;
 }
 
 async function fillConstant(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {

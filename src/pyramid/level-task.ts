@@ -13,10 +13,11 @@
  */
 
 import type { BandRef } from "../convert/encode-task.js";
+import { copyIntoTargets } from "../convert/source.js";
 import { type DataType, dataTypeInfo, integerRange, isBigInt, viewAs } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { type ArrayMeta, product } from "../zarr/metadata/model.js";
-import { type Box, chunksOverlapping, copyBox, gridIndices, intersect, stridesOf } from "../zarr/ndarray.js";
+import { type Box, chunksOverlapping, gridIndices, stridesOf } from "../zarr/ndarray.js";
 import { run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
 import type { StoreRef } from "../zarr/store/ref.js";
 import { downsample, halveAverage, type Resampling, reducedSize } from "./resample.js";
@@ -164,19 +165,10 @@ export async function run(input: DownsampleBandInput): Promise<{ output: number 
       }
   }
 
-  for (const t of input.bands) {
-    if (t === single) continue;
-    const part = intersect(segment, t.box);
-    if (!part) continue;
-    copyBox(
-      out,
-      segment.shape,
-      part.start.map((s, d) => s - segment.start[d]!),
-      viewAs(t.dataType, new Uint8Array(t.buffer)),
-      t.box.shape,
-      part.start.map((s, d) => s - t.box.start[d]!),
-      part.shape,
-    );
-  }
+  copyIntoTargets(
+    out,
+    segment,
+    input.bands.filter((t) => t !== single),
+  );
   return { output: bytes };
 }

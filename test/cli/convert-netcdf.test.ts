@@ -8,20 +8,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { expectOneLine, runCli } from "../helpers/cli.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
 const dir = tmpDir("cnc");
 const nc = (name: string) => join(inject("netcdfFiles"), name);
 const leftovers = (d = dir) => readdirSync(d).filter((f) => f.includes(".partial-"));
-
-function expectOneLine(stderr: string, message: string | RegExp) {
-  const lines = stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^geozarr: error: /);
-  expect(lines[0]).toMatch(message);
-}
 
 describe("convert NetCDF", () => {
   it("--require-standard-name drops what the notebook drops, and says why", async () => {

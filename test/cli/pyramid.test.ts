@@ -7,22 +7,12 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { expectOneLine, runCli } from "../helpers/cli.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
 const dir = tmpDir("cli-pyramid");
 const leftovers = () => readdirSync(dir).filter((f) => f.includes(".partial-"));
-
-function expectOneLine(stderr: string, message: RegExp) {
-  const lines = stderr
-    .trimEnd()
-    .split("\n")
-    .filter((l) => !l.startsWith("Run 'geozarr"));
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^geozarr: error: /);
-  expect(lines[0]).toMatch(message);
-}
 
 describe("geozarr pyramid / convert --multiscales", () => {
   it("convert --multiscales --json reports the conversion and its levels", async () => {
@@ -82,11 +72,11 @@ describe("geozarr pyramid / convert --multiscales", () => {
     ] as const) {
       const r = await runCli("pyramid", out, ...args);
       expect(r.code, args.join(" ")).toBe(2);
-      expectOneLine(r.stderr, msg);
+      expectOneLine(r.stderr, msg, "pyramid");
     }
     const r = await runCli("convert", SAMPLE, join(dir, "x.zarr"), "--levels", "3");
     expect(r.code).toBe(2);
-    expectOneLine(r.stderr, /--levels, --resampling and --tile-size need --multiscales/);
+    expectOneLine(r.stderr, /--levels, --resampling and --tile-size need --multiscales/, "convert");
   });
 
   it("a v2 store whose chunks are not tiles is refused with the fix, and left intact", async () => {
@@ -98,6 +88,7 @@ describe("geozarr pyramid / convert --multiscales", () => {
     expectOneLine(
       r.stderr,
       /chunks \[1,719,1440\] do not match the 512 x 512 tiles.*--chunks lat=512,lon=512/,
+      "pyramid",
     );
     expect(readFileSync(join(out, ".zmetadata"), "utf8")).toBe(before);
     expect(leftovers()).toEqual([]);

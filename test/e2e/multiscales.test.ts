@@ -12,7 +12,7 @@ import { convert } from "../../src/convert/convert.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { addLevels } from "../../src/pyramid/build.js";
 import { type RunningServer, startServer } from "../../src/server/app.js";
-import { launch, pixelStats } from "../helpers/browser.js";
+import { launch, lumaAt, pixelStats } from "../helpers/browser.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const dir = tmpDir("e2e-ms");
@@ -87,8 +87,7 @@ describe("OpenLayers draws our v3 multiscale store", () => {
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks).not.toContain("0");
 
-    // Viridis: cold is dark, warm is bright. The tropics must be brighter than 75°S, so the
-    // south-up storage was drawn north up.
+    // The map's luma at a longitude/latitude (viridis: cold is dark, warm is bright).
     const luma = async (lon: number, lat: number) => {
       const [x, y] = await page.evaluate(
         (c) =>
@@ -96,21 +95,7 @@ describe("OpenLayers draws our v3 multiscale store", () => {
         [lon, lat],
       );
       const box = (await page.locator("#map").boundingBox())!;
-      const png = await page.screenshot({
-        clip: { x: box.x + x! - 2, y: box.y + y! - 2, width: 4, height: 4 },
-      });
-      return page.evaluate(async (b64) => {
-        const img = new Image();
-        img.src = `data:image/png;base64,${b64}`;
-        await img.decode();
-        const c = document.createElement("canvas");
-        c.width = img.width;
-        c.height = img.height;
-        const ctx = c.getContext("2d")!;
-        ctx.drawImage(img, 0, 0);
-        const [r, g, b] = ctx.getImageData(1, 1, 1, 1).data;
-        return 0.299 * r! + 0.587 * g! + 0.114 * b!;
-      }, png.toString("base64"));
+      return lumaAt(page, box.x + x!, box.y + y!);
     };
     // Orientation: a point the data says is missing (land, drawn as the light background) and its
     // mirror across the equator, which holds data (cold water, dark in viridis). Drawn upside

@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import type { Colors, Io } from "../../src/cli/io.js";
 import { main } from "../../src/cli/main.js";
 import { toStrictJson } from "../../src/zarr/json.js";
@@ -31,4 +32,16 @@ export async function runCli(...args: string[]): Promise<CliResult> {
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
+}
+
+/**
+ * The error is exactly one line, "geozarr: error: ...", matching `message`; with `usage`, followed
+ * by the one-line hint to the command's --help (what usage errors print).
+ */
+export function expectOneLine(stderr: string, message: string | RegExp, usage?: string): void {
+  const lines = stderr.trimEnd().split("\n");
+  if (usage) expect(lines.pop()).toBe(`Run 'geozarr ${usage} --help' for usage.`);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^geozarr: error: /);
+  expect(lines[0]).toMatch(message);
 }
