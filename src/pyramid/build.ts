@@ -294,8 +294,7 @@ async function writePyramid(
   o: Resolved,
 ): Promise<ExecuteSummary> {
   const v3 = h.zarrFormat === 3;
-  const root = getNode(h, "/");
-  const rootAttrs = storedAttributes(h, root);
+  const rootAttrs = storedAttributes(h, getNode(h, "/"));
   await w.group("/", rootAttributes(rootAttrs, ds, levels, o, v3));
 
   // Level 0: the dataset as it is (documents copied, chunks linked).
@@ -312,12 +311,12 @@ async function writePyramid(
     }
   }
 
-  // Levels 1..n, each from the one before.
-  // One pool for all levels (starting workers per level would cost more than the small levels).
+  // Levels 1..n, each from the one before, on one pool for all levels (starting workers per level
+  // would cost more than the small levels themselves).
   const workers = o.workers ?? defaultWorkerCount();
   const pool = new WorkerPool(workers);
   try {
-    return await writeLevels(h, ds, levels, w, store, o, pool);
+    return await writeLevels(h, ds, levels, w, store, o, pool, rootAttrs);
   } finally {
     await pool.close();
   }
@@ -331,9 +330,9 @@ async function writeLevels(
   store: FileSystemStore,
   o: Resolved,
   pool: WorkerPool,
+  rootAttrs: JsonObject,
 ): Promise<ExecuteSummary> {
   const v3 = h.zarrFormat === 3;
-  const rootAttrs = storedAttributes(h, getNode(h, "/"));
   const total: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
   const prevMeta = new Map(ds.grid.map((n) => [nameOf(n.path), n.meta as ArrayMeta]));
   const progress = progressAcross(levels, ds, o.tile, o.onProgress);
