@@ -22,7 +22,7 @@ export { type ArrayStats, computeStats } from "./inspect/stats.js";
 export { defaultWorkerCount, WorkerPool } from "./parallel/pool.js";
 export { readRegion } from "./parallel/read-region.js";
 export { addLevels, type PyramidOptions, type PyramidSummary } from "./pyramid/build.js";
-export { DEFAULT_TILE_SIZE } from "./pyramid/levels.js";
+export { multiscaleConversion } from "./pyramid/convert-levels.js";
 export { type RunningServer, type ServeOptions, startServer } from "./server/app.js";
 export { type Report, rulesMarkdown, type ValidateOptions, validateStore } from "./validate/validate.js";
 export { FileSystemStore } from "./zarr/store/fs.js";

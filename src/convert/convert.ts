@@ -9,6 +9,7 @@ import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { fsError, GeoZarrError } from "../errors.js";
 import { defaultWorkerCount } from "../parallel/pool.js";
+import type { Resampling } from "../pyramid/resample.js";
 import { openInputFile, sniffFormat } from "../readers/open.js";
 import { packageVersion } from "../version.js";
 import {
@@ -18,11 +19,20 @@ import {
   parseCodecChoice,
 } from "../zarr/codecs/choice.js";
 import { openHierarchy } from "../zarr/hierarchy.js";
+import type { JsonObject } from "../zarr/json.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
-import { type ArraySummary, executePlan, type NodePlan, type ProgressInfo } from "./execute.js";
+import { joinKey } from "../zarr/store/types.js";
+import {
+  type ArraySummary,
+  type ExecuteSummary,
+  executePlan,
+  type NodePlan,
+  type ProgressInfo,
+} from "./execute.js";
 import { type NetcdfPlan, planNetcdf } from "./netcdf/plan.js";
 import { type DimSizes, parseDimSizes } from "./options.js";
 import { prepareOutput } from "./output.js";
+import type { HalveJob } from "./pipeline.js";
 import { planZarrCopy } from "./zarr-to-zarr.js";
 
 export interface ConvertOptions {
@@ -57,9 +67,25 @@ export interface ConvertOptions {
   spatialChunk?: number | undefined;
   /**
    * Runs on the complete output directory before it is moved into place (e.g. adding multiscale
-   * levels, pyramid/build.ts); a failure there removes the output like any other.
+   * levels, pyramid/build.ts), with what was written; a failure there removes the output like any
+   * other.
    */
-  finish?: ((dir: string) => Promise<void>) | undefined;
+  finish?: ((dir: string, written: ExecuteSummary) => Promise<void>) | undefined;
+  /**
+   * Also write each gridded data variable reduced by 2, 4, ... (multiscale levels 1, 2, ... until
+   * one tile holds the grid) from the conversion's own bands, under `prefix`/k (no metadata:
+   * `finish` adopts the chunks). Only the levels whose chunks the bands line up with are written;
+   * the summary says which.
+   */
+  halve?:
+    | {
+        prefix: string;
+        tileSize: number;
+        /** At most this many levels (default: until one tile holds the grid). */
+        maxLevels?: number | undefined;
+        method: (attributes: JsonObject) => Resampling;
+      }
+    | undefined;
 }
 
 export interface ConvertSummary {
@@ -137,6 +163,7 @@ export async function convert(
     });
     plan = netcdf.nodes;
   }
+  if (options.halve) plan = plan.map((n) => withHalf(n, options.halve!));
   const pending = await prepareOutput(output, options.overwrite ?? false, [input]);
   try {
     const summary = await executePlan(plan, new FileSystemStore(pending.tmp), {
@@ -147,7 +174,7 @@ export async function convert(
       onProgress: options.onProgress,
       signal: options.signal,
     });
-    await options.finish?.(pending.tmp);
+    await options.finish?.(pending.tmp, summary);
     await pending.commit();
     return {
       input,
@@ -168,4 +195,29 @@ export async function convert(
     await pending.abort();
     throw err;
   }
+}
+
+/** A gridded, unsharded data variable with Y and X last gets its reduced copies (`halve`). */
+function withHalf(n: NodePlan, h: NonNullable<ConvertOptions["halve"]>): NodePlan {
+  if (n.kind !== "array" || !n.copy || !n.grid || n.spec.shardShape) return n;
+  const nd = n.spec.shape.length;
+  if (n.grid.yAxis !== nd - 2 || n.grid.xAxis !== nd - 1) return n;
+  const last2 = (d: number) => d >= nd - 2;
+  const halve: HalveJob[] = [];
+  let shape = n.spec.shape;
+  // The levels pyramid/levels.ts planPyramid plans: halve until one tile holds the grid.
+  while (
+    shape.slice(-2).some((s) => s > h.tileSize) &&
+    halve.length < (h.maxLevels ?? Number.POSITIVE_INFINITY)
+  ) {
+    shape = shape.map((s, d) => (last2(d) ? Math.ceil(s / 2) : s));
+    halve.push({
+      path: joinKey(h.prefix, String(halve.length + 1), n.path),
+      shape,
+      unitShape: n.spec.chunkShape.map((c, d) => (last2(d) ? h.tileSize : c)),
+      encoding: { dataType: n.spec.dataType, fillValue: n.spec.fillValue, codec: n.spec.codec },
+      method: h.method(n.spec.attributes),
+    });
+  }
+  return halve.length ? { ...n, copy: { ...n.copy, halve } } : n;
 }

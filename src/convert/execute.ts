@@ -15,12 +15,19 @@ import { type CopyJob, copyArray } from "./pipeline.js";
 
 export type CopySource = Pick<
   CopyJob,
-  "source" | "levelSource" | "sourceChunks" | "sourceType" | "sourceFill" | "transform"
+  "source" | "levelSource" | "sourceChunks" | "sourceType" | "sourceFill" | "transform" | "halve"
 >;
 
 export type NodePlan =
   | { kind: "group"; path: string; attributes: JsonObject }
-  | { kind: "array"; path: string; spec: ArraySpec; copy: CopySource | null };
+  | {
+      kind: "array";
+      path: string;
+      spec: ArraySpec;
+      copy: CopySource | null;
+      /** Positions of the Y and X dimensions, for a data variable on a georeferenced grid. */
+      grid?: { yAxis: number; xAxis: number } | undefined;
+    };
 
 export interface ProgressInfo {
   unitsDone: number;
@@ -53,6 +60,8 @@ export interface ArraySummary {
   chunksWritten: number;
   chunksSkipped: number;
   storedBytes: number;
+  /** Where the array's reduced copies went (`CopySource.halve`), level 1 first, those written. */
+  halved?: string[] | undefined;
 }
 
 export interface ExecuteSummary {
@@ -133,7 +142,7 @@ export async function executePlan(
               },
             },
           )
-        : { units: 0, written: 0, skipped: 0, storedBytes: 0 };
+        : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0 };
       summary.rawBytes += rawTotal;
       summary.storedBytes += stats.storedBytes;
       summary.arrays.push({
@@ -145,6 +154,7 @@ export async function executePlan(
         chunksWritten: stats.written,
         chunksSkipped: stats.skipped,
         storedBytes: stats.storedBytes,
+        ...(stats.halved ? { halved: node.copy!.halve!.slice(0, stats.halved).map((h) => h.path) } : {}),
       });
     }
     if (nodes[0]?.kind === "group" && nodes[0].path === "/") await writer.consolidate();

@@ -17,6 +17,7 @@
 
 import type { WorkerPool } from "../parallel/pool.js";
 import type { LevelSource } from "../pyramid/level-task.js";
+import type { Resampling } from "../pyramid/resample.js";
 import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { product } from "../zarr/metadata/model.js";
@@ -46,6 +47,22 @@ export interface CopyJob {
   unitShape: number[];
   encoding: ChunkEncoding;
   transform: Transform;
+  /**
+   * Also write the array reduced by 2, 4, 8, ... along its two last dimensions (multiscale levels
+   * 1, 2, ...), each from the one before while the band is in memory: no second read or decode of
+   * the full-resolution data. Done for the leading levels whose chunks the bands line up with
+   * (fusedLevels); `CopyStats.halved` says how many.
+   */
+  halve?: HalveJob[] | undefined;
+}
+
+export interface HalveJob {
+  path: string;
+  /** The reduced array's shape and chunk shape. */
+  shape: number[];
+  unitShape: number[];
+  encoding: ChunkEncoding;
+  method: Resampling;
 }
 
 export interface CopyContext {
@@ -66,6 +83,8 @@ export interface CopyStats {
   written: number;
   skipped: number;
   storedBytes: number;
+  /** How many of the reduced copies (`CopyJob.halve`) were written. */
+  halved: number;
 }
 
 export interface BandPlan {
@@ -145,6 +164,46 @@ function segmentsFor(
   });
 }
 
+/** A box halved (rounded up) along its two last dimensions: its part of the reduced array. */
+function halfBox(b: Box): Box {
+  const nd = b.shape.length;
+  return {
+    start: b.start.map((s, d) => (d >= nd - 2 ? s / 2 : s)),
+    shape: b.shape.map((n, d) => (d >= nd - 2 ? Math.ceil(n / 2) : n)),
+  };
+}
+
+/**
+ * How many of the reduced copies each band can make on its own: Y and X are the two last
+ * dimensions, bands cover whole rows (they run along Y, or along a leading dimension over whole
+ * planes), and at level k a band's part, 1/2^k of its rows, is whole chunks of that level along
+ * every banded dimension (so bands start on rows that halve exactly). The values are stored as
+ * read (no transform), so the copies are in the stored type.
+ */
+function fusedLevels(job: CopyJob, plan: BandPlan): number {
+  const halve = job.halve ?? [];
+  const nd = job.shape.length;
+  if (
+    nd < 2 ||
+    !plan.aligned ||
+    plan.bandDim < 0 ||
+    plan.bandDim > nd - 2 ||
+    job.transform.kind !== "identity" ||
+    job.sourceType !== job.encoding.dataType
+  )
+    return 0;
+  let k = 0;
+  while (
+    k < halve.length &&
+    halve[k]!.encoding.dataType === job.sourceType &&
+    plan.extents.every((e, d) =>
+      d === nd - 2 ? e % (2 ** (k + 1) * halve[k]!.unitShape[d]!) === 0 : e % halve[k]!.unitShape[d]! === 0,
+    )
+  )
+    k++;
+  return k;
+}
+
 class BufferRing {
   readonly #free: ArrayBufferLike[] = [];
   readonly #waiters: Array<{ resolve: (b: ArrayBufferLike) => void; reject: (e: unknown) => void }> = [];
@@ -183,7 +242,7 @@ class BufferRing {
 
 export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopyStats> {
   const { shape, unitShape } = job;
-  const stats: CopyStats = { units: 0, written: 0, skipped: 0, storedBytes: 0 };
+  const stats: CopyStats = { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0 };
   if (shape.some((n) => n === 0)) return stats;
   const itemSize = dataTypeInfo(job.sourceType).size;
   const sourceChunks = job.sourceChunks.map((c, d) => Math.min(c, shape[d]!));
@@ -191,13 +250,16 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
   const bands = bandBoxes(shape, plan);
   const maxBand = Math.max(...bands.map((b) => product(b.shape)));
   const ring = new BufferRing(2, maxBand * itemSize, ctx.shared);
+  const rings = [ring];
 
   let failure: unknown = null;
   const fail = (err: unknown) => {
     failure ??= err;
-    ring.fail(failure);
+    for (const r of rings) r.fail(failure);
   };
-  ctx.signal?.addEventListener("abort", () => fail(ctx.signal!.reason));
+  // Removed when the copy ends: one signal serves every array of a conversion (and of a pyramid).
+  const onAbort = () => fail(ctx.signal!.reason);
+  ctx.signal?.addEventListener("abort", onAbort);
   const inflight = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
     const q = p.catch(fail);
@@ -206,26 +268,38 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
   };
   const rawUnit = product(unitShape) * dataTypeInfo(job.encoding.dataType).size;
 
-  const encodeBand = async (band: BandRef) => {
-    const units = chunksOverlapping(band.box, unitShape);
+  // The units of one band (of the array, or of its reduced copy), encoded on the pool and written.
+  interface Target {
+    path: string;
+    shape: number[];
+    unitShape: number[];
+    encoding: ChunkEncoding;
+    ring: BufferRing;
+    count: boolean;
+  }
+  const full: Target = { path: job.path, shape, unitShape, encoding: job.encoding, ring, count: true };
+  const encodeBand = async (band: BandRef, t: Target = full) => {
+    const units = chunksOverlapping(band.box, t.unitShape);
     const jobs: Promise<unknown>[] = [];
     for (const coords of units) {
       if (failure) break;
       await ctx.pool.slot();
-      const box = chunkBox(coords, unitShape, shape);
+      const box = chunkBox(coords, t.unitShape, t.shape);
       const p = ctx.pool
         .run("encode-chunk", {
           band,
           box,
-          chunkShape: unitShape,
+          chunkShape: t.unitShape,
           sourceFill: job.sourceFill,
+          // The reduced copy is computed from stored values (fusedPlan allows identity only).
           transform: job.transform,
-          encoding: job.encoding,
+          encoding: t.encoding,
         })
         .then(async (bytes) => {
+          if (bytes) await ctx.writer.chunk(t.path, coords, bytes);
+          if (!t.count) return;
           stats.units++;
           if (bytes) {
-            await ctx.writer.chunk(job.path, coords, bytes);
             stats.written++;
             stats.storedBytes += bytes.length;
           } else stats.skipped++;
@@ -235,8 +309,56 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
       track(p);
     }
     await Promise.allSettled(jobs);
-    ring.release(band.buffer);
+    t.ring.release(band.buffer);
   };
+
+  // The reduced copies: each band halved on the pool, level by level, into buffers of their own;
+  // then all of them encoded.
+  const levels = (job.halve ?? []).slice(0, fusedLevels(job, plan));
+  let onBand = (band: BandRef) => encodeBand(band);
+  if (levels.length > 0) {
+    let boxes = bands;
+    const targets = levels.map((level) => {
+      boxes = boxes.map(halfBox);
+      const r = new BufferRing(2, Math.max(...boxes.map((b) => product(b.shape))) * itemSize, ctx.shared);
+      rings.push(r);
+      return { ...level, ring: r, count: false } satisfies Target;
+    });
+    onBand = async (band) => {
+      const outs: BandRef[] = [];
+      try {
+        let from = band;
+        for (const [k, t] of targets.entries()) {
+          const out = { buffer: await t.ring.acquire(), dataType: job.sourceType, box: halfBox(from.box) };
+          outs.push(out);
+          // In row slices, so every worker takes part.
+          const rows = out.box.shape[out.box.shape.length - 2]!;
+          const step = Math.ceil(rows / Math.max(1, 2 * ctx.pool.size));
+          const parts: Promise<unknown>[] = [];
+          for (let r = 0; r < rows; r += step) {
+            await ctx.pool.slot();
+            parts.push(
+              ctx.pool.run("halve-band", {
+                band: from,
+                out,
+                method: levels[k]!.method,
+                missing: job.sourceFill,
+                rows: [r, Math.min(rows, r + step)],
+              }),
+            );
+          }
+          await Promise.all(parts);
+          from = out;
+        }
+      } catch (err) {
+        ring.release(band.buffer);
+        outs.forEach((o, k) => targets[k]!.ring.release(o.buffer));
+        throw err;
+      }
+      await Promise.all([encodeBand(band), ...outs.map((o, k) => encodeBand(o, targets[k]))]);
+    };
+    stats.halved = levels.length;
+  }
 
   // Bands sharing a leading position form a run; segments are planned per run.
   const b = plan.bandDim;
@@ -270,13 +392,14 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
         ? ctx.pool.run("downsample-band", { source: job.levelSource, segment, bands: bandRefs })
         : ctx.pool.run("read-band", { source: job.source!, segment, bands: bandRefs });
       const p = read.then(() => {
-        for (const i of hit) if (--remaining[i]! === 0) track(encodeBand(refs[i]!));
+        for (const i of hit) if (--remaining[i]! === 0) track(onBand(refs[i]!));
       });
       track(p);
     }
     if (failure) break;
   }
   while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  ctx.signal?.removeEventListener("abort", onAbort);
   if (failure) throw failure;
   return stats;
 }

@@ -65,6 +65,11 @@ export interface PyramidOptions {
   workers?: number | undefined;
   onProgress?: ((p: ProgressInfo) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Levels already computed (by `convert --multiscales`, from its bands): data variable path ->
+   * where the chunks of levels 1, 2, ... are in the store, written with these same options.
+   */
+  computed?: Record<string, string[]> | undefined;
 }
 
 export interface PyramidSummary {
@@ -95,6 +100,9 @@ interface Dataset {
   /** Everything else stays at full resolution only. */
   rest: NodeRecord[];
 }
+
+/** Cells below which the levels are computed on the calling thread (MUR's levels 4+: 3.4 M). */
+const SMALL_WORK = 16_000_000;
 
 const METADATA_FILES = new Set([".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"]);
 const nameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
@@ -312,8 +320,13 @@ async function writePyramid(
   }
 
   // Levels 1..n, each from the one before, on one pool for all levels (starting workers per level
-  // would cost more than the small levels themselves).
-  const workers = o.workers ?? defaultWorkerCount();
+  // would cost more than the small levels themselves). When the conversion already computed the
+  // big levels, what is left is small: starting workers would cost more than it saves.
+  const left = levels
+    .slice(1)
+    .filter((l) => ds.grid.some((n) => !o.computed?.[n.path]?.[Number(l.asset) - 1]))
+    .reduce((sum, l) => sum + l.shape[0] * l.shape[1] * ds.grid.length, 0);
+  const workers = left < SMALL_WORK ? 0 : (o.workers ?? defaultWorkerCount());
   const pool = new WorkerPool(workers);
   try {
     return await writeLevels(h, ds, levels, w, store, o, pool, rootAttrs);
@@ -336,6 +349,7 @@ async function writeLevels(
   const total: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
   const prevMeta = new Map(ds.grid.map((n) => [nameOf(n.path), n.meta as ArrayMeta]));
   const progress = progressAcross(levels, ds, o.tile, o.onProgress);
+  const sourceRoot = (h.store as FileSystemStore).root;
   for (const level of levels.slice(1)) {
     const k = Number(level.asset);
     const group = `/${level.asset}`;
@@ -351,18 +365,29 @@ async function writeLevels(
       const shape = meta.shape.map((s, d) => (d === y ? level.shape[0] : d === x ? level.shape[1] : s));
       const inner = readGridChunkShape(meta);
       const prevChunks = readGridChunkShape(prev);
+      const spec = {
+        shape,
+        chunkShape: inner.map((c, d) => (d === y || d === x ? o.tile : c)),
+        dataType: meta.dataType,
+        fillValue: meta.fillValue,
+        dimensionNames: meta.dimensionNames as string[] | null,
+        attributes: levelAttributes(meta.attributes, level, v3),
+        codec: o.codec,
+      };
+      const done = o.computed?.[n.path]?.[k - 1];
+      if (done) {
+        // Computed during the conversion: adopt its chunks.
+        await w.array(`${group}/${name}`, spec);
+        await linkChunks(
+          join(sourceRoot, ...done.split("/").filter(Boolean)),
+          join(store.root, level.asset, name),
+        );
+        continue;
+      }
       nodes.push({
         kind: "array",
         path: `${group}/${name}`,
-        spec: {
-          shape,
-          chunkShape: inner.map((c, d) => (d === y || d === x ? o.tile : c)),
-          dataType: meta.dataType,
-          fillValue: meta.fillValue,
-          dimensionNames: meta.dimensionNames as string[] | null,
-          attributes: levelAttributes(meta.attributes, level, v3),
-          codec: o.codec,
-        },
+        spec,
         copy: {
           levelSource: {
             store: refFor(store, pool.size > 0),

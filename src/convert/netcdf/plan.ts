@@ -258,6 +258,10 @@ async function planGroup(
         sourceFill: enc.sourceFill,
         transform: enc.transform,
       },
+      grid:
+        isData && onGrid
+          ? { yAxis: v.dims.indexOf(georef.yDim), xAxis: v.dims.indexOf(georef.xDim) }
+          : undefined,
     });
   }
 }
