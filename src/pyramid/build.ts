@@ -320,13 +320,14 @@ async function writePyramid(
   }
 
   // Levels 1..n, each from the one before, on one pool for all levels (starting workers per level
-  // would cost more than the small levels themselves). When the conversion already computed the
-  // big levels, what is left is small: starting workers would cost more than it saves.
+  // would cost more than the small levels themselves). When what is left is small (the conversion
+  // computed the big levels), starting workers would cost more than it saves: unless --workers
+  // says otherwise, it runs on the calling thread.
   const left = levels
     .slice(1)
     .filter((l) => ds.grid.some((n) => !o.computed?.[n.path]?.[Number(l.asset) - 1]))
     .reduce((sum, l) => sum + l.shape[0] * l.shape[1] * ds.grid.length, 0);
-  const workers = left < SMALL_WORK ? 0 : (o.workers ?? defaultWorkerCount());
+  const workers = o.workers ?? (left < SMALL_WORK ? 0 : defaultWorkerCount());
   const pool = new WorkerPool(workers);
   try {
     return await writeLevels(h, ds, levels, w, store, o, pool, rootAttrs);

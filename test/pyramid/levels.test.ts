@@ -12,8 +12,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
 import { addLevels, convert, multiscaleConversion, validateStore } from "../../src/node.js";
 import { planPyramid } from "../../src/pyramid/levels.js";
+import { downsample, reducedSize } from "../../src/pyramid/resample.js";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
+import { FILL, gridStore } from "../helpers/grid-store.js";
 import { pythonJson } from "../helpers/python.js";
+import { saveStore } from "../helpers/stores.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
@@ -234,5 +237,46 @@ describe("convert --multiscales", () => {
       return doc;
     };
     expect(root(fused)).toEqual(root(separate));
+  });
+});
+
+describe("pyramid of a time series", () => {
+  it("reduces every time step on its own, on worker threads, with fill-aware averages re-packed", async () => {
+    const g = await gridStore({ times: 3, rows: 300, cols: 520, chunks: [128, 128] });
+    const path = saveStore(g.store, join(dir, "series.zarr"));
+    const s = await addLevels(path, { tileSize: 256, workers: 2 });
+    expect(s.levels.map((l) => l.shape)).toEqual([
+      [300, 520],
+      [150, 260],
+      [75, 130],
+    ]);
+    const root = zarr.root(new FileSystemStore(path));
+    let prev = g.raw;
+    let [rows, cols] = [300, 520];
+    for (const k of [1, 2]) {
+      const a = await zarr.open.v3(root.resolve(`${k}/sst`), { kind: "array" });
+      const got = (await zarr.get(a)).data as Int16Array;
+      const [r2, c2] = [reducedSize(rows, 2), reducedSize(cols, 2)];
+      const want = new Int16Array(3 * r2 * c2);
+      for (let t = 0; t < 3; t++) {
+        const plane = new Float64Array(r2 * c2);
+        downsample(
+          "average",
+          { values: prev.subarray(t * rows * cols, (t + 1) * rows * cols), rows, cols },
+          2,
+          plane,
+          {
+            missing: FILL,
+            empty: FILL,
+          },
+        );
+        want.set(
+          Array.from(plane, (v) => Math.round(v)),
+          t * r2 * c2,
+        );
+      }
+      expect(got).toEqual(want);
+      [prev, rows, cols] = [want, r2, c2];
+    }
   });
 });
