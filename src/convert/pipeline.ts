@@ -352,7 +352,7 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
         }
       } catch (err) {
         ring.release(band.buffer);
-        outs.forEach((o, k) => targets[k]!.ring.release(o.buffer));
+        for (const [k, o] of outs.entries()) targets[k]!.ring.release(o.buffer);
         throw err;
       }
       await Promise.all([encodeBand(band), ...outs.map((o, k) => encodeBand(o, targets[k]))]);
