@@ -28,23 +28,15 @@ export interface PixelStats {
 
 /** The luma of the screen pixel at (x, y) of the page. */
 export async function lumaAt(page: Page, x: number, y: number): Promise<number> {
-  const png = await page.screenshot({ clip: { x: x - 2, y: y - 2, width: 4, height: 4 } });
-  return page.evaluate(async (b64) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const c = document.createElement("canvas");
-    c.width = img.width;
-    c.height = img.height;
-    const ctx = c.getContext("2d")!;
-    ctx.drawImage(img, 0, 0);
-    const [r, g, b] = ctx.getImageData(2, 2, 1, 1).data;
-    return 0.299 * r! + 0.587 * g! + 0.114 * b!;
-  }, png.toString("base64"));
+  return (await pixelStats(page, { x: Math.floor(x), y: Math.floor(y), width: 1, height: 1 })).lumaMean;
 }
 
-export async function pixelStats(page: Page, target: Locator): Promise<PixelStats> {
-  const png = await target.screenshot();
+/** Pixel statistics of an element's screenshot, or of a rectangle of the page. */
+export async function pixelStats(
+  page: Page,
+  target: Locator | { x: number; y: number; width: number; height: number },
+): Promise<PixelStats> {
+  const png = "screenshot" in target ? await target.screenshot() : await page.screenshot({ clip: target });
   return page.evaluate(async (b64) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
