@@ -17,28 +17,33 @@
  * @module
  */
 
-import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type ExecuteSummary, executePlan, type NodePlan, type ProgressInfo } from "../convert/execute.js";
 import { prepareOutput } from "../convert/output.js";
 import { IDENTITY } from "../convert/transform.js";
-import { fsError, GeoZarrError } from "../errors.js";
+import { GeoZarrError } from "../errors.js";
 import { MULTISCALES_CONVENTION, MULTISCALES_UUID } from "../geo/conventions.js";
-import { type Georef, georeference } from "../geo/georef.js";
 import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
 import { type CodecChoice, DEFAULT_CODEC, parseCodecChoice } from "../zarr/codecs/choice.js";
-import { isBigInt } from "../zarr/dtype.js";
-import { childrenOf, getNode, type Hierarchy, type NodeRecord, openHierarchy } from "../zarr/hierarchy.js";
+import { getNode, type Hierarchy, type NodeRecord, openHierarchy } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
-import { parseArrayV2 } from "../zarr/metadata/v2.js";
-import { parseArrayV3 } from "../zarr/metadata/v3.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
 import { refFor } from "../zarr/store/ref.js";
-import { joinKey, type StoreKey } from "../zarr/store/types.js";
+import { joinKey } from "../zarr/store/types.js";
 import { encodeChunk } from "../zarr/write/encode.js";
 import { HierarchyWriter } from "../zarr/write/writer.js";
+import {
+  classify,
+  type Dataset,
+  documentsOf,
+  linkChunks,
+  nameOf,
+  readMeta,
+  storedAttributes,
+  withAttributes,
+} from "./dataset.js";
 import {
   centres,
   DEFAULT_TILE_SIZE,
@@ -52,12 +57,18 @@ import {
   tileMatrixSetOf,
 } from "./levels.js";
 import { RESAMPLING_METHODS, type Resampling } from "./resample.js";
+import { addWebMercatorLevels } from "./webmercator-build.js";
 
 export interface PyramidOptions {
   /** Overview levels below full resolution; default: until the grid fits in one tile. */
   levels?: number | undefined;
-  /** Default resampling (CF flag variables always use mode); default "average". */
-  resampling?: Resampling | undefined;
+  /**
+   * Default resampling (CF flag variables always use mode); default "average". With `tms`:
+   * "nearest" (default) or "bilinear".
+   */
+  resampling?: Resampling | "bilinear" | undefined;
+  /** Levels on a well-known tile matrix set instead of the native grid (pyramid/webmercator-build.ts). */
+  tms?: "WebMercatorQuad" | undefined;
   /** Tile size of the overview levels (their chunks along Y and X); default 512. */
   tileSize?: number | undefined;
   /** Compression of the overview levels; default zstd level 1. */
@@ -83,32 +94,22 @@ export interface PyramidSummary {
   seconds: number;
 }
 
-/** The dataset's parts, by role. */
-interface Dataset {
-  georef: Georef;
-  rows: number;
-  cols: number;
-  /** Data variables on the grid. */
-  grid: NodeRecord[];
-  /** 1-D coordinate variables of the Y and X dimensions. */
-  yCoord: NodeRecord | undefined;
-  xCoord: NodeRecord | undefined;
-  /** Grid-mapping variables (their GeoTransform changes per level). */
-  gridMappings: NodeRecord[];
-  /** Scalars and 1-D arrays off the grid (time...): copied to every level. */
-  small: NodeRecord[];
-  /** Everything else stays at full resolution only. */
-  rest: NodeRecord[];
-}
-
 /** Cells below which the levels are computed on the calling thread (MUR's levels 4+: 3.4 M). */
 const SMALL_WORK = 16_000_000;
 
-const METADATA_FILES = new Set([".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"]);
-const nameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
-
 export function validatePyramidOptions(opts: PyramidOptions): void {
-  if (opts.resampling !== undefined && !RESAMPLING_METHODS.includes(opts.resampling))
+  if (opts.tms !== undefined && opts.tms !== "WebMercatorQuad")
+    throw new GeoZarrError("Usage", `--tms must be WebMercatorQuad (got "${opts.tms}")`);
+  if (opts.tms && opts.resampling !== undefined && !["nearest", "bilinear"].includes(opts.resampling))
+    throw new GeoZarrError(
+      "Usage",
+      `--resampling must be nearest or bilinear with --tms WebMercatorQuad (got "${opts.resampling}")`,
+    );
+  if (
+    !opts.tms &&
+    opts.resampling !== undefined &&
+    !RESAMPLING_METHODS.includes(opts.resampling as Resampling)
+  )
     throw new GeoZarrError(
       "Usage",
       `--resampling must be one of ${RESAMPLING_METHODS.join(", ")} (got "${opts.resampling}")`,
@@ -117,114 +118,6 @@ export function validatePyramidOptions(opts: PyramidOptions): void {
     throw new GeoZarrError("Usage", `--tile-size must be ${TILE_SIZES.join(" or ")} (got ${opts.tileSize})`);
   if (opts.levels !== undefined && !(Number.isInteger(opts.levels) && opts.levels >= 1))
     throw new GeoZarrError("Usage", `--levels must be a positive integer (got ${opts.levels})`);
-}
-
-async function classify(h: Hierarchy): Promise<Dataset> {
-  const children = childrenOf(h, "/");
-  const arrays = children.filter((n) => n.meta.kind === "array");
-  let georef: Georef | null = null;
-  const grid: NodeRecord[] = [];
-  for (const n of arrays) {
-    const g = await georeference(h, n.path);
-    if (!g) continue;
-    const meta = n.meta as ArrayMeta;
-    const same =
-      !georef ||
-      (g.yDim === georef.yDim &&
-        g.xDim === georef.xDim &&
-        meta.shape[g.yAxis] === (grid[0]!.meta as ArrayMeta).shape[georef.yAxis] &&
-        meta.shape[g.xAxis] === (grid[0]!.meta as ArrayMeta).shape[georef.xAxis]);
-    if (!same) continue;
-    georef ??= g;
-    grid.push(n);
-  }
-  if (!georef)
-    throw new GeoZarrError(
-      "Unsupported",
-      `${h.name}: no georeferenced variable with Y and X dimensions at the root to build levels from`,
-    );
-  const meta0 = grid[0]!.meta as ArrayMeta;
-  for (const n of grid) {
-    const m = n.meta as ArrayMeta;
-    if (isBigInt(m.dataType) || m.dataType === "bool" || m.dataType.startsWith("complex"))
-      throw new GeoZarrError(
-        "Unsupported",
-        `${h.name}${n.path}: data type ${m.dataType} cannot be resampled`,
-      );
-  }
-  const coord = (dim: string) =>
-    arrays.find((n) => nameOf(n.path) === dim && (n.meta as ArrayMeta).shape.length === 1);
-  const gmNames = new Set(
-    grid.map((n) => n.meta.attributes.grid_mapping).filter((x): x is string => typeof x === "string"),
-  );
-  const yCoord = coord(georef.yDim);
-  const xCoord = coord(georef.xDim);
-  const taken = new Set([...grid, yCoord, xCoord].filter(Boolean));
-  const gridMappings = arrays.filter((n) => gmNames.has(nameOf(n.path)) && !taken.has(n));
-  const others = children.filter((n) => !taken.has(n) && !gridMappings.includes(n));
-  const small = others.filter((n) => n.meta.kind === "array" && n.meta.shape.length <= 1);
-  return {
-    georef,
-    rows: meta0.shape[georef.yAxis]!,
-    cols: meta0.shape[georef.xAxis]!,
-    grid,
-    yCoord,
-    xCoord,
-    gridMappings,
-    small,
-    rest: others.filter((n) => !small.includes(n)),
-  };
-}
-
-/** Hard-link (or copy, across file systems) the chunk files of a node's directory tree. */
-async function linkChunks(from: string, to: string): Promise<void> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await readdir(from, { withFileTypes: true });
-  } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT") return;
-    throw fsError(err, from, "read directory");
-  }
-  await mkdir(to, { recursive: true });
-  for (const e of entries) {
-    const src = join(from, e.name);
-    const dst = join(to, e.name);
-    if (e.isDirectory()) await linkChunks(src, dst);
-    else if (!METADATA_FILES.has(e.name)) {
-      // Metadata documents are never linked: they are written anew, and writing through a link
-      // would change the original store.
-      try {
-        await link(src, dst);
-      } catch {
-        await copyFile(src, dst).catch((err) => {
-          throw fsError(err, dst, "copy");
-        });
-      }
-    }
-  }
-}
-
-/** The node's documents, re-keyed under `prefix` (v3 group documents lose consolidated metadata). */
-function documentsOf(node: NodeRecord, prefix: string): [StoreKey, JsonObject][] {
-  return Object.entries(node.documents).map(([key, doc]) => {
-    const { consolidated_metadata: _, ...rest } = doc as JsonObject;
-    return [joinKey(prefix, key), rest];
-  });
-}
-
-function attrsKey(h: Hierarchy, path: string): StoreKey {
-  return joinKey(path, h.zarrFormat === 2 ? ".zattrs" : "zarr.json");
-}
-
-/** Replace a v2 `.zattrs` or the `attributes` of a v3 document. */
-function withAttributes(h: Hierarchy, doc: JsonObject, attrs: JsonObject): JsonObject {
-  return h.zarrFormat === 2 ? attrs : { ...doc, attributes: attrs };
-}
-
-/** A node's user attributes as stored (v2 `.zattrs` keeps `_ARRAY_DIMENSIONS`). */
-function storedAttributes(h: Hierarchy, node: NodeRecord): JsonObject {
-  const doc = node.documents[attrsKey(h, node.path)] as JsonObject | undefined;
-  return (h.zarrFormat === 2 ? doc : (doc?.attributes as JsonObject | undefined)) ?? {};
 }
 
 const SPATIAL_PER_LEVEL = ["spatial:shape", "spatial:transform", "spatial:bbox"];
@@ -237,8 +130,9 @@ function levelAttributes(attrs: JsonObject, level: PyramidLevel, v3: boolean): J
 export async function addLevels(dir: string, options: PyramidOptions = {}): Promise<PyramidSummary> {
   const t0 = performance.now();
   validatePyramidOptions(options);
+  if (options.tms) return addWebMercatorLevels(dir, options);
   const tile = options.tileSize ?? DEFAULT_TILE_SIZE;
-  const method = options.resampling ?? "average";
+  const method = (options.resampling ?? "average") as Resampling;
   const codec =
     typeof options.codec === "string" ? parseCodecChoice(options.codec) : (options.codec ?? DEFAULT_CODEC);
   // A walk, not the consolidated metadata: node documents keyed by their real store keys.
@@ -427,17 +321,6 @@ async function writeLevels(
     await writeLevelExtras(h, ds, level, w, store, o);
   }
   return total;
-}
-
-async function readMeta(
-  store: FileSystemStore,
-  key: StoreKey,
-  v3: boolean,
-  name: string,
-): Promise<ArrayMeta> {
-  const text = new TextDecoder().decode((await store.get(key))!);
-  const doc = JSON.parse(text);
-  return v3 ? parseArrayV3(doc, `${name}${key}`) : parseArrayV2(doc, {}, `${name}${key}`);
 }
 
 /** Coordinates, grid mappings and small variables of one overview level. */

@@ -10,6 +10,7 @@
 import type { ConvertOptions } from "../convert/convert.js";
 import { addLevels, type PyramidOptions, type PyramidSummary, validatePyramidOptions } from "./build.js";
 import { DEFAULT_TILE_SIZE, methodFor } from "./levels.js";
+import type { Resampling } from "./resample.js";
 
 /** Where the conversion leaves its levels for `addLevels` to adopt (dropped with the old store). */
 const LEVELS_PREFIX = "/.geozarr-levels";
@@ -21,16 +22,19 @@ export function multiscaleConversion(
 ): Pick<ConvertOptions, "spatialChunk" | "halve" | "finish"> {
   validatePyramidOptions(options);
   const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
-  const method = options.resampling ?? "average";
+  const method = (options.resampling ?? "average") as Resampling;
   return {
     // GeoZarr v0.4 wants tiles to match chunks at every level, full resolution included.
-    spatialChunk: zarrFormat === 2 ? tileSize : undefined,
-    halve: {
-      prefix: LEVELS_PREFIX,
-      tileSize,
-      maxLevels: options.levels,
-      method: (attrs) => methodFor(attrs, method),
-    },
+    spatialChunk: zarrFormat === 2 && !options.tms ? tileSize : undefined,
+    // WebMercatorQuad levels are reprojected, not halvings of the conversion's bands.
+    halve: options.tms
+      ? undefined
+      : {
+          prefix: LEVELS_PREFIX,
+          tileSize,
+          maxLevels: options.levels,
+          method: (attrs) => methodFor(attrs, method),
+        },
     finish: async (dir, written) => {
       const computed = Object.fromEntries(
         written.arrays.filter((a) => a.halved).map((a) => [a.path, a.halved!] as const),

@@ -21,6 +21,7 @@ import { type Box, chunksOverlapping, gridIndices, stridesOf } from "../zarr/nda
 import { run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
 import type { StoreRef } from "../zarr/store/ref.js";
 import { downsample, halveAverage, type Resampling, reducedSize } from "./resample.js";
+import { sampleMercator, type TmsSampling } from "./webmercator.js";
 
 export interface LevelSource {
   store: StoreRef;
@@ -31,6 +32,8 @@ export interface LevelSource {
   yAxis: number;
   xAxis: number;
   method: Resampling;
+  /** Instead of halving `path`, sample it (EPSG:4326) onto this WebMercatorQuad zoom. */
+  mercator?: { affine: number[]; zoom: number; tile: number; method: TmsSampling } | undefined;
 }
 
 export interface DownsampleBandInput {
@@ -87,6 +90,21 @@ function isMissing(fill: FillValue): number | undefined {
 export async function run(input: DownsampleBandInput): Promise<{ output: number }> {
   const { source: src, segment } = input;
   const dt: DataType = src.meta.dataType;
+  if (src.mercator) {
+    const n = product(segment.shape);
+    const size = dataTypeInfo(dt).size;
+    if (outScratch.byteLength < n * size) outScratch = new ArrayBuffer(n * size);
+    const out = viewAs(dt, new Uint8Array(outScratch, 0, n * size)) as Float64Array;
+    await sampleMercator(
+      { ...src, ...src.mercator },
+      segment,
+      out,
+      src.meta.fillValue,
+      integerRange(dt) !== null,
+    );
+    copyIntoTargets(out, segment, input.bands);
+    return { output: n * size };
+  }
   if (isBigInt(dt)) throw new Error(`${src.path}: 64-bit integer data cannot be resampled`);
   const inBox = parentBox(segment, src);
   const size = dataTypeInfo(dt).size;

@@ -38,6 +38,9 @@ function assetsOf(ms: unknown): { ids: string[]; layout: boolean } | null {
     return { ids: ids.filter((x): x is string => typeof x === "string"), layout: true };
   }
   const tms = ms.tile_matrix_set;
+  // A well-known set (WebMercatorQuad): its tile matrix ids are the zooms.
+  if (tms === "WebMercatorQuad")
+    return { ids: Array.from({ length: 31 }, (_, z) => String(z)), layout: false };
   if (isJsonObject(tms) && Array.isArray(tms.tileMatrices)) {
     const ids = tms.tileMatrices.filter(isJsonObject).map((m: JsonObject) => m.id);
     return { ids: ids.filter((x): x is string => typeof x === "string"), layout: false };
@@ -63,7 +66,11 @@ export function multiscalesOf(h: Hierarchy): Multiscale[] {
       .map((id) => child(node.path, id))
       .filter((p) => h.nodes.get(p)?.meta.kind === "group");
     levels.sort((x, y) => size(y) - size(x));
-    if (levels.length > 0) out.push({ group: node.path, layout: a.layout, levels });
+    // OpenLayers reads the group's CRS for every level: levels in another CRS (WebMercatorQuad
+    // levels of EPSG:4326 data) go through the server's overview instead.
+    const code = (path: string) => h.nodes.get(path)?.meta.attributes["proj:code"];
+    const sameCrs = levels.every((l) => code(l) === undefined || code(l) === code(node.path));
+    if (levels.length > 0) out.push({ group: node.path, layout: a.layout && sameCrs, levels });
   }
   return out;
 }

@@ -76,7 +76,7 @@ describe("geozarr pyramid / convert --multiscales", () => {
     }
     const r = await runCli("convert", SAMPLE, join(dir, "x.zarr"), "--levels", "3");
     expect(r.code).toBe(2);
-    expectOneLine(r.stderr, /--levels, --resampling and --tile-size need --multiscales/, "convert");
+    expectOneLine(r.stderr, /--levels, --resampling, --tile-size and --tms need --multiscales/, "convert");
   });
 
   it("a v2 store whose chunks are not tiles is refused with the fix, and left intact", async () => {

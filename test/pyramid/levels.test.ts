@@ -280,3 +280,106 @@ describe("pyramid of a time series", () => {
     }
   });
 });
+
+describe("--tms WebMercatorQuad", () => {
+  const wm2 = join(dir, "wm-v2.zarr");
+  const wm3 = join(dir, "wm-v3.zarr");
+  beforeAll(async () => {
+    const opts = { requireStandardName: true, workers: 2 } as const;
+    await convert(SAMPLE, wm2, { ...opts, zarrFormat: 2 });
+    await addLevels(wm2, { tms: "WebMercatorQuad", tileSize: 256 });
+    await convert(SAMPLE, wm3, { ...opts, zarrFormat: 3 });
+    await addLevels(wm3, { tms: "WebMercatorQuad", tileSize: 256, resampling: "bilinear" });
+  });
+
+  it("samples the finest zoom exactly as pyproj's inverse Mercator and nearest cell say (v2)", () => {
+    const out = pythonJson<{
+      crs: string;
+      transform: number[];
+      differ: number;
+      size: number;
+      shapes: number[][];
+    }>(
+      `import sys, json, xarray as xr, numpy as np, rioxarray, pyproj
+store = sys.argv[1]
+src = xr.open_zarr(store, mask_and_scale=False)
+lev = xr.open_zarr(store, group="2", mask_and_scale=False, decode_coords="all")
+da = lev.analysed_sst
+lon, lat = pyproj.Transformer.from_crs(3857, 4326, always_xy=True).transform(*np.meshgrid(lev.x.values, lev.y.values))
+sa = src.analysed_sst.values[0]
+dlat = float(src.lat.values[1] - src.lat.values[0]); dlon = float(src.lon.values[1] - src.lon.values[0])
+r = np.floor((lat - (float(src.lat.values[0]) - dlat / 2)) / dlat).astype(int)
+c = np.floor((lon - (float(src.lon.values[0]) - dlon / 2)) / dlon).astype(int)
+ok = (r >= 0) & (r < sa.shape[0]) & (c >= 0) & (c < sa.shape[1])
+want = np.full(lat.shape, -32768, dtype=np.int16)
+want[ok] = sa[r[ok], c[ok]]
+shapes = [list(xr.open_zarr(store, group=str(z)).analysed_sst.shape) for z in range(3)]
+print(json.dumps({"crs": da.rio.crs.to_string(), "transform": list(da.rio.transform())[:6],
+                  "differ": int((want != da.values[0]).sum()), "size": int(da.size), "shapes": shapes}))`,
+      [wm2],
+    );
+    expect(out.crs).toBe("EPSG:3857");
+    const res = (2 * Math.PI * 6378137) / 1024;
+    expect(out.transform.map((v) => Number(v.toFixed(6)))).toEqual(
+      [res, 0, -Math.PI * 6378137, 0, -res, Math.PI * 6378137].map((v) => Number(v.toFixed(6))),
+    );
+    expect(out.differ).toBe(0);
+    expect(out.size).toBe(1024 * 1024);
+    // Zoom 0 is the world in one 256 tile; the sample's 0.25 degrees stop at zoom 2 (39 km > 28 km).
+    expect(out.shapes).toEqual([
+      [1, 256, 256],
+      [1, 512, 512],
+      [1, 1024, 1024],
+    ]);
+    const root = JSON.parse(readFileSync(join(wm2, ".zattrs"), "utf8"));
+    expect(root.multiscales).toEqual({ tile_matrix_set: "WebMercatorQuad", resampling_method: "nearest" });
+  });
+
+  it("bilinear differs from nearest; coarser zooms are 2 x 2 averages of the zoom above; both stores validate", async () => {
+    const root = zarr.root(new FileSystemStore(wm3));
+    const read = async (p: string) =>
+      (await zarr.get(await zarr.open.v3(root.resolve(p), { kind: "array" }))).data as Int16Array;
+    const z2 = await read("2/analysed_sst");
+    const z1 = await read("1/analysed_sst");
+    for (let r = 0; r < 512; r += 7)
+      for (let c = 0; c < 512; c += 5) {
+        const q = [
+          z2[2 * r * 1024 + 2 * c]!,
+          z2[2 * r * 1024 + 2 * c + 1]!,
+          z2[(2 * r + 1) * 1024 + 2 * c]!,
+          z2[(2 * r + 1) * 1024 + 2 * c + 1]!,
+        ];
+        const valid = q.filter((v) => v !== FILL);
+        const want = valid.length ? Math.round(valid.reduce((a, b) => a + b, 0) / valid.length) : FILL;
+        expect(z1[r * 512 + c], `${r},${c}`).toBe(want);
+      }
+    // Bilinear (v3 store) and nearest (v2 store) agree to within the field's local variation.
+    const near = (
+      await zarr.get(
+        await zarr.open.v2(zarr.root(new FileSystemStore(wm2)).resolve("2/analysed_sst"), { kind: "array" }),
+      )
+    ).data as Int16Array;
+    let differ = 0;
+    for (let i = 0; i < z2.length; i++) {
+      if (near[i] === FILL || z2[i] === FILL) continue;
+      if (near[i] !== z2[i]) differ++;
+      expect(Math.abs(near[i]! - z2[i]!), `${i}`).toBeLessThan(2000);
+    }
+    expect(differ).toBeGreaterThan(1000);
+    const doc = JSON.parse(readFileSync(join(wm3, "zarr.json"), "utf8")).attributes;
+    expect(doc.multiscales.layout.map((l: { asset: string }) => l.asset)).toEqual(["2", "1", "0"]);
+    expect(JSON.parse(readFileSync(join(wm3, "2", "zarr.json"), "utf8")).attributes["proj:code"]).toBe(
+      "EPSG:3857",
+    );
+    for (const s of [wm2, wm3]) expect((await validateStore(new FileSystemStore(s), s)).findings).toEqual([]);
+  });
+
+  it("refuses an unknown tile matrix set and non-sampling methods", async () => {
+    await expect(addLevels(wm3, { tms: "WorldCRS84Quad" as "WebMercatorQuad" })).rejects.toThrow(
+      /--tms must be WebMercatorQuad/,
+    );
+    await expect(addLevels(wm3, { tms: "WebMercatorQuad", resampling: "mode" })).rejects.toThrow(
+      /nearest or bilinear with --tms WebMercatorQuad/,
+    );
+  });
+});

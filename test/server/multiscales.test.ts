@@ -18,6 +18,7 @@ const dir = tmpDir("server-ms");
 const pool = new WorkerPool(2);
 let v3: RunningServer;
 let v2: RunningServer;
+let wm: RunningServer;
 
 beforeAll(async () => {
   const base = { workers: 0, requireStandardName: true } as const;
@@ -31,6 +32,10 @@ beforeAll(async () => {
     spatialChunk: 256,
     finish: async (d) => void (await addLevels(d, { tileSize: 256, workers: 0 })),
   });
+  const sw = join(dir, "wm.zarr");
+  await convert("examples/data/mur_small.nc", sw, { ...base, zarrFormat: 3 });
+  await addLevels(sw, { tms: "WebMercatorQuad", tileSize: 256, workers: 0 });
+  wm = await startServer({ store: sw, pool, port: 0 });
   v3 = await startServer({ store: s3, pool, port: 0 });
   v2 = await startServer({ store: s2, pool, port: 0 });
 }, 120_000);
@@ -38,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await v3?.close();
   await v2?.close();
+  await wm?.close();
   await pool.close();
 });
 
@@ -83,6 +89,22 @@ describe("multiscale stores in the inspector", () => {
     expect(ov.source).toBe("overview");
     expect(ov.url).toMatch(/^\/overview\/[0-9a-f]{32}$/);
     expect(ov.packing).toBeNull();
+  });
+
+  it("draws WebMercatorQuad levels (EPSG:3857, unlike the root's EPSG:4326) through a server overview", async () => {
+    const list = (await request(wm.url, "/api/layers")).json<LayerList>();
+    const sst = list.layers.find((l) => l.path === "/2/analysed_sst")!;
+    expect(sst.crs?.code).toBe("EPSG:3857");
+    expect(sst.levels!.map((l) => l.shape)).toEqual([
+      [1024, 1024],
+      [512, 512],
+      [256, 256],
+    ]);
+    expect(sst.multiscaleGroup).toBeNull();
+    // The dataset at the root is a layer of its own.
+    expect(list.layers.some((l) => l.path === "/analysed_sst")).toBe(true);
+    const ov = (await request(wm.url, "/api/overview?path=/2/analysed_sst&sel=time:0")).json<OverviewRef>();
+    expect(ov.source).toBe("overview");
   });
 
   it("picks the finest level small enough to reduce on the server", () => {

@@ -92,8 +92,8 @@ export const convert: Command = {
       throw new GeoZarrError("Usage", `--zarr-format must be 2 or 3, got ${JSON.stringify(fmt)}`);
     const multiscales = Boolean(values.multiscales);
     const pyr = pyramidOptions(values);
-    if (!multiscales && ["levels", "resampling", "tile-size"].some((k) => values[k] !== undefined))
-      throw new GeoZarrError("Usage", "--levels, --resampling and --tile-size need --multiscales");
+    if (!multiscales && ["levels", "resampling", "tile-size", "tms"].some((k) => values[k] !== undefined))
+      throw new GeoZarrError("Usage", "--levels, --resampling, --tile-size and --tms need --multiscales");
     const bar = progressBar(process.stderr, "converting", !values.json);
     let summary: Awaited<ReturnType<typeof runConvert>>;
     let levels: PyramidSummary | undefined;

@@ -21,6 +21,12 @@ export const PYRAMID_OPTIONS: CommandSpec["options"] = {
     arg: "256|512",
     description: "chunks of the overview levels along Y/X (default 512)",
   },
+  tms: {
+    type: "string",
+    arg: "WebMercatorQuad",
+    description:
+      "EPSG:3857 zoom levels on the XYZ tile grid instead (groups 0..Z; the data stays at the root; --resampling nearest|bilinear)",
+  },
 };
 
 export function pyramidOptions(values: OptionValues): PyramidOptions {
@@ -28,6 +34,7 @@ export function pyramidOptions(values: OptionValues): PyramidOptions {
     levels: intOption(values, "levels", 1),
     resampling: stringOption(values, "resampling") as PyramidOptions["resampling"],
     tileSize: intOption(values, "tile-size", 1),
+    tms: stringOption(values, "tms") as PyramidOptions["tms"],
     codec: stringOption(values, "codec"),
     workers: intOption(values, "workers", 0),
   };
@@ -59,9 +66,14 @@ variable with the level's GeoTransform, and the other small variables (time), so
 dataset by itself. Packed integers are averaged as decoded values and re-packed.
 Zarr v2 stores need their data chunked by the tile size along Y/X (GeoZarr v0.4 requires tiles to
 match chunks at every level): convert with --multiscales, or rechunk with --chunks first.
+With --tms WebMercatorQuad (EPSG:4326 data), the levels are EPSG:3857 zoom levels aligned to the
+XYZ tiles, named by zoom ("0" = the world in one tile, up to the deepest zoom not finer than the
+data), sampled nearest or bilinear from the data, each coarser zoom reduced from the one above;
+the data stays at the root.
 Examples:
   geozarr pyramid mur.zarr
-  geozarr pyramid mur.zarr --levels 4 --resampling nearest --tile-size 256`,
+  geozarr pyramid mur.zarr --levels 4 --resampling nearest --tile-size 256
+  geozarr pyramid mur.zarr --tms WebMercatorQuad --resampling bilinear --tile-size 256`,
 };
 
 export const pyramid: Command = {

@@ -1,0 +1,161 @@
+/**
+ * A GeoZarr dataset as the pyramid builders see it: its parts by role (gridded data variables,
+ * Y/X coordinates, grid mappings, small variables), and the file-level pieces they share: copying
+ * node documents, hard-linking chunk files, reading back a written array's metadata.
+ * @module
+ */
+
+import type { Dirent } from "node:fs";
+import { copyFile, link, mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fsError, GeoZarrError } from "../errors.js";
+import { type Georef, georeference } from "../geo/georef.js";
+import { isBigInt } from "../zarr/dtype.js";
+import { childrenOf, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
+import type { JsonObject } from "../zarr/json.js";
+import type { ArrayMeta } from "../zarr/metadata/model.js";
+import { parseArrayV2 } from "../zarr/metadata/v2.js";
+import { parseArrayV3 } from "../zarr/metadata/v3.js";
+import type { FileSystemStore } from "../zarr/store/fs.js";
+import { joinKey, type StoreKey } from "../zarr/store/types.js";
+
+export const nameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/** The dataset's parts, by role. */
+export interface Dataset {
+  georef: Georef;
+  rows: number;
+  cols: number;
+  /** Data variables on the grid. */
+  grid: NodeRecord[];
+  /** 1-D coordinate variables of the Y and X dimensions. */
+  yCoord: NodeRecord | undefined;
+  xCoord: NodeRecord | undefined;
+  /** Grid-mapping variables (their GeoTransform changes per level). */
+  gridMappings: NodeRecord[];
+  /** Scalars and 1-D arrays off the grid (time...): copied to every level. */
+  small: NodeRecord[];
+  /** Everything else stays at full resolution only. */
+  rest: NodeRecord[];
+}
+
+const METADATA_FILES = new Set([".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"]);
+
+export async function classify(h: Hierarchy): Promise<Dataset> {
+  const children = childrenOf(h, "/");
+  const arrays = children.filter((n) => n.meta.kind === "array");
+  let georef: Georef | null = null;
+  const grid: NodeRecord[] = [];
+  for (const n of arrays) {
+    const g = await georeference(h, n.path);
+    if (!g) continue;
+    const meta = n.meta as ArrayMeta;
+    const same =
+      !georef ||
+      (g.yDim === georef.yDim &&
+        g.xDim === georef.xDim &&
+        meta.shape[g.yAxis] === (grid[0]!.meta as ArrayMeta).shape[georef.yAxis] &&
+        meta.shape[g.xAxis] === (grid[0]!.meta as ArrayMeta).shape[georef.xAxis]);
+    if (!same) continue;
+    georef ??= g;
+    grid.push(n);
+  }
+  if (!georef)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${h.name}: no georeferenced variable with Y and X dimensions at the root to build levels from`,
+    );
+  const meta0 = grid[0]!.meta as ArrayMeta;
+  for (const n of grid) {
+    const m = n.meta as ArrayMeta;
+    if (isBigInt(m.dataType) || m.dataType === "bool" || m.dataType.startsWith("complex"))
+      throw new GeoZarrError(
+        "Unsupported",
+        `${h.name}${n.path}: data type ${m.dataType} cannot be resampled`,
+      );
+  }
+  const coord = (dim: string) =>
+    arrays.find((n) => nameOf(n.path) === dim && (n.meta as ArrayMeta).shape.length === 1);
+  const gmNames = new Set(
+    grid.map((n) => n.meta.attributes.grid_mapping).filter((x): x is string => typeof x === "string"),
+  );
+  const yCoord = coord(georef.yDim);
+  const xCoord = coord(georef.xDim);
+  const taken = new Set([...grid, yCoord, xCoord].filter(Boolean));
+  const gridMappings = arrays.filter((n) => gmNames.has(nameOf(n.path)) && !taken.has(n));
+  const others = children.filter((n) => !taken.has(n) && !gridMappings.includes(n));
+  const small = others.filter((n) => n.meta.kind === "array" && n.meta.shape.length <= 1);
+  return {
+    georef,
+    rows: meta0.shape[georef.yAxis]!,
+    cols: meta0.shape[georef.xAxis]!,
+    grid,
+    yCoord,
+    xCoord,
+    gridMappings,
+    small,
+    rest: others.filter((n) => !small.includes(n)),
+  };
+}
+
+/** Hard-link (or copy, across file systems) the chunk files of a node's directory tree. */
+export async function linkChunks(from: string, to: string): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(from, { withFileTypes: true });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return;
+    throw fsError(err, from, "read directory");
+  }
+  await mkdir(to, { recursive: true });
+  for (const e of entries) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    if (e.isDirectory()) await linkChunks(src, dst);
+    else if (!METADATA_FILES.has(e.name)) {
+      // Metadata documents are never linked: they are written anew, and writing through a link
+      // would change the original store.
+      try {
+        await link(src, dst);
+      } catch {
+        await copyFile(src, dst).catch((err) => {
+          throw fsError(err, dst, "copy");
+        });
+      }
+    }
+  }
+}
+
+/** The node's documents, re-keyed under `prefix` (v3 group documents lose consolidated metadata). */
+export function documentsOf(node: NodeRecord, prefix: string): [StoreKey, JsonObject][] {
+  return Object.entries(node.documents).map(([key, doc]) => {
+    const { consolidated_metadata: _, ...rest } = doc as JsonObject;
+    return [joinKey(prefix, key), rest];
+  });
+}
+
+export function attrsKey(h: Hierarchy, path: string): StoreKey {
+  return joinKey(path, h.zarrFormat === 2 ? ".zattrs" : "zarr.json");
+}
+
+/** Replace a v2 `.zattrs` or the `attributes` of a v3 document. */
+export function withAttributes(h: Hierarchy, doc: JsonObject, attrs: JsonObject): JsonObject {
+  return h.zarrFormat === 2 ? attrs : { ...doc, attributes: attrs };
+}
+
+/** A node's user attributes as stored (v2 `.zattrs` keeps `_ARRAY_DIMENSIONS`). */
+export function storedAttributes(h: Hierarchy, node: NodeRecord): JsonObject {
+  const doc = node.documents[attrsKey(h, node.path)] as JsonObject | undefined;
+  return (h.zarrFormat === 2 ? doc : (doc?.attributes as JsonObject | undefined)) ?? {};
+}
+
+export async function readMeta(
+  store: FileSystemStore,
+  key: StoreKey,
+  v3: boolean,
+  name: string,
+): Promise<ArrayMeta> {
+  const text = new TextDecoder().decode((await store.get(key))!);
+  const doc = JSON.parse(text);
+  return v3 ? parseArrayV3(doc, `${name}${key}`) : parseArrayV2(doc, {}, `${name}${key}`);
+}
