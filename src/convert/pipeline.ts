@@ -278,7 +278,7 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     count: boolean;
   }
   const full: Target = { path: job.path, shape, unitShape, encoding: job.encoding, ring, count: true };
-  const encodeBand = async (band: BandRef, t: Target = full) => {
+  const encodeBand = async (band: BandRef, t: Target = full, release = true) => {
     const units = chunksOverlapping(band.box, t.unitShape);
     const jobs: Promise<unknown>[] = [];
     for (const coords of units) {
@@ -309,7 +309,7 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
       track(p);
     }
     await Promise.allSettled(jobs);
-    t.ring.release(band.buffer);
+    if (release) t.ring.release(band.buffer);
   };
 
   // The reduced copies: each band halved on the pool, level by level, into buffers of their own;
@@ -326,6 +326,9 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     });
     onBand = async (band) => {
       const outs: BandRef[] = [];
+      // The band's own chunks are encoded while it is being halved (both only read it); it is
+      // released when both are done.
+      const own = encodeBand(band, full, false);
       try {
         let from = band;
         for (const [k, t] of targets.entries()) {
@@ -351,11 +354,13 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
           from = out;
         }
       } catch (err) {
+        await own.catch(() => undefined);
         ring.release(band.buffer);
         for (const [k, o] of outs.entries()) targets[k]!.ring.release(o.buffer);
         throw err;
       }
-      await Promise.all([encodeBand(band), ...outs.map((o, k) => encodeBand(o, targets[k]))]);
+      await Promise.all([own, ...outs.map((o, k) => encodeBand(o, targets[k]))]);
+      ring.release(band.buffer);
     };
     stats.halved = levels.length;
   }
