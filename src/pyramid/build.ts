@@ -18,7 +18,7 @@
  */
 
 import { join } from "node:path";
-import { type ExecuteSummary, executePlan, type NodePlan, type ProgressInfo } from "../convert/execute.js";
+import type { ExecuteSummary, NodePlan, ProgressInfo } from "../convert/execute.js";
 import { prepareOutput } from "../convert/output.js";
 import { IDENTITY } from "../convert/transform.js";
 import { GeoZarrError } from "../errors.js";
@@ -43,6 +43,7 @@ import {
   readMeta,
   storedAttributes,
   withAttributes,
+  writeLevelNodes,
 } from "./dataset.js";
 import {
   centres,
@@ -301,15 +302,7 @@ async function writeLevels(
         },
       });
     }
-    const summary = await executePlan(nodes, store, {
-      zarrFormat: h.zarrFormat,
-      workers: pool.size,
-      useWorkers: pool.size > 0,
-      writer: w,
-      pool,
-      signal: o.signal,
-      onProgress: progress(k),
-    });
+    const summary = await writeLevelNodes(nodes, store, w, pool, o.signal, progress(k));
     total.storedBytes += summary.storedBytes;
     total.rawBytes += summary.rawBytes;
     total.arrays.push(...summary.arrays);

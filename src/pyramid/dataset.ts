@@ -8,8 +8,10 @@
 import type { Dirent } from "node:fs";
 import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { type ExecuteSummary, executePlan, type NodePlan, type ProgressInfo } from "../convert/execute.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { type Georef, georeference } from "../geo/georef.js";
+import type { WorkerPool } from "../parallel/pool.js";
 import { isBigInt } from "../zarr/dtype.js";
 import { childrenOf, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
@@ -18,6 +20,7 @@ import { parseArrayV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3 } from "../zarr/metadata/v3.js";
 import type { FileSystemStore } from "../zarr/store/fs.js";
 import { joinKey, type StoreKey } from "../zarr/store/types.js";
+import type { HierarchyWriter } from "../zarr/write/writer.js";
 
 export const nameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
@@ -158,4 +161,24 @@ export async function readMeta(
   const text = new TextDecoder().decode((await store.get(key))!);
   const doc = JSON.parse(text);
   return v3 ? parseArrayV3(doc, `${name}${key}`) : parseArrayV2(doc, {}, `${name}${key}`);
+}
+
+/** Write one level's nodes through the conversion pipeline, on the builder's pool and writer. */
+export function writeLevelNodes(
+  nodes: NodePlan[],
+  store: FileSystemStore,
+  w: HierarchyWriter,
+  pool: WorkerPool,
+  signal: AbortSignal | undefined,
+  onProgress?: (p: ProgressInfo) => void,
+): Promise<ExecuteSummary> {
+  return executePlan(nodes, store, {
+    zarrFormat: w.zarrFormat,
+    workers: pool.size,
+    useWorkers: pool.size > 0,
+    writer: w,
+    pool,
+    signal,
+    onProgress,
+  });
 }

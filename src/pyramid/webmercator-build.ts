@@ -13,7 +13,7 @@
  * @module
  */
 
-import { executePlan, type NodePlan } from "../convert/execute.js";
+import type { NodePlan } from "../convert/execute.js";
 import {
   conventionAttributes,
   type Georef as GridGeoref,
@@ -37,7 +37,15 @@ import { joinKey } from "../zarr/store/types.js";
 import { encodeChunk } from "../zarr/write/encode.js";
 import { HierarchyWriter } from "../zarr/write/writer.js";
 import type { PyramidOptions, PyramidSummary } from "./build.js";
-import { classify, documentsOf, linkChunks, nameOf, readMeta, storedAttributes } from "./dataset.js";
+import {
+  classify,
+  documentsOf,
+  linkChunks,
+  nameOf,
+  readMeta,
+  storedAttributes,
+  writeLevelNodes,
+} from "./dataset.js";
 import { DEFAULT_TILE_SIZE } from "./levels.js";
 import { finestZoom, type TmsSampling, type ZoomLevel, zoomLevel } from "./webmercator.js";
 
@@ -175,14 +183,7 @@ export async function addWebMercatorLevels(
             },
           });
         }
-        const s = await executePlan(nodes, store, {
-          zarrFormat: h.zarrFormat,
-          workers: pool.size,
-          useWorkers: pool.size > 0,
-          writer: w,
-          pool,
-          signal: options.signal,
-        });
+        const s = await writeLevelNodes(nodes, store, w, pool, options.signal);
         storedBytes += s.storedBytes;
         await writeZoomExtras(w, zl, georef, codec, v3);
         for (const node of ds.small) {
