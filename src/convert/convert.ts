@@ -12,12 +12,7 @@ import { defaultWorkerCount } from "../parallel/pool.js";
 import type { Resampling } from "../pyramid/resample.js";
 import { openInputFile, sniffFormat } from "../readers/open.js";
 import { packageVersion } from "../version.js";
-import {
-  type CodecChoice,
-  DEFAULT_CODEC,
-  formatCodecChoice,
-  parseCodecChoice,
-} from "../zarr/codecs/choice.js";
+import { type CodecChoice, codecChoiceOf, formatCodecChoice } from "../zarr/codecs/choice.js";
 import { openHierarchy } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
@@ -127,7 +122,7 @@ function normalize(opts: ConvertOptions) {
     zarrFormat: opts.zarrFormat ?? 3,
     chunks: typeof opts.chunks === "string" ? parseDimSizes("--chunks", opts.chunks) : opts.chunks,
     shards: typeof opts.shards === "string" ? parseDimSizes("--shard", opts.shards) : opts.shards,
-    codec: typeof opts.codec === "string" ? parseCodecChoice(opts.codec) : (opts.codec ?? DEFAULT_CODEC),
+    codec: codecChoiceOf(opts.codec),
     workers: opts.workers ?? defaultWorkerCount(),
   };
 }

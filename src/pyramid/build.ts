@@ -24,8 +24,8 @@ import { IDENTITY } from "../convert/transform.js";
 import { GeoZarrError } from "../errors.js";
 import { MULTISCALES_CONVENTION, MULTISCALES_UUID } from "../geo/conventions.js";
 import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
-import { type CodecChoice, DEFAULT_CODEC, parseCodecChoice } from "../zarr/codecs/choice.js";
-import { getNode, type Hierarchy, type NodeRecord, openHierarchy } from "../zarr/hierarchy.js";
+import { type CodecChoice, codecChoiceOf } from "../zarr/codecs/choice.js";
+import { getNode, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
@@ -35,11 +35,11 @@ import { joinKey } from "../zarr/store/types.js";
 import { encodeChunk } from "../zarr/write/encode.js";
 import { HierarchyWriter } from "../zarr/write/writer.js";
 import {
-  classify,
+  copyNodes,
   type Dataset,
-  documentsOf,
   linkChunks,
   nameOf,
+  openDataset,
   readMeta,
   storedAttributes,
   withAttributes,
@@ -134,16 +134,8 @@ export async function addLevels(dir: string, options: PyramidOptions = {}): Prom
   if (options.tms) return addWebMercatorLevels(dir, options);
   const tile = options.tileSize ?? DEFAULT_TILE_SIZE;
   const method = (options.resampling ?? "average") as Resampling;
-  const codec =
-    typeof options.codec === "string" ? parseCodecChoice(options.codec) : (options.codec ?? DEFAULT_CODEC);
-  // A walk, not the consolidated metadata: node documents keyed by their real store keys.
-  const h = await openHierarchy(new FileSystemStore(dir), { name: dir, consolidated: "ignore" });
-  const root = getNode(h, "/");
-  if (root.meta.kind !== "group")
-    throw new GeoZarrError("Usage", `${dir}: the root is an array, not a dataset`);
-  if ("multiscales" in root.meta.attributes)
-    throw new GeoZarrError("Exists", `${dir}: already has multiscale levels`, { where: dir });
-  const ds = await classify(h);
+  const codec = codecChoiceOf(options.codec);
+  const { h, ds } = await openDataset(dir);
   const v3 = h.zarrFormat === 3;
   if (!v3) {
     // GeoZarr v0.4: "Tiles MUST match the chunk layout on the 2 spatial dims", full resolution too.
@@ -201,18 +193,14 @@ async function writePyramid(
   await w.group("/", rootAttributes(rootAttrs, ds, levels, o, v3));
 
   // Level 0: the dataset as it is (documents copied, chunks linked).
-  const source = (h.store as FileSystemStore).root;
   await w.group("/0", levelGroupAttributes(rootAttrs, levels[0]!, v3));
-  for (const node of [...h.nodes.values()].filter((n) => n.path !== "/")) {
-    const first = node.path.split("/")[1]!;
-    if (node.path === `/${first}`) await linkChunks(join(source, first), join(store.root, "0", first));
-    // GeoZarr v0.4 puts `multiscales` on each multiscale DataArray too (v2 only).
-    const tagged = !v3 && ds.grid.includes(node);
-    for (const [key, doc] of documentsOf(node, "/0")) {
-      const attrs = tagged && key.endsWith("/.zattrs");
-      await w.document(key, attrs ? { ...doc, multiscales: v2Multiscales(ds, levels, o, node) } : doc);
-    }
-  }
+  const nodes = [...h.nodes.values()].filter((n) => n.path !== "/");
+  // GeoZarr v0.4 puts `multiscales` on each multiscale DataArray too (v2 only).
+  await copyNodes(h, nodes, w, store, "/0", (key, doc, node) =>
+    !v3 && ds.grid.includes(node) && key.endsWith("/.zattrs")
+      ? { ...doc, multiscales: v2Multiscales(ds, levels, o, node) }
+      : doc,
+  );
 
   // Levels 1..n, each from the one before, on one pool for all levels (starting workers per level
   // would cost more than the small levels themselves). When what is left is small (the conversion
@@ -349,18 +337,14 @@ async function writeLevelExtras(
     const bytes = await encodeChunk(typed, spec.chunkShape, spec);
     if (bytes) await w.chunk(path, [0], bytes);
   }
-  for (const node of [...ds.gridMappings, ...ds.small]) {
-    const name = nameOf(node.path);
-    await linkChunks(join(store.root, "0", name), join(store.root, level.asset, name));
+  // Grid mappings get the level's GeoTransform; the small variables are copied as they are.
+  await copyNodes(h, [...ds.gridMappings, ...ds.small], w, store, group, (key, doc, node) => {
     const attrs = storedAttributes(h, node);
-    const levelAttrs = ds.gridMappings.includes(node)
-      ? { ...attrs, ...("GeoTransform" in attrs ? { GeoTransform: geoTransformOf(level) } : {}) }
-      : attrs;
-    for (const [key, doc] of documentsOf(node, group)) {
-      const isAttrs = key === joinKey(group, name, v3 ? "zarr.json" : ".zattrs");
-      await w.document(key, isAttrs ? withAttributes(h, doc, levelAttrs) : doc);
-    }
-  }
+    const isAttrs = key === joinKey(group, nameOf(node.path), v3 ? "zarr.json" : ".zattrs");
+    return isAttrs && ds.gridMappings.includes(node) && "GeoTransform" in attrs
+      ? withAttributes(h, doc, { ...attrs, GeoTransform: geoTransformOf(level) })
+      : doc;
+  });
 }
 
 function rootAttributes(

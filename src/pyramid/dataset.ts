@@ -13,12 +13,12 @@ import { fsError, GeoZarrError } from "../errors.js";
 import { type Georef, georeference } from "../geo/georef.js";
 import type { WorkerPool } from "../parallel/pool.js";
 import { isBigInt } from "../zarr/dtype.js";
-import { childrenOf, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
+import { childrenOf, getNode, type Hierarchy, type NodeRecord, openHierarchy } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { parseArrayV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3 } from "../zarr/metadata/v3.js";
-import type { FileSystemStore } from "../zarr/store/fs.js";
+import { FileSystemStore } from "../zarr/store/fs.js";
 import { joinKey, type StoreKey } from "../zarr/store/types.js";
 import type { HierarchyWriter } from "../zarr/write/writer.js";
 
@@ -181,4 +181,38 @@ export function writeLevelNodes(
     signal,
     onProgress,
   });
+}
+
+/** Open a store to build levels for: a dataset at the root without levels yet, classified. */
+export async function openDataset(dir: string): Promise<{ h: Hierarchy; root: NodeRecord; ds: Dataset }> {
+  // A walk, not the consolidated metadata: node documents keyed by their real store keys.
+  const h = await openHierarchy(new FileSystemStore(dir), { name: dir, consolidated: "ignore" });
+  const root = getNode(h, "/");
+  if (root.meta.kind !== "group")
+    throw new GeoZarrError("Usage", `${dir}: the root is an array, not a dataset`);
+  if ("multiscales" in root.meta.attributes)
+    throw new GeoZarrError("Exists", `${dir}: already has multiscale levels`, { where: dir });
+  return { h, root, ds: await classify(h) };
+}
+
+/**
+ * Copy `nodes` of the store into group `prefix` of the new one: their documents (through `edit`)
+ * written, the chunk files of each top-level node's directory hard-linked (nested nodes come with
+ * their top-level one).
+ */
+export async function copyNodes(
+  h: Hierarchy,
+  nodes: NodeRecord[],
+  w: HierarchyWriter,
+  to: FileSystemStore,
+  prefix: string,
+  edit: (key: StoreKey, doc: JsonObject, node: NodeRecord) => JsonObject = (_, doc) => doc,
+): Promise<void> {
+  const from = (h.store as FileSystemStore).root;
+  for (const node of nodes) {
+    const top = node.path.split("/")[1]!;
+    if (node.path === `/${top}`)
+      await linkChunks(join(from, top), join(to.root, ...prefix.split("/").filter(Boolean), top));
+    for (const [key, doc] of documentsOf(node, prefix)) await w.document(key, edit(key, doc, node));
+  }
 }

@@ -26,8 +26,7 @@ import { MULTISCALES_CONVENTION } from "../geo/conventions.js";
 import { resolveCrs } from "../geo/crs.js";
 import { gridTransform } from "../geo/grid.js";
 import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
-import { type CodecChoice, DEFAULT_CODEC, parseCodecChoice } from "../zarr/codecs/choice.js";
-import { getNode, openHierarchy } from "../zarr/hierarchy.js";
+import { type CodecChoice, codecChoiceOf } from "../zarr/codecs/choice.js";
 import type { JsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
@@ -37,15 +36,7 @@ import { joinKey } from "../zarr/store/types.js";
 import { encodeChunk } from "../zarr/write/encode.js";
 import { HierarchyWriter } from "../zarr/write/writer.js";
 import type { PyramidOptions, PyramidSummary } from "./build.js";
-import {
-  classify,
-  documentsOf,
-  linkChunks,
-  nameOf,
-  readMeta,
-  storedAttributes,
-  writeLevelNodes,
-} from "./dataset.js";
+import { copyNodes, nameOf, openDataset, readMeta, storedAttributes, writeLevelNodes } from "./dataset.js";
 import { DEFAULT_TILE_SIZE } from "./levels.js";
 import { finestZoom, type TmsSampling, type ZoomLevel, zoomLevel } from "./webmercator.js";
 
@@ -79,15 +70,8 @@ export async function addWebMercatorLevels(
   const t0 = performance.now();
   const method = (options.resampling ?? "nearest") as TmsSampling;
   const tile = options.tileSize ?? DEFAULT_TILE_SIZE;
-  const codec: CodecChoice =
-    typeof options.codec === "string" ? parseCodecChoice(options.codec) : (options.codec ?? DEFAULT_CODEC);
-  const h = await openHierarchy(new FileSystemStore(dir), { name: dir, consolidated: "ignore" });
-  const root = getNode(h, "/");
-  if (root.meta.kind !== "group")
-    throw new GeoZarrError("Usage", `${dir}: the root is an array, not a dataset`);
-  if ("multiscales" in root.meta.attributes)
-    throw new GeoZarrError("Exists", `${dir}: already has multiscale levels`, { where: dir });
-  const ds = await classify(h);
+  const codec = codecChoiceOf(options.codec);
+  const { h, root, ds } = await openDataset(dir);
   const g = ds.georef;
   if (!g.crs?.geographic || g.crs.code !== "EPSG:4326")
     throw new GeoZarrError(
@@ -111,14 +95,15 @@ export async function addWebMercatorLevels(
     const store = new FileSystemStore(pending.tmp);
     const w = new HierarchyWriter(store, h.zarrFormat);
     // The dataset as it is, at the root: documents copied, chunks linked.
-    const source = (h.store as FileSystemStore).root;
     const rootAttrs = storedAttributes(h, root);
     await w.group("/", { ...rootAttrs, ...multiscalesOf(zooms, method, v3, rootAttrs) });
-    for (const node of [...h.nodes.values()].filter((n) => n.path !== "/")) {
-      const first = node.path.split("/")[1]!;
-      if (node.path === `/${first}`) await linkChunks(`${source}/${first}`, `${store.root}/${first}`);
-      for (const [key, doc] of documentsOf(node, "/")) await w.document(key, doc);
-    }
+    await copyNodes(
+      h,
+      [...h.nodes.values()].filter((n) => n.path !== "/"),
+      w,
+      store,
+      "/",
+    );
     const pool = new WorkerPool(options.workers ?? defaultWorkerCount());
     let storedBytes = 0;
     try {
@@ -186,11 +171,7 @@ export async function addWebMercatorLevels(
         const s = await writeLevelNodes(nodes, store, w, pool, options.signal);
         storedBytes += s.storedBytes;
         await writeZoomExtras(w, zl, georef, codec, v3);
-        for (const node of ds.small) {
-          const name = nameOf(node.path);
-          await linkChunks(`${source}/${name}`, `${store.root}/${zl.zoom}/${name}`);
-          for (const [key, doc] of documentsOf(node, group)) await w.document(key, doc);
-        }
+        await copyNodes(h, ds.small, w, store, group);
       }
     } finally {
       await pool.close();

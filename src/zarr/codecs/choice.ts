@@ -63,6 +63,11 @@ export function parseCodecChoice(s: string): CodecChoice {
   }
 }
 
+/** An option given as a spec string ("zstd:1") or already parsed; zstd level 1 when absent. */
+export function codecChoiceOf(c: CodecChoice | string | undefined): CodecChoice {
+  return typeof c === "string" ? parseCodecChoice(c) : (c ?? DEFAULT_CODEC);
+}
+
 export function formatCodecChoice(c: CodecChoice): string {
   switch (c.name) {
     case "none":
