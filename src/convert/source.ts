@@ -8,7 +8,7 @@
  */
 
 import type { VariableRef } from "../readers/model.js";
-import { readVariableBox } from "../readers/read.js";
+import { readVariableBox, readVariableInto } from "../readers/read.js";
 import { type AnyTypedArray, type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
@@ -55,9 +55,14 @@ async function readZarrInto(ref: SourceRef, segment: Box, targets: OutBox[]): Pr
   return product(segment.shape) * dataTypeInfo(ref.meta.dataType).size;
 }
 
-/** NetCDF sources: one hyperslab read per segment (aligned to the file's chunks), copied into the bands. */
+/**
+ * NetCDF sources: NetCDF-4 chunks decoded straight into the bands where possible; otherwise one
+ * hyperslab read per segment (aligned to the file's chunks), copied into the bands.
+ */
 async function readNetcdfInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   if (ref.kind !== "netcdf") throw new Error("not a netcdf source");
+  if (await readVariableInto(ref, segment, targets))
+    return product(segment.shape) * dataTypeInfo(ref.dataType).size;
   const values = await readVariableBox(ref, segment);
   copyIntoTargets(values, segment, targets);
   return values.byteLength;

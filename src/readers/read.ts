@@ -9,6 +9,8 @@ import { fsError, GeoZarrError } from "../errors.js";
 import { type AnyTypedArray, allocate, type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import { product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
+import type { OutBox } from "../zarr/read/read-task.js";
+import { closeDirect, type DirectVariable, directVariable, readDirectInto } from "./hdf5-direct.js";
 import type { VariableRef } from "./model.js";
 import { type Nc3Header, readNc3Box, readNc3Header } from "./netcdf3.js";
 import { type H5Dataset, type H5File, type H5Runtime, h5runtime, hdf5Message, openH5 } from "./netcdf4.js";
@@ -22,6 +24,8 @@ export function closeAll(): void {
   h5files.clear();
   for (const f of nc3files.values()) closeSync(f.fd);
   nc3files.clear();
+  direct.clear();
+  closeDirect();
 }
 
 /** A WASM-heap buffer for hyperslab reads, grown as needed and kept (one per thread). */
@@ -62,6 +66,69 @@ async function readH5Box(d: H5Dataset, box: Box, dataType: DataType): Promise<An
   return viewAs(dataType, new Uint8Array(rt.HEAPU8.buffer, ptr, bytes));
 }
 
+/** Direct-read plans by file and path (null: read through h5wasm). */
+const direct = new Map<string, DirectVariable | null>();
+
+async function h5file(file: string): Promise<H5File> {
+  let f = h5files.get(file);
+  if (!f) {
+    f = await openH5(file);
+    h5files.set(file, f);
+  }
+  return f;
+}
+
+function dataset(f: H5File, ref: VariableRef): H5Dataset {
+  const d = f.get(ref.path) as H5Dataset | null;
+  if (!d) throw new GeoZarrError("NotFound", `${ref.file}: no variable ${ref.path}`, { where: ref.file });
+  return d;
+}
+
+/** What decides whether a dataset can be read chunk by chunk without h5wasm (hdf5-direct.ts). */
+function planDirect(ref: VariableRef, d: H5Dataset): DirectVariable | null {
+  const m = d.metadata;
+  const reference = (
+    d as unknown as { create_reference(): { ref_data: ArrayLike<number> } }
+  ).create_reference();
+  const bytes = Uint8Array.from(reference.ref_data);
+  if (bytes.length !== 8) return null;
+  const objectAddress = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const filters = (d as unknown as { filters: { id: number; cd_values: number[] }[] }).filters;
+  return directVariable(ref.file, ref.path, {
+    objectAddress,
+    shape: d.shape ?? [],
+    itemSize: m.size,
+    littleEndian: m.littleEndian,
+    chunked: m.chunks !== null,
+    filters,
+  });
+}
+
+/**
+ * Read the values of `box` of a NetCDF-4 variable straight into the parts of `targets` it
+ * overlaps, chunk by chunk with native inflate (hdf5-direct.ts). Returns false when this variable
+ * or box must be read through h5wasm instead ({@link readVariableBox}).
+ */
+export async function readVariableInto(
+  ref: VariableRef,
+  box: Box,
+  targets: readonly OutBox[],
+): Promise<boolean> {
+  if (ref.format !== "netcdf4") return false;
+  const key = `${ref.file}\0${ref.path}`;
+  let plan = direct.get(key);
+  if (plan === undefined) {
+    try {
+      plan = planDirect(ref, dataset(await h5file(ref.file), ref));
+    } catch (err) {
+      if (err instanceof GeoZarrError) throw err;
+      plan = null; // h5wasm's read reports what is wrong
+    }
+    direct.set(key, plan);
+  }
+  return plan !== null && readDirectInto(plan, box, targets);
+}
+
 /**
  * The values of a box of a variable. For NetCDF-4 the result is a view valid until this thread's
  * next read (copy it to keep it).
@@ -82,14 +149,9 @@ export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTy
     }
     return readNc3Box(ref.file, f.header, ref.path.slice(1), box, f.fd);
   }
-  let f = h5files.get(ref.file);
-  if (!f) {
-    f = await openH5(ref.file);
-    h5files.set(ref.file, f);
-  }
+  const f = await h5file(ref.file);
   try {
-    const d = f.get(ref.path) as H5Dataset | null;
-    if (!d) throw new GeoZarrError("NotFound", `${ref.file}: no variable ${ref.path}`, { where: ref.file });
+    const d = dataset(f, ref);
     if (box.shape.length === 0) {
       // Scalars have no hyperslab: read the value (h5wasm returns a number or bigint).
       const v = (d as unknown as { value: unknown }).value;

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { expectOneLine, runCli } from "../helpers/cli.js";
+import { pythonJson } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
@@ -99,6 +100,24 @@ describe("bad NetCDF input", () => {
     expect(r.code).toBe(3);
     expectOneLine(r.stderr, `${f}: not a readable NetCDF-4/HDF5 file: truncated file: eof = 300000`);
     expect(r.stderr).not.toContain("HDF5-DIAG");
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it("a NetCDF-4 file with a corrupt data chunk: exit 3, the variable and the byte in one line, nothing left", async () => {
+    // Where HDF5 itself says the first chunk of analysed_sst is (h5py's chunk list).
+    const [address] = pythonJson<number[]>(
+      'import h5py, json, sys; d = h5py.File(sys.argv[1], "r")["analysed_sst"]; print(json.dumps([d.id.get_chunk_info(0).byte_offset]))',
+      [SAMPLE],
+    );
+    const f = join(dir, "badchunk.nc");
+    const bytes = Buffer.from(readFileSync(SAMPLE));
+    bytes.fill(0x5a, address! + 8, address! + 72); // inside the deflate stream
+    writeFileSync(f, bytes);
+    const out = join(dir, "badchunk.zarr");
+    const r = await runCli("convert", f, out);
+    expect(r.code).toBe(3);
+    expectOneLine(r.stderr, `${f}: cannot read /analysed_sst: corrupt chunk at byte ${address} (`);
     expect(existsSync(out)).toBe(false);
     expect(leftovers()).toEqual([]);
   });

@@ -42,6 +42,10 @@ export default function setup(project: TestProject) {
     "netcdfFiles",
     generated("scripts/fixtures/netcdf_files.py", (o) => [o]),
   );
+  project.provide(
+    "hdf5Layouts",
+    generated("scripts/fixtures/hdf5_layouts.py", (o) => [o]),
+  );
   project.provide("tmpRoot", join(TMP, "runs"));
 }
 
@@ -49,6 +53,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     zarrPython: string;
     netcdfFiles: string;
+    hdf5Layouts: string;
     tmpRoot: string;
   }
 }
