@@ -23,7 +23,7 @@ import type { FillValue } from "../zarr/fill-value.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, copyBox, forEachRun, intersect } from "../zarr/ndarray.js";
 import { type ChunkEncoding, encodeChunk, isAllFill, ownedBytes } from "../zarr/write/encode.js";
-import { applyTransform, type Transform } from "./transform.js";
+import { applyTransform, type Transform, transformRun } from "./transform.js";
 
 export interface BandRef {
   buffer: ArrayBufferLike;
@@ -48,16 +48,20 @@ const SLAB_BYTES = 4 << 20;
 
 const scratch = new Map<string, AnyTypedArray>();
 
+/**
+ * A scratch array of `length` values, kept per slot and grown, never shrunk: edge chunks (smaller)
+ * and full chunks then share one allocation instead of trading fresh ones back and forth.
+ */
 function reuse(dt: DataType, length: number, slot: string): AnyTypedArray {
-  const key = `${slot}:${dt}:${length}`;
+  const key = `${slot}:${dt}`;
   let a = scratch.get(key);
-  if (!a) {
-    // Keep one buffer per slot: drop other sizes so edge-chunk shapes do not accumulate.
+  if (!a || a.length < length) {
+    // One buffer per slot: a buffer of another data type is dropped.
     for (const k of scratch.keys()) if (k.startsWith(`${slot}:`)) scratch.delete(k);
     a = allocate(dt, length);
     scratch.set(key, a);
   }
-  return a;
+  return a.length === length ? a : (a.subarray(0, length) as AnyTypedArray);
 }
 
 function fillOf(v: FillValue, dt: DataType): number | bigint {
@@ -137,12 +141,7 @@ async function streamEncode(input: EncodeChunkInput): Promise<Uint8Array | null>
         slab.shape,
         slab.shape.map(() => 0),
         slab.shape,
-        (so, doff, len) =>
-          applyTransform(
-            transform,
-            src.subarray(so, so + len) as AnyTypedArray,
-            o.subarray(doff, doff + len) as AnyTypedArray,
-          ),
+        (so, doff, len) => transformRun(transform, src, so, o, doff, len),
       );
     } else {
       const cut = reuse(band.dataType, n, "slab-src");

@@ -11,7 +11,7 @@ import type { JsonObject } from "../zarr/json.js";
 import { chunkGridShape, product } from "../zarr/metadata/model.js";
 import type { MutableStore } from "../zarr/store/types.js";
 import { type ArraySpec, HierarchyWriter } from "../zarr/write/writer.js";
-import { type CopyJob, copyArray } from "./pipeline.js";
+import { BufferStock, type CopyJob, copyArray } from "./pipeline.js";
 
 export type CopySource = Pick<
   CopyJob,
@@ -99,6 +99,7 @@ export async function executePlan(
   }
   opts.onProgress?.(progress);
   const summary: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
+  const buffers = new BufferStock();
   try {
     for (const node of nodes) {
       opts.signal?.throwIfAborted();
@@ -130,6 +131,7 @@ export async function executePlan(
               writer,
               shared: pool.size > 0,
               bandBudget: opts.bandBudget ?? DEFAULT_BAND_BUDGET,
+              buffers,
               signal: opts.signal,
               onUnit: (raw, stored) => {
                 // Edge units hold less than a full unit of data: never count past the array's size.

@@ -72,6 +72,8 @@ export interface CopyContext {
   shared: boolean;
   /** Upper bound on one band buffer, in bytes. */
   bandBudget: number;
+  /** Band buffers kept between the arrays of one job (a fresh one per array when absent). */
+  buffers?: BufferStock | undefined;
   /** Called after each unit is written or skipped, with its uncompressed size and stored size. */
   onUnit?: (rawBytes: number, storedBytes: number) => void;
   /** Stops scheduling work; in-flight tasks finish, then the abort reason is thrown. */
@@ -204,6 +206,36 @@ function fusedLevels(job: CopyJob, plan: BandPlan): number {
   return k;
 }
 
+/**
+ * Band buffers kept for the next array of the same job. Never-touched memory costs a page fault per
+ * 4 KiB on first write (0.31 GB/s on these machines, ../shared peers-and-limits section 6); the
+ * two or three arrays of a conversion each used to allocate their own 150-300 MB bands.
+ */
+export class BufferStock {
+  readonly #spare: ArrayBufferLike[] = [];
+
+  constructor(private readonly keep = 8) {}
+
+  /** The smallest spare buffer of at least `bytes`, or a new one (a multiple of 8 bytes, so any typed view fits). */
+  take(bytes: number, shared: boolean): ArrayBufferLike {
+    let best = -1;
+    for (const [i, b] of this.#spare.entries()) {
+      if (b.byteLength < bytes || b instanceof SharedArrayBuffer !== shared) continue;
+      if (best < 0 || b.byteLength < this.#spare[best]!.byteLength) best = i;
+    }
+    if (best >= 0) return this.#spare.splice(best, 1)[0]!;
+    const n = Math.ceil(bytes / 8) * 8;
+    return shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n);
+  }
+
+  /** Keep `b` for later; beyond `keep` spares the smallest are let go. */
+  give(b: ArrayBufferLike): void {
+    this.#spare.push(b);
+    this.#spare.sort((x, y) => y.byteLength - x.byteLength);
+    this.#spare.length = Math.min(this.#spare.length, this.keep);
+  }
+}
+
 class BufferRing {
   readonly #free: ArrayBufferLike[] = [];
   readonly #waiters: Array<{ resolve: (b: ArrayBufferLike) => void; reject: (e: unknown) => void }> = [];
@@ -214,6 +246,7 @@ class BufferRing {
     private readonly count: number,
     private readonly bytes: number,
     private readonly shared: boolean,
+    private readonly stock: BufferStock,
   ) {}
 
   async acquire(): Promise<ArrayBufferLike> {
@@ -222,7 +255,7 @@ class BufferRing {
     if (b) return b;
     if (this.#made < this.count) {
       this.#made++;
-      return this.shared ? new SharedArrayBuffer(this.bytes) : new ArrayBuffer(this.bytes);
+      return this.stock.take(this.bytes, this.shared);
     }
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
@@ -231,6 +264,11 @@ class BufferRing {
     const w = this.#waiters.shift();
     if (w) w.resolve(b);
     else this.#free.push(b);
+  }
+
+  /** At the end of a copy: the buffers go back to the stock for the next array. */
+  close(): void {
+    for (const b of this.#free.splice(0)) this.stock.give(b);
   }
 
   /** After a failure, bands that wait for a buffer would wait forever: fail them instead. */
@@ -249,7 +287,8 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
   const plan = planBands(shape, unitShape, sourceChunks, itemSize, ctx.bandBudget);
   const bands = bandBoxes(shape, plan);
   const maxBand = Math.max(...bands.map((b) => product(b.shape)));
-  const ring = new BufferRing(2, maxBand * itemSize, ctx.shared);
+  const stock = ctx.buffers ?? new BufferStock();
+  const ring = new BufferRing(2, maxBand * itemSize, ctx.shared, stock);
   const rings = [ring];
 
   let failure: unknown = null;
@@ -320,7 +359,12 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     let boxes = bands;
     const targets = levels.map((level) => {
       boxes = boxes.map(halfBox);
-      const r = new BufferRing(2, Math.max(...boxes.map((b) => product(b.shape))) * itemSize, ctx.shared);
+      const r = new BufferRing(
+        2,
+        Math.max(...boxes.map((b) => product(b.shape))) * itemSize,
+        ctx.shared,
+        stock,
+      );
       rings.push(r);
       return { ...level, ring: r, count: false } satisfies Target;
     });
@@ -404,6 +448,7 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     if (failure) break;
   }
   while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  for (const r of rings) r.close();
   ctx.signal?.removeEventListener("abort", onAbort);
   if (failure) throw failure;
   return stats;
