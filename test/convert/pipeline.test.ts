@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { executePlan } from "../../src/convert/execute.js";
-import { planBands } from "../../src/convert/pipeline.js";
+import { BufferStock, planBands } from "../../src/convert/pipeline.js";
 import { planZarrCopy } from "../../src/convert/zarr-to-zarr.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { readRegion } from "../../src/parallel/read-region.js";
@@ -131,5 +131,25 @@ describe("band planning", () => {
       extents: [10, 10],
       aligned: false,
     });
+  });
+});
+
+describe("BufferStock", () => {
+  it("hands back the smallest kept buffer that fits, of the right kind, and keeps a bounded number", () => {
+    const stock = new BufferStock(2);
+    const a = stock.take(10, true);
+    expect(a).toBeInstanceOf(SharedArrayBuffer);
+    expect(a.byteLength).toBe(16); // a multiple of 8: any typed view fits
+    const b = stock.take(100, true);
+    const c = stock.take(50, false);
+    expect(c).toBeInstanceOf(ArrayBuffer);
+    stock.give(a);
+    stock.give(b);
+    expect(stock.take(12, true)).toBe(a); // smallest that fits
+    stock.give(a);
+    expect(stock.take(12, false)).not.toBe(a); // shared and plain buffers are not interchangeable
+    stock.give(c); // three kept buffers: the smallest (a, 16 bytes) is let go
+    expect(stock.take(12, true)).toBe(b);
+    expect(stock.take(12, true)).not.toBe(a);
   });
 });
