@@ -20,6 +20,7 @@ import { viewAs } from "../zarr/dtype.js";
 import { type Box, chunksOverlapping, forEachRun, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
 import { type ChunkIndex, readChunkIndex, type StoredChunk } from "./hdf5-index.js";
+import type { Hdf5Storage } from "./model.js";
 
 /** HDF5 filter identifiers (H5Zpublic.h). */
 const DEFLATE = 1;
@@ -34,17 +35,6 @@ export interface DirectVariable {
   /** Position in the pipeline of each filter, or -1 when absent. */
   shuffle: number;
   deflate: number;
-}
-
-/** What h5wasm tells us about a dataset, enough to decide whether it can be read directly. */
-export interface DatasetFacts {
-  /** The object header address (an HDF5 object reference). */
-  objectAddress: number;
-  shape: number[];
-  itemSize: number;
-  littleEndian: boolean;
-  chunked: boolean;
-  filters: { id: number; cd_values: number[] }[];
 }
 
 const fds = new Map<string, { fd: number; size: number }>();
@@ -64,8 +54,8 @@ function openFile(file: string): { fd: number; size: number } {
 }
 
 /** Prepare direct reads of a variable, or null when it must go through h5wasm. */
-export function directVariable(file: string, path: string, facts: DatasetFacts): DirectVariable | null {
-  if (!facts.chunked || !facts.littleEndian || facts.shape.length === 0) return null;
+export function directVariable(file: string, path: string, facts: Hdf5Storage): DirectVariable | null {
+  if (!facts.littleEndian || facts.shape.length === 0) return null;
   const ids = facts.filters.map((f) => f.id);
   if (ids.some((id) => id !== DEFLATE && id !== SHUFFLE)) return null;
   if (new Set(ids).size !== ids.length) return null;

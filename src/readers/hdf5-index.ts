@@ -1,19 +1,19 @@
 /**
  * Where the chunks of an HDF5 dataset are in the file: just enough of the HDF5 file format to list
- * a chunked dataset's chunks (address, stored size, filter mask), so that workers can read and
- * inflate them with Node's native zlib instead of inside h5wasm's WebAssembly build of HDF5 and
- * zlib (measured on mur_full.nc: 239 MB/s of int16 through h5wasm, 676 MB/s through node:zlib).
- * Nothing else is read this way: structure, attributes and small variables stay with h5wasm,
- * which also hands us the dataset's object header address (an HDF5 object reference is that
- * address) and its filter pipeline.
+ * a dataset's chunks (address, stored size, filter mask), so that workers can read and inflate
+ * them with Node's native zlib instead of inside h5wasm's WebAssembly build of HDF5 and zlib
+ * (measured on mur_full.nc: 239 MB/s of int16 through h5wasm, 676 MB/s through node:zlib).
+ * Structure and attributes stay with h5wasm, which also hands us the dataset's object header
+ * address (an HDF5 object reference is that address) and its filter pipeline.
  *
  * Covered, from the HDF5 File Format Specification version 3.0 (section numbers from it):
- * superblocks v0-v3 (II.A), object headers v1 and v2 with continuation blocks (IV.A.1),
- * the data layout message v3 and v4 (IV.A.2.i), and the chunk indexes netCDF-C and h5py write
- * for fixed-size datasets: the version 1 B-tree (III.A.1), single chunk, implicit, and the fixed
- * array (III.H, paged or not). The extensible array and version 2 B-tree indexes (unlimited
- * dimensions with the latest format) are not: `readChunkIndex` returns null and the caller
- * reads through h5wasm, as it does for any structure this parser does not recognise.
+ * superblocks v0-v3 (II.A), object headers v1 and v2 with continuation blocks (IV.A.1), the data
+ * layout message v3 and v4 (IV.A.2.i), small contiguous datasets (as one chunk), and the chunk
+ * indexes netCDF-C and h5py write for fixed-size datasets: the version 1 B-tree (III.A.1), single
+ * chunk, implicit, and the fixed array (III.H, paged or not). The extensible array and version 2
+ * B-tree indexes (unlimited dimensions with the latest format) are not: `readChunkIndex` returns
+ * null and the caller reads through h5wasm, as it does for any structure this parser does not
+ * recognise.
  *
  * @module
  */
@@ -183,6 +183,7 @@ function readMessages(r: H5Reader, addr: number): Message[] {
 }
 
 type Layout =
+  | { index: "contiguous"; address: number; size: number }
   | { index: "btree1"; address: number; dims: number[] }
   | { index: "single"; address: number; dims: number[]; size: number | null; filterMask: number }
   | { index: "implicit"; address: number; dims: number[] }
@@ -190,21 +191,22 @@ type Layout =
 
 const LAYOUT = 0x08;
 
-/** The data layout message (IV.A.2.i): chunked datasets only, versions 3 and 4. */
+/** The data layout message (IV.A.2.i): contiguous and chunked datasets, versions 3 and 4. */
 function readLayout(messages: Message[]): Layout {
   const m = messages.find((x) => x.type === LAYOUT);
   if (!m) throw new Unsupported("no layout message");
   const c = m.body;
   const version = c.u8();
   const layoutClass = c.u8();
-  if (layoutClass !== 2) throw new Unsupported("not chunked");
+  if (version < 3 || version > 4) throw new Unsupported(`layout version ${version}`);
+  if (layoutClass === 1) return { index: "contiguous", address: c.address(), size: c.length() };
+  if (layoutClass !== 2) throw new Unsupported("compact or virtual storage");
   if (version === 3) {
     const n = c.u8();
     const address = c.address();
     const dims = Array.from({ length: n }, () => c.u32());
     return { index: "btree1", address, dims: dims.slice(0, -1) }; // the last is the element size
   }
-  if (version !== 4) throw new Unsupported(`layout version ${version}`);
   const flags = c.u8();
   const n = c.u8();
   const enc = c.u8();
@@ -307,10 +309,14 @@ function gridCoords(linear: number, grid: number[]): number[] {
   return coords;
 }
 
+/** Contiguous datasets up to this size are read whole, as one chunk; larger ones through h5wasm. */
+const CONTIGUOUS_MAX = 16 << 20;
+
 /**
  * The chunks of the dataset whose object header is at `objectAddress` (relative, as in an HDF5
  * object reference), or null when the file uses a structure this parser does not read.
- * Chunk keys are grid coordinates (offsets divided by the chunk shape).
+ * Chunk keys are grid coordinates (offsets divided by the chunk shape). A small contiguous
+ * dataset is one chunk the size of the array.
  */
 export function readChunkIndex(
   fd: number,
@@ -323,6 +329,15 @@ export function readChunkIndex(
     const sb = readSuperblock(fd, fileSize);
     const r = new H5Reader(fd, sb);
     const layout = readLayout(readMessages(r, objectAddress));
+    if (layout.index === "contiguous") {
+      const bytes = shape.reduce((a, b) => a * b, itemSize);
+      if (layout.size !== bytes || bytes > CONTIGUOUS_MAX) return null;
+      const chunks = new Map<string, StoredChunk>();
+      // Undefined address: never written, every value is the fill value (h5wasm's part).
+      if (layout.address !== UNDEFINED)
+        chunks.set(key(shape.map(() => 0)), { offset: sb.base + layout.address, size: bytes, filterMask: 0 });
+      return { chunkShape: shape.slice(), chunks };
+    }
     const chunkShape = layout.dims;
     if (chunkShape.length !== shape.length || chunkShape.some((c) => c <= 0)) return null;
     const grid = shape.map((n, d) => Math.ceil(n / chunkShape[d]!));

@@ -21,6 +21,19 @@ export interface SourceVariable {
   chunks: number[] | null;
   /** Attributes as written (typed values as numbers, lists or strings); format internals removed. */
   attributes: JsonObject;
+  /** NetCDF-4: where HDF5 keeps the values, so workers can read chunks without h5wasm. */
+  hdf5?: Hdf5Storage | undefined;
+}
+
+/** What h5wasm tells about an HDF5 dataset's storage, enough to read its chunks directly. */
+export interface Hdf5Storage {
+  /** The object header address (an HDF5 object reference). */
+  objectAddress: number;
+  shape: number[];
+  itemSize: number;
+  littleEndian: boolean;
+  /** The filter pipeline in order (HDF5 filter ids and client data). */
+  filters: { id: number; cd_values: number[] }[];
 }
 
 export interface SourceGroup {
@@ -47,4 +60,6 @@ export interface VariableRef {
   file: string;
   path: string;
   dataType: DataType;
+  /** NetCDF-4: storage facts from the file's opening (else looked up on first read). */
+  hdf5?: Hdf5Storage | undefined;
 }

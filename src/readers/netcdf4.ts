@@ -14,7 +14,7 @@ import { GeoZarrError } from "../errors.js";
 import type { DataType } from "../zarr/dtype.js";
 import type { JsonObject } from "../zarr/json.js";
 import { attributeValue } from "./attributes.js";
-import type { SourceDataset, SourceGroup, SourceVariable } from "./model.js";
+import type { Hdf5Storage, SourceDataset, SourceGroup, SourceVariable } from "./model.js";
 
 // Types from h5wasm/node, kept minimal: the package's own typings are not ESM-clean under NodeNext.
 export interface H5Attr {
@@ -29,6 +29,8 @@ export interface H5Dataset {
   attrs: Record<string, H5Attr>;
   slice(ranges: [number, number][]): unknown;
   get_attached_scales(index: number): string[];
+  create_reference(): { ref_data: ArrayLike<number> };
+  filters: { id: number; cd_values: number[] }[];
 }
 export interface H5Group {
   type: "Group";
@@ -142,6 +144,29 @@ function dataTypeOf(m: H5Dataset["metadata"]): DataType | null {
 
 const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 
+/**
+ * Where HDF5 keeps a dataset's values, for direct chunk reads (hdf5-direct.ts): its object header
+ * address (an object reference is that address, 8 bytes) and filter pipeline. Null when h5wasm's
+ * reference has another form.
+ */
+export function hdf5Storage(d: H5Dataset): Hdf5Storage | null {
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(d.create_reference().ref_data);
+  } catch {
+    return null; // then h5wasm reads the values
+  }
+  if (bytes.length !== 8) return null;
+  const m = d.metadata;
+  return {
+    objectAddress: Number(new DataView(bytes.buffer).getBigUint64(0, true)),
+    shape: d.shape ?? [],
+    itemSize: m.size,
+    littleEndian: m.littleEndian,
+    filters: d.filters,
+  };
+}
+
 export async function openNetcdf4(file: string): Promise<SourceDataset> {
   const f = await openH5(file);
   try {
@@ -188,6 +213,7 @@ export async function openNetcdf4(file: string): Promise<SourceDataset> {
           dataType,
           chunks: obj.metadata.chunks,
           attributes: attrsOf(obj),
+          hdf5: hdf5Storage(obj) ?? undefined,
         };
         group.variables.push(variable);
       }

@@ -13,7 +13,15 @@ import type { OutBox } from "../zarr/read/read-task.js";
 import { closeDirect, type DirectVariable, directVariable, readDirectInto } from "./hdf5-direct.js";
 import type { VariableRef } from "./model.js";
 import { type Nc3Header, readNc3Box, readNc3Header } from "./netcdf3.js";
-import { type H5Dataset, type H5File, type H5Runtime, h5runtime, hdf5Message, openH5 } from "./netcdf4.js";
+import {
+  type H5Dataset,
+  type H5File,
+  type H5Runtime,
+  h5runtime,
+  hdf5Message,
+  hdf5Storage,
+  openH5,
+} from "./netcdf4.js";
 
 const h5files = new Map<string, H5File>();
 const nc3files = new Map<string, { fd: number; header: Nc3Header }>();
@@ -84,26 +92,6 @@ function dataset(f: H5File, ref: VariableRef): H5Dataset {
   return d;
 }
 
-/** What decides whether a dataset can be read chunk by chunk without h5wasm (hdf5-direct.ts). */
-function planDirect(ref: VariableRef, d: H5Dataset): DirectVariable | null {
-  const m = d.metadata;
-  const reference = (
-    d as unknown as { create_reference(): { ref_data: ArrayLike<number> } }
-  ).create_reference();
-  const bytes = Uint8Array.from(reference.ref_data);
-  if (bytes.length !== 8) return null;
-  const objectAddress = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-  const filters = (d as unknown as { filters: { id: number; cd_values: number[] }[] }).filters;
-  return directVariable(ref.file, ref.path, {
-    objectAddress,
-    shape: d.shape ?? [],
-    itemSize: m.size,
-    littleEndian: m.littleEndian,
-    chunked: m.chunks !== null,
-    filters,
-  });
-}
-
 /**
  * Read the values of `box` of a NetCDF-4 variable straight into the parts of `targets` it
  * overlaps, chunk by chunk with native inflate (hdf5-direct.ts). Returns false when this variable
@@ -119,7 +107,9 @@ export async function readVariableInto(
   let plan = direct.get(key);
   if (plan === undefined) {
     try {
-      plan = planDirect(ref, dataset(await h5file(ref.file), ref));
+      // Facts gathered when the file was opened spare this thread loading h5wasm at all.
+      const facts = ref.hdf5 ?? hdf5Storage(dataset(await h5file(ref.file), ref));
+      plan = facts ? directVariable(ref.file, ref.path, facts) : null;
     } catch (err) {
       if (err instanceof GeoZarrError) throw err;
       plan = null; // h5wasm's read reports what is wrong

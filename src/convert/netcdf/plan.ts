@@ -151,6 +151,7 @@ async function planGroup(
     file: ds.file,
     path: v.path,
     dataType: v.dataType,
+    hdf5: v.hdf5,
   });
 
   // Coordinate values (1-D, small) decide the grid's regularity and transform. Dimensions and
