@@ -13,7 +13,7 @@
  * @module
  */
 
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { fsError, GeoZarrError } from "../errors.js";
 import { viewAs } from "../zarr/dtype.js";
@@ -37,14 +37,31 @@ export interface DirectVariable {
   deflate: number;
 }
 
-const fds = new Map<string, { fd: number; size: number }>();
+const fds = new Map<string, { fd: number; size: number; version: string }>();
 
-function openFile(file: string): { fd: number; size: number } {
+/**
+ * A file's identity and version (inode, size, modification time): chunk indexes and open files
+ * are kept per thread between reads, and a file rewritten since must not be read through them.
+ */
+export function fileVersion(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch (err) {
+    throw fsError(err, file, "open");
+  }
+}
+
+function openFile(file: string, version: string): { fd: number; size: number } {
   let f = fds.get(file);
+  if (f && f.version !== version) {
+    closeSync(f.fd);
+    f = undefined;
+  }
   if (!f) {
     try {
       const fd = openSync(file, "r");
-      f = { fd, size: fstatSync(fd).size };
+      f = { fd, size: fstatSync(fd).size, version };
     } catch (err) {
       throw fsError(err, file, "open");
     }
@@ -54,7 +71,12 @@ function openFile(file: string): { fd: number; size: number } {
 }
 
 /** Prepare direct reads of a variable, or null when it must go through h5wasm. */
-export function directVariable(file: string, path: string, facts: Hdf5Storage): DirectVariable | null {
+export function directVariable(
+  file: string,
+  path: string,
+  facts: Hdf5Storage,
+  version = fileVersion(file),
+): DirectVariable | null {
   if (!facts.littleEndian || facts.shape.length === 0) return null;
   const ids = facts.filters.map((f) => f.id);
   if (ids.some((id) => id !== DEFLATE && id !== SHUFFLE)) return null;
@@ -63,7 +85,7 @@ export function directVariable(file: string, path: string, facts: Hdf5Storage): 
   const deflate = ids.indexOf(DEFLATE);
   // Shuffle first, then deflate, when writing (netCDF-C's order): the shuffle is undone last.
   if (shuffle > 0) return null;
-  const { fd, size } = openFile(file);
+  const { fd, size } = openFile(file, version);
   const index = readChunkIndex(fd, size, facts.objectAddress, facts.shape, facts.itemSize);
   if (!index) return null;
   return { file, path, fd, itemSize: facts.itemSize, index, shuffle, deflate };

@@ -10,7 +10,13 @@ import { type AnyTypedArray, allocate, type DataType, dataTypeInfo, viewAs } fro
 import { product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
-import { closeDirect, type DirectVariable, directVariable, readDirectInto } from "./hdf5-direct.js";
+import {
+  closeDirect,
+  type DirectVariable,
+  directVariable,
+  fileVersion,
+  readDirectInto,
+} from "./hdf5-direct.js";
 import type { VariableRef } from "./model.js";
 import { type Nc3Header, readNc3Box, readNc3Header } from "./netcdf3.js";
 import {
@@ -23,12 +29,14 @@ import {
   openH5,
 } from "./netcdf4.js";
 
-const h5files = new Map<string, H5File>();
-const nc3files = new Map<string, { fd: number; header: Nc3Header }>();
+// Open files kept per thread, with the version they were opened at (hdf5-direct.ts fileVersion):
+// a file rewritten since is opened again, never read through a stale handle or header.
+const h5files = new Map<string, { f: H5File; version: string }>();
+const nc3files = new Map<string, { fd: number; header: Nc3Header; version: string }>();
 
 /** Close everything this thread opened (tests; workers end with their thread). */
 export function closeAll(): void {
-  for (const f of h5files.values()) f.close();
+  for (const { f } of h5files.values()) f.close();
   h5files.clear();
   for (const f of nc3files.values()) closeSync(f.fd);
   nc3files.clear();
@@ -74,16 +82,20 @@ async function readH5Box(d: H5Dataset, box: Box, dataType: DataType): Promise<An
   return viewAs(dataType, new Uint8Array(rt.HEAPU8.buffer, ptr, bytes));
 }
 
-/** Direct-read plans by file and path (null: read through h5wasm). */
+/** Direct-read plans by file, path and file version (null: read through h5wasm). */
 const direct = new Map<string, DirectVariable | null>();
 
-async function h5file(file: string): Promise<H5File> {
-  let f = h5files.get(file);
-  if (!f) {
-    f = await openH5(file);
-    h5files.set(file, f);
+async function h5file(file: string, version = fileVersion(file)): Promise<H5File> {
+  let kept = h5files.get(file);
+  if (kept && kept.version !== version) {
+    kept.f.close();
+    kept = undefined;
   }
-  return f;
+  if (!kept) {
+    kept = { f: await openH5(file), version };
+    h5files.set(file, kept);
+  }
+  return kept.f;
 }
 
 function dataset(f: H5File, ref: VariableRef): H5Dataset {
@@ -103,13 +115,14 @@ export async function readVariableInto(
   targets: readonly OutBox[],
 ): Promise<boolean> {
   if (ref.format !== "netcdf4") return false;
-  const key = `${ref.file}\0${ref.path}`;
+  const version = fileVersion(ref.file);
+  const key = `${ref.file}\0${ref.path}\0${version}`;
   let plan = direct.get(key);
   if (plan === undefined) {
     try {
       // Facts gathered when the file was opened spare this thread loading h5wasm at all.
-      const facts = ref.hdf5 ?? hdf5Storage(dataset(await h5file(ref.file), ref));
-      plan = facts ? directVariable(ref.file, ref.path, facts) : null;
+      const facts = ref.hdf5 ?? hdf5Storage(dataset(await h5file(ref.file, version), ref));
+      plan = facts ? directVariable(ref.file, ref.path, facts, version) : null;
     } catch (err) {
       if (err instanceof GeoZarrError) throw err;
       plan = null; // h5wasm's read reports what is wrong
@@ -125,7 +138,12 @@ export async function readVariableInto(
  */
 export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTypedArray> {
   if (ref.format === "netcdf3") {
+    const version = fileVersion(ref.file);
     let f = nc3files.get(ref.file);
+    if (f && f.version !== version) {
+      closeSync(f.fd);
+      f = undefined;
+    }
     if (!f) {
       const header = readNc3Header(ref.file);
       let fd: number;
@@ -134,7 +152,7 @@ export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTy
       } catch (err) {
         throw fsError(err, ref.file, "open");
       }
-      f = { fd, header };
+      f = { fd, header, version };
       nc3files.set(ref.file, f);
     }
     return readNc3Box(ref.file, f.header, ref.path.slice(1), box, f.fd);

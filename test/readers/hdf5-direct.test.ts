@@ -179,6 +179,25 @@ describe("direct reads", () => {
     expect(fill).toEqual(["-7", "-7", "-7", "-7"]);
   });
 
+  it("a file rewritten in place is read anew, not through the kept chunk index", async () => {
+    const path = join(tmp, "rewritten.h5");
+    const box = { start: [1, 10, 20], shape: [2, 30, 40] };
+    const ref: VariableRef = {
+      format: "netcdf4",
+      file: path,
+      path: "/i2_shuffle_deflate",
+      dataType: "int16",
+    };
+    copyFileSync(join(dir(), "earliest.h5"), path);
+    const before = await viaDirect(ref, box);
+    expect(before).toEqual(await viaDirect({ ...ref, file: join(dir(), "earliest.h5") }, box));
+    copyFileSync(join(dir(), "latest.h5"), path); // same inode, other size and content
+    const after = await viaDirect(ref, box);
+    expect(after).toEqual(await viaDirect({ ...ref, file: join(dir(), "latest.h5") }, box));
+    expect(after).not.toEqual(before);
+    expect(await viaH5wasm(ref, box)).toEqual(after); // h5wasm's kept handle is renewed too
+  });
+
   it("a corrupt chunk is a one-line Format error naming the file, the variable and the byte", async () => {
     const e = manifest()["earliest.h5"]!.i2_shuffle_deflate!;
     const copy = join(tmp, "corrupt.h5");
