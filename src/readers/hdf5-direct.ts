@@ -13,13 +13,14 @@
  * @module
  */
 
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { fsError, GeoZarrError } from "../errors.js";
 import { viewAs } from "../zarr/dtype.js";
 import { type Box, chunksOverlapping, forEachRun, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
 import { type ChunkIndex, readChunkIndex, type StoredChunk } from "./hdf5-index.js";
+import { fileVersion, Kept } from "./kept.js";
 import type { Hdf5Storage } from "./model.js";
 
 /** HDF5 filter identifiers (H5Zpublic.h). */
@@ -37,37 +38,17 @@ export interface DirectVariable {
   deflate: number;
 }
 
-const fds = new Map<string, { fd: number; size: number; version: string }>();
+const files = new Kept<{ fd: number; size: number }>((f) => closeSync(f.fd));
 
-/**
- * A file's identity and version (inode, size, modification time): chunk indexes and open files
- * are kept per thread between reads, and a file rewritten since must not be read through them.
- */
-export function fileVersion(file: string): string {
+function openFile(file: string, version: string): { fd: number; size: number } {
+  const kept = files.lookup(file, version);
+  if (kept) return kept;
   try {
-    const st = statSync(file);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const fd = openSync(file, "r");
+    return files.keep(file, version, { fd, size: fstatSync(fd).size });
   } catch (err) {
     throw fsError(err, file, "open");
   }
-}
-
-function openFile(file: string, version: string): { fd: number; size: number } {
-  let f = fds.get(file);
-  if (f && f.version !== version) {
-    closeSync(f.fd);
-    f = undefined;
-  }
-  if (!f) {
-    try {
-      const fd = openSync(file, "r");
-      f = { fd, size: fstatSync(fd).size, version };
-    } catch (err) {
-      throw fsError(err, file, "open");
-    }
-    fds.set(file, f);
-  }
-  return f;
 }
 
 /** Prepare direct reads of a variable, or null when it must go through h5wasm. */
@@ -93,8 +74,7 @@ export function directVariable(
 
 /** Close the files this thread opened for direct reads. */
 export function closeDirect(): void {
-  for (const { fd } of fds.values()) closeSync(fd);
-  fds.clear();
+  files.clear();
 }
 
 /** A read buffer kept per thread, grown as needed. */

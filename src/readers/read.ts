@@ -10,13 +10,8 @@ import { type AnyTypedArray, allocate, type DataType, dataTypeInfo, viewAs } fro
 import { product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
-import {
-  closeDirect,
-  type DirectVariable,
-  directVariable,
-  fileVersion,
-  readDirectInto,
-} from "./hdf5-direct.js";
+import { closeDirect, type DirectVariable, directVariable, readDirectInto } from "./hdf5-direct.js";
+import { fileVersion, Kept } from "./kept.js";
 import type { VariableRef } from "./model.js";
 import { type Nc3Header, readNc3Box, readNc3Header } from "./netcdf3.js";
 import {
@@ -29,16 +24,15 @@ import {
   openH5,
 } from "./netcdf4.js";
 
-// Open files kept per thread, with the version they were opened at (hdf5-direct.ts fileVersion):
-// a file rewritten since is opened again, never read through a stale handle or header.
-const h5files = new Map<string, { f: H5File; version: string }>();
-const nc3files = new Map<string, { fd: number; header: Nc3Header; version: string }>();
+// Open files kept per thread, under the version they were opened at (kept.ts).
+const h5files = new Kept<H5File>((f) => f.close());
+const nc3files = new Kept<{ fd: number; header: Nc3Header }>((f) => closeSync(f.fd));
+/** Direct-read plans by file and path (null: read through h5wasm). */
+const direct = new Kept<DirectVariable | null>();
 
 /** Close everything this thread opened (tests; workers end with their thread). */
 export function closeAll(): void {
-  for (const { f } of h5files.values()) f.close();
   h5files.clear();
-  for (const f of nc3files.values()) closeSync(f.fd);
   nc3files.clear();
   direct.clear();
   closeDirect();
@@ -82,20 +76,8 @@ async function readH5Box(d: H5Dataset, box: Box, dataType: DataType): Promise<An
   return viewAs(dataType, new Uint8Array(rt.HEAPU8.buffer, ptr, bytes));
 }
 
-/** Direct-read plans by file, path and file version (null: read through h5wasm). */
-const direct = new Map<string, DirectVariable | null>();
-
 async function h5file(file: string, version = fileVersion(file)): Promise<H5File> {
-  let kept = h5files.get(file);
-  if (kept && kept.version !== version) {
-    kept.f.close();
-    kept = undefined;
-  }
-  if (!kept) {
-    kept = { f: await openH5(file), version };
-    h5files.set(file, kept);
-  }
-  return kept.f;
+  return h5files.lookup(file, version) ?? h5files.keep(file, version, await openH5(file));
 }
 
 function dataset(f: H5File, ref: VariableRef): H5Dataset {
@@ -116,8 +98,8 @@ export async function readVariableInto(
 ): Promise<boolean> {
   if (ref.format !== "netcdf4") return false;
   const version = fileVersion(ref.file);
-  const key = `${ref.file}\0${ref.path}\0${version}`;
-  let plan = direct.get(key);
+  const key = `${ref.file}\0${ref.path}`;
+  let plan = direct.lookup(key, version);
   if (plan === undefined) {
     try {
       // Facts gathered when the file was opened spare this thread loading h5wasm at all.
@@ -127,7 +109,7 @@ export async function readVariableInto(
       if (err instanceof GeoZarrError) throw err;
       plan = null; // h5wasm's read reports what is wrong
     }
-    direct.set(key, plan);
+    direct.keep(key, version, plan);
   }
   return plan !== null && readDirectInto(plan, box, targets);
 }
@@ -139,11 +121,7 @@ export async function readVariableInto(
 export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTypedArray> {
   if (ref.format === "netcdf3") {
     const version = fileVersion(ref.file);
-    let f = nc3files.get(ref.file);
-    if (f && f.version !== version) {
-      closeSync(f.fd);
-      f = undefined;
-    }
+    let f = nc3files.lookup(ref.file, version);
     if (!f) {
       const header = readNc3Header(ref.file);
       let fd: number;
@@ -152,8 +130,7 @@ export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTy
       } catch (err) {
         throw fsError(err, ref.file, "open");
       }
-      f = { fd, header, version };
-      nc3files.set(ref.file, f);
+      f = nc3files.keep(ref.file, version, { fd, header });
     }
     return readNc3Box(ref.file, f.header, ref.path.slice(1), box, f.fd);
   }

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { GeoZarrError } from "../../src/errors.js";
 import { readChunkIndex } from "../../src/readers/hdf5-index.js";
 import type { VariableRef } from "../../src/readers/model.js";
-import { type H5Dataset, openH5 } from "../../src/readers/netcdf4.js";
+import { type H5Dataset, hdf5Storage, openH5 } from "../../src/readers/netcdf4.js";
 import { closeAll, readVariableBox, readVariableInto } from "../../src/readers/read.js";
 import { allocate, type DataType, viewAs } from "../../src/zarr/dtype.js";
 import type { Box } from "../../src/zarr/ndarray.js";
@@ -53,12 +53,11 @@ const cases = () =>
     Object.entries(sets).map(([name, e]) => ({ file, name, e })),
   );
 
+/** The object header address, as the reader takes it from h5wasm when a file is opened. */
 async function objectAddress(file: string, name: string): Promise<number> {
   const f = await openH5(file);
   try {
-    const d = f.get(name) as H5Dataset & { create_reference(): { ref_data: ArrayLike<number> } };
-    const bytes = Uint8Array.from(d.create_reference().ref_data);
-    return Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    return hdf5Storage(f.get(name) as H5Dataset)!.objectAddress;
   } finally {
     f.close();
   }
