@@ -57,14 +57,15 @@ export function processIo(): Io {
 
 /** Bytes in binary units, as `du -h` prints them: 7.9M, 1.2G. */
 export function humanBytes(n: number): string {
-  const units = ["", "K", "M", "G", "T"];
+  const units = ["", "K", "M", "G", "T", "P", "E"];
   let v = n;
   let i = 0;
   while (v >= 1024 && i < units.length - 1) {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${n}` : `${v.toFixed(v < 10 ? 1 : 0)}${units[i]}`;
+  if (i === 0) return `${n}`;
+  return `${v >= 1e4 ? v.toExponential(1) : v.toFixed(v < 10 ? 1 : 0)}${units[i]}`;
 }
 
 /** A Python tuple, as zarr-python prints shapes: (), (5,), (1, 2). */
@@ -72,11 +73,20 @@ export function tuple(xs: readonly (number | string | null)[]): string {
   return xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`;
 }
 
-/** A note on stderr when a store's metadata had bare NaN/Infinity tokens (read leniently). */
-export function warnNonStandard(
+/**
+ * Notes on stderr about how a store was opened: bare NaN/Infinity tokens read leniently, and
+ * directory links the walk did not follow.
+ */
+export function warnOpened(
   io: Io,
-  h: { name: string; nonStandardJson: { key: string; pointer: string }[] },
+  h: {
+    name: string;
+    nonStandardJson: { key: string; pointer: string }[];
+    notFollowed: { key: string; reason: string }[];
+  },
 ): void {
+  for (const n of h.notFollowed)
+    io.err(io.errColor.yellow(`geozarr: warning: ${h.name}${n.key}: ${n.reason}`));
   const t = h.nonStandardJson;
   if (t.length === 0) return;
   const first = `${h.name}${t[0]!.key} at ${t[0]!.pointer}`;

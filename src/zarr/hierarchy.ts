@@ -10,11 +10,25 @@
  */
 
 import { GeoZarrError } from "../errors.js";
-import { isJsonObject, type JsonObject, type JsonValue, parseJsonLenient } from "./json.js";
+import {
+  checkDocumentSize,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  parseJsonLenient,
+} from "./json.js";
 import type { NodeMeta } from "./metadata/model.js";
 import { parseArrayV2, parseGroupV2 } from "./metadata/v2.js";
 import { nodeTypeV3, parseArrayV3, parseGroupV3 } from "./metadata/v3.js";
-import { joinKey, prefixOf, type ReadableStore, type Store, type StoreKey } from "./store/types.js";
+import { isSized } from "./store/sizes.js";
+import {
+  joinKey,
+  type Listing,
+  prefixOf,
+  type ReadableStore,
+  type Store,
+  type StoreKey,
+} from "./store/types.js";
 
 export interface NodeRecord {
   /** "/" for the root, "/a/b" below it. */
@@ -41,6 +55,8 @@ export interface Hierarchy {
   /** The consolidated document when there is one (`.zmetadata`, or the root zarr.json). */
   consolidated: JsonObject | null;
   nonStandardJson: NonStandardToken[];
+  /** Store entries the walk did not follow (directory links), and why. */
+  notFollowed: { key: string; reason: string }[];
 }
 
 export interface OpenOptions {
@@ -57,6 +73,9 @@ export async function readDocument(
   name: string,
   nonStandard?: NonStandardToken[],
 ): Promise<JsonValue | undefined> {
+  // A document larger than the parser accepts is refused before it is read into memory.
+  const size = isSized(store) ? await store.sizeOf(key) : undefined;
+  if (size !== undefined) checkDocumentSize(size, `${name}${key}`);
   const bytes = await store.get(key);
   if (bytes === undefined) return undefined;
   const parsed = parseJsonLenient(bytes, `${name}${key}`);
@@ -91,6 +110,7 @@ export async function openHierarchy(store: Store, options: OpenOptions = {}): Pr
     source: "listing",
     consolidated: null,
     nonStandardJson,
+    notFollowed: [],
   };
 
   if (zarrFormat === 3) {
@@ -141,7 +161,7 @@ async function walkV3(
 ): Promise<void> {
   addV3(h, path, doc, joinKey(path, "zarr.json"));
   if (h.nodes.get(path)!.meta.kind === "array") return; // chunks live below arrays, not nodes
-  const { prefixes } = await h.store.listDir(prefixOf(path));
+  const { prefixes } = await listChildren(h, path);
   for (const child of prefixes) {
     const childPath = joinKey(path, child);
     const childDoc = await read(joinKey(childPath, "zarr.json"));
@@ -164,8 +184,15 @@ async function walkV2(
   const zattrs = await read(zattrsKey);
   addV2(h, path, zarray, zgroup, zattrs);
   if (zarray !== undefined) return;
-  const { prefixes } = await h.store.listDir(prefixOf(path));
+  const { prefixes } = await listChildren(h, path);
   for (const child of prefixes) await walkV2(h, joinKey(path, child), read);
+}
+
+/** The child prefixes of a node, recording what the store declined to list. */
+async function listChildren(h: Hierarchy, path: string): Promise<Listing> {
+  const listing = await h.store.listDir(prefixOf(path));
+  for (const s of listing.skipped ?? []) h.notFollowed.push({ key: joinKey(path, s.name), reason: s.reason });
+  return listing;
 }
 
 function addV2(

@@ -10,6 +10,7 @@
  */
 
 import { GeoZarrError } from "../errors.js";
+import { formatBytes, MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH } from "./limits.js";
 
 /**
  * A parsed JSON value. Numbers may be NaN or ±Infinity when they came from bare tokens, and integer
@@ -41,7 +42,11 @@ const decoder = new TextDecoder();
  * @throws GeoZarrError("InvalidMetadata") with a message naming `where` and the byte offset.
  */
 export function parseJsonLenient(input: string | Uint8Array, where: string): LenientParse {
+  // Hostile documents: a huge one would be decoded whole, a deeply nested one would overflow the
+  // stack of every recursive walk after parsing. Both are refused before parsing.
+  checkDocumentSize(input.length, where);
   const text = typeof input === "string" ? input : decoder.decode(input);
+  checkDepth(text, where);
   // JSON.parse rounds integers beyond 2^53; documents with 16+ digit runs take the exact path.
   if (!/\d{16}/.test(text)) {
     try {
@@ -51,6 +56,41 @@ export function parseJsonLenient(input: string | Uint8Array, where: string): Len
     }
   }
   return new LenientParser(text, where).parseDocument();
+}
+
+/** Refuse a metadata document larger than MAX_DOCUMENT_BYTES (callers check sizes before reading, too). */
+export function checkDocumentSize(bytes: number, where: string): void {
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    throw new GeoZarrError(
+      "InvalidMetadata",
+      `${where}: metadata document of ${formatBytes(bytes)} is larger than the ${formatBytes(MAX_DOCUMENT_BYTES)} accepted`,
+      { where },
+    );
+  }
+}
+
+/** Refuse documents nested deeper than MAX_JSON_DEPTH (one pass, brackets inside strings skipped). */
+function checkDepth(text: string, where: string): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // skip the string, honouring escapes
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new GeoZarrError(
+          "InvalidMetadata",
+          `${where}: invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels`,
+          { where },
+        );
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
 }
 
 class LenientParser {

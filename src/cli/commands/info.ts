@@ -1,7 +1,7 @@
 import type { ArrayInfo, GroupInfo } from "../../inspect/info.js";
 import { consolidatedDocument, nodeDocuments, nodeInfo, openStore } from "../../node.js";
 import type { CommandSpec } from "../args.js";
-import { humanBytes, tuple, warnNonStandard } from "../io.js";
+import { humanBytes, tuple, warnOpened } from "../io.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -55,7 +55,7 @@ export const info: Command = {
   spec,
   async run({ positionals, values }, io) {
     const h = await openStore(positionals[0]!);
-    warnNonStandard(io, h);
+    warnOpened(io, h);
     const node = positionals[1];
     if (values.json) {
       io.json(node === undefined ? consolidatedDocument(h) : nodeDocuments(h, node));

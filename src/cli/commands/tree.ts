@@ -2,7 +2,7 @@ import type { TreeNode } from "../../inspect/tree.js";
 import { buildTree, openStore } from "../../node.js";
 import type { CommandSpec } from "../args.js";
 import type { Colors } from "../io.js";
-import { tuple, warnNonStandard } from "../io.js";
+import { tuple, warnOpened } from "../io.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -49,7 +49,7 @@ export const tree: Command = {
   spec,
   async run({ positionals, values }, io) {
     const h = await openStore(positionals[0]!);
-    warnNonStandard(io, h);
+    warnOpened(io, h);
     const root = buildTree(h);
     if (values.json) io.json(root);
     else io.out(renderTree(root, Boolean(values.verbose), io.color).join("\n"));

@@ -27,3 +27,22 @@ export function appendCrc32c(data: Uint8Array): Uint8Array {
   new DataView(out.buffer).setUint32(data.length, crc32c(data), true);
   return out;
 }
+
+/**
+ * The `crc32c` codec's decode (zarr-specs codecs/crc32c): check the trailing little-endian CRC-32C
+ * and return the bytes before it. A mismatch means corrupt data (a shard index whose entries were
+ * swapped would otherwise read as wrong values): it throws, naming both checksums.
+ */
+export function stripCrc32c(data: Uint8Array): Uint8Array {
+  if (data.length < 4) throw new Error(`crc32c: ${data.length} bytes, too short to hold a checksum`);
+  const body = data.subarray(0, data.length - 4);
+  const stored = new DataView(data.buffer, data.byteOffset + body.length, 4).getUint32(0, true);
+  const computed = crc32c(body);
+  if (stored !== computed) {
+    const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+    throw new Error(
+      `crc32c checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)}): the bytes are corrupt`,
+    );
+  }
+  return body;
+}

@@ -5,7 +5,7 @@
  */
 
 import { GeoZarrError } from "../../errors.js";
-import { isJsonObject, type JsonObject } from "../json.js";
+import { isJsonObject, type JsonObject, toStrictJson } from "../json.js";
 
 export function invalid(where: string, message: string): GeoZarrError {
   return new GeoZarrError("InvalidMetadata", `${where}: ${message}`, { where });
@@ -18,8 +18,23 @@ export function requireObject(doc: unknown, where: string): JsonObject {
 
 export function intList(doc: JsonObject, key: string, where: string, min: number): number[] {
   const v = doc[key];
+  if (Array.isArray(v)) {
+    // Zarr allows any non-negative integer; lengths past 2^53 cannot be indexed exactly here
+    // (JSON parsing keeps them as bigints, json.ts), so they are refused, not rounded.
+    const big = v.findIndex(
+      (x) => (typeof x === "bigint" || typeof x === "number") && x > Number.MAX_SAFE_INTEGER,
+    );
+    if (big >= 0) {
+      throw new GeoZarrError(
+        "Unsupported",
+        `${where}: "${key}"[${big}] is ${String(v[big])}, more than the largest length supported here (2^53 - 1)`,
+        { where },
+      );
+    }
+  }
   if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isInteger(x) && x >= min)) {
-    throw invalid(where, `"${key}" must be a list of integers >= ${min}, got ${JSON.stringify(v)}`);
+    const shown = v === undefined ? "nothing" : toStrictJson(v, 0).slice(0, 200);
+    throw invalid(where, `"${key}" must be a list of integers >= ${min}, got ${shown}`);
   }
   return v as number[];
 }

@@ -94,6 +94,27 @@ export function chunkKey(enc: ChunkKeyEncoding, coords: readonly number[]): stri
   return coords.length === 0 ? "0" : coords.join(enc.separator);
 }
 
+/**
+ * The grid coordinates a chunk key names (the inverse of {@link chunkKey}), or null when the key is
+ * not a chunk key of this encoding, rank and grid (stray files in an array's directory).
+ */
+export function parseChunkKey(
+  enc: ChunkKeyEncoding,
+  key: string,
+  gridShape: readonly number[],
+): number[] | null {
+  let rest = key;
+  if (enc.name === "default") {
+    if (rest !== "c" && !rest.startsWith(`c${enc.separator}`)) return null;
+    rest = rest.slice(2);
+  }
+  const parts =
+    gridShape.length === 0 ? (rest === "0" || rest === "" ? [] : null) : rest.split(enc.separator);
+  if (parts === null || parts.length !== gridShape.length) return null;
+  const coords = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : -1));
+  return coords.every((c, d) => c >= 0 && c < gridShape[d]!) ? coords : null;
+}
+
 /** Codecs that compress bytes, as a short human form: "zstd(level=1)", "blosc(cname=lz4, ...)". */
 export function describeCodecs(meta: ArrayMeta): string[] {
   const out: string[] = [];

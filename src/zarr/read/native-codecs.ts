@@ -9,6 +9,7 @@
 
 import * as zarr from "zarrita";
 import { bz2Decode } from "../codecs/bz2.js";
+import { appendCrc32c, stripCrc32c } from "../codecs/crc32c.js";
 import { gzipDecode, gzipEncode, zlibDecode, zlibEncode } from "../codecs/deflate.js";
 import { nativeZstd, zstdCompress, zstdDecompress } from "../codecs/zstd.js";
 
@@ -54,4 +55,22 @@ export function registerNativeCodecs(): void {
   set(["gzip", "numcodecs.gzip"], bytesCodec(gzipDecode, gzipEncode, 5));
   set(["zlib", "numcodecs.zlib"], bytesCodec(zlibDecode, zlibEncode, 5));
   set(["numcodecs.bz2"], bytesCodec(bz2Decode));
+  // zarrita's crc32c only strips the checksum; ours checks it (shard indexes, chunks).
+  zarr.registry.set("crc32c", async () => Crc32cCodec as never);
+}
+
+class Crc32cCodec {
+  readonly kind = "bytes_to_bytes";
+  static fromConfig() {
+    return new Crc32cCodec();
+  }
+  async encode(b: Bytes): Promise<Bytes> {
+    return appendCrc32c(b);
+  }
+  async decode(b: Bytes): Promise<Bytes> {
+    return stripCrc32c(b);
+  }
+  computeEncodedSize(decodedSize: number): number {
+    return decodedSize + 4;
+  }
 }

@@ -7,15 +7,23 @@
  * @module
  */
 
-import { mkdir, open, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, open, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { join, resolve, sep } from "node:path";
 import { fsError, GeoZarrError } from "../../errors.js";
-import type { DescribableStore, MutableStore, RangeQuery, StoreDescriptor, StoreKey } from "./types.js";
+import type {
+  DescribableStore,
+  Listing,
+  MutableStore,
+  RangeQuery,
+  StoreDescriptor,
+  StoreKey,
+} from "./types.js";
 
 export class FileSystemStore implements MutableStore, DescribableStore {
   readonly root: string;
   readonly descriptor: StoreDescriptor;
   readonly #madeDirs = new Set<string>();
+  #realRoot: string | undefined;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -122,23 +130,41 @@ export class FileSystemStore implements MutableStore, DescribableStore {
     }
   }
 
-  async listDir(prefix: StoreKey): Promise<{ keys: string[]; prefixes: string[] }> {
+  /**
+   * Links to files are listed as keys (their targets are read). Links to directories are not
+   * followed: one pointing into the store would list its nodes twice or forever (`self -> .`), one
+   * pointing out of it would make the store's extent depend on the rest of the disk. They are
+   * reported in `skipped` instead.
+   */
+  async listDir(prefix: StoreKey): Promise<Listing> {
     const path = this.pathOf(prefix);
     try {
       const entries = await readdir(path, { withFileTypes: true });
       const keys: string[] = [];
       const prefixes: string[] = [];
+      const skipped: { name: string; reason: string }[] = [];
       for (const e of entries) {
         if (e.isDirectory()) prefixes.push(e.name);
         else if (e.isFile()) keys.push(e.name);
         else if (e.isSymbolicLink()) {
-          // Follow links, as zarr-python's LocalStore does.
-          const s = await stat(join(path, e.name)).catch(() => undefined);
-          if (s?.isDirectory()) prefixes.push(e.name);
-          else if (s?.isFile()) keys.push(e.name);
+          const target = join(path, e.name);
+          const s = await stat(target).catch(() => undefined);
+          if (s?.isFile()) keys.push(e.name);
+          else if (s?.isDirectory()) {
+            const real = await realpath(target);
+            this.#realRoot ??= await realpath(this.root).catch(() => this.root);
+            const root = this.#realRoot;
+            const inside = real === root || real.startsWith(root + sep);
+            skipped.push({
+              name: e.name,
+              reason: inside
+                ? "a symbolic link to a directory inside the store, not followed (it would repeat or loop)"
+                : "a symbolic link to a directory outside the store, not followed",
+            });
+          }
         }
       }
-      return { keys: keys.sort(), prefixes: prefixes.sort() };
+      return { keys: keys.sort(), prefixes: prefixes.sort(), ...(skipped.length ? { skipped } : {}) };
     } catch (err) {
       if (isMissing(err)) return { keys: [], prefixes: [] };
       throw fsError(err, path, "list");

@@ -3,15 +3,15 @@
  * @module
  */
 
-import type { ArrayMeta } from "../metadata/model.js";
-import { joinKey, prefixOf, type Store, type StoreKey } from "./types.js";
+import { type ArrayMeta, chunkGridShape, parseChunkKey } from "../metadata/model.js";
+import { joinKey, prefixOf, type ReadableStore, type Store, type StoreKey } from "./types.js";
 
 export interface SizedStore {
   /** Size in bytes of the value at `key`, or undefined when absent. */
   sizeOf(key: StoreKey): Promise<number | undefined>;
 }
 
-export function isSized(store: Store): store is Store & SizedStore {
+export function isSized<S extends ReadableStore>(store: S): store is S & SizedStore {
   return typeof (store as Partial<SizedStore>).sizeOf === "function";
 }
 
@@ -36,4 +36,18 @@ export async function storedBytes(store: Store, path: string, keys: string[]): P
   let total = 0;
   for (const k of keys) total += (await store.sizeOf(joinKey(path, k))) ?? 0;
   return total;
+}
+
+/**
+ * Grid coordinates of the chunks (shards, for sharded arrays) stored under an array, from a listing:
+ * how arrays whose grid is too large to iterate are processed (limits.ts MAX_DENSE_CHUNKS).
+ */
+export async function storedChunkCoords(store: Store, path: string, meta: ArrayMeta): Promise<number[][]> {
+  const grid = chunkGridShape(meta.shape, meta.chunkShape);
+  const out: number[][] = [];
+  for (const key of await listChunkKeys(store, path, meta)) {
+    const coords = parseChunkKey(meta.chunkKeyEncoding, key, grid);
+    if (coords) out.push(coords);
+  }
+  return out;
 }

@@ -30,7 +30,14 @@ export interface ListableStore {
    * The immediate children of a prefix ("/" or "/a/b/"): `keys` are names of values directly under
    * it, `prefixes` names of child prefixes (directories). Both sorted. A missing prefix lists empty.
    */
-  listDir(prefix: StoreKey): Promise<{ keys: string[]; prefixes: string[] }>;
+  listDir(prefix: StoreKey): Promise<Listing>;
+}
+
+export interface Listing {
+  keys: string[];
+  prefixes: string[];
+  /** Entries not listed on purpose (a file system store's directory links), and why. */
+  skipped?: { name: string; reason: string }[];
 }
 
 export interface WritableStore {
