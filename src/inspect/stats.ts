@@ -12,12 +12,13 @@
 import { missingValues, packingOf } from "../cf/packing.js";
 import { GeoZarrError } from "../errors.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
-import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
-import { chunkGridShape, product } from "../zarr/metadata/model.js";
-import { gridIndices } from "../zarr/ndarray.js";
+import { checkChunkBytes, exactElementCount, gridSize } from "../zarr/limits.js";
+import { type ArrayMeta, chunkGridShape } from "../zarr/metadata/model.js";
+import { chunkBox, gridIndices } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { canUseWorkers, refFor } from "../zarr/store/ref.js";
+import { storedChunkCoords } from "../zarr/store/sizes.js";
 import { emptyStats, mergeStats, type PartialStats } from "./stats-task.js";
 
 export interface ValueStats {
@@ -30,16 +31,27 @@ export interface ArrayStats extends ValueStats {
   path: string;
   shape: number[];
   dataType: string;
-  elements: number;
+  /** Elements in all and missing ones: bigints when beyond 2^53 (arrays declared that large). */
+  elements: number | bigint;
   valid: number;
-  missing: number;
+  missing: number | bigint;
   /** Values counted as missing besides NaN. */
   missingValues: number[];
   /** Statistics of the CF-decoded values (raw * scale_factor + add_offset), when packed. */
   decoded?: ValueStats & { scaleFactor: number; addOffset: number };
 }
 
-export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool): Promise<ArrayStats> {
+export interface StatsOptions {
+  /** Stops the computation; the abort reason is thrown. */
+  signal?: AbortSignal | undefined;
+}
+
+export async function computeStats(
+  h: Hierarchy,
+  path: string,
+  pool: WorkerPool,
+  options: StatsOptions = {},
+): Promise<ArrayStats> {
   const node = getNode(h, path);
   if (node.meta.kind !== "array") {
     throw new GeoZarrError("Usage", `${h.name}${node.path} is a group; stats needs an array`, {
@@ -50,34 +62,46 @@ export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool)
   const missing = missingValues(meta);
 
   const grid = readGridChunkShape(meta);
+  checkChunkBytes(`${h.name}${node.path}: a chunk`, grid, meta.dataType);
   const runner = poolFor(pool, canUseWorkers(h.store));
   const store = refFor(h.store, runner.size > 0);
-  const jobs = new TaskGroup<PartialStats>();
-  for (const coords of gridIndices(chunkGridShape(meta.shape, grid))) {
-    if (jobs.failed) break;
+  const elements = exactElementCount(meta.shape);
+  let total = emptyStats();
+  // Elements inside the chunks visited; the rest (sparse arrays) hold the fill value.
+  let visited = 0n;
+  const inflight = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  for (const coords of await chunksToVisit(h, node.path, meta, grid)) {
+    options.signal?.throwIfAborted();
+    if (failure) break;
     await runner.slot();
-    jobs.add(
-      runner.run("chunk-stats", {
-        store,
-        storeName: h.name,
-        path: node.path,
-        meta,
-        chunks: [coords],
-        missing,
-      }),
-    );
+    visited += exactElementCount(chunkBox(coords, grid, meta.shape).shape);
+    const job = runner
+      .run("chunk-stats", { store, storeName: h.name, path: node.path, meta, chunks: [coords], missing })
+      .then(
+        (part) => {
+          total = mergeStats(total, part);
+        },
+        (error) => {
+          failure ??= { error };
+        },
+      );
+    inflight.add(job);
+    void job.finally(() => inflight.delete(job));
   }
-  const total = (await jobs.all()).reduce(mergeStats, emptyStats());
-  const elements = product(meta.shape);
+  await Promise.all(inflight);
+  if (failure) throw (failure as { error: unknown }).error;
+  options.signal?.throwIfAborted();
+  total = mergeStats(total, fillStats(meta.fillValue, elements - visited, missing));
   const valid = total.count;
   const mean = valid > 0 ? (total.sum + total.comp) / valid : null;
   const result: ArrayStats = {
     path: node.path,
     shape: meta.shape,
     dataType: meta.dataType,
-    elements,
+    elements: exact(elements),
     valid,
-    missing: elements - valid,
+    missing: exact(elements - BigInt(valid)),
     missingValues: missing,
     min: valid > 0 ? total.min : null,
     max: valid > 0 ? total.max : null,
@@ -91,4 +115,42 @@ export async function computeStats(h: Hierarchy, path: string, pool: WorkerPool)
     result.decoded = { min: lo, max: hi, mean: f(mean), scaleFactor: s, addOffset: o };
   }
   return result;
+}
+
+/** A count as a number while it is exact, as a bigint beyond 2^53. */
+const exact = (n: bigint): number | bigint => (n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
+
+/**
+ * The chunks to read: every chunk of a grid small enough to iterate, otherwise (a sparse array
+ * declared astronomically large) only the chunks the store holds, found by listing it.
+ */
+async function chunksToVisit(
+  h: Hierarchy,
+  path: string,
+  meta: ArrayMeta,
+  grid: number[],
+): Promise<Iterable<number[]>> {
+  if (gridSize(meta.shape, grid).dense) return gridIndices(chunkGridShape(meta.shape, grid));
+  const stored = await storedChunkCoords(h.store, path, meta);
+  // A sharded array lists shards: visit each stored shard's inner chunks.
+  const inner = meta.chunkShape.map((c, d) => c / grid[d]!);
+  return stored
+    .flatMap((shard) => [...gridIndices(inner)].map((i) => i.map((c, d) => shard[d]! * inner[d]! + c)))
+    .filter((c) => c.every((x, d) => x * grid[d]! < meta.shape[d]!));
+}
+
+/** The statistics of `count` elements that hold the fill value (chunks never written). */
+function fillStats(fill: ArrayMeta["fillValue"], count: bigint, missing: number[]): PartialStats {
+  const s = emptyStats();
+  const v = typeof fill === "bigint" ? Number(fill) : typeof fill === "number" ? fill : null;
+  if (count === 0n) return s;
+  if (v === null || Number.isNaN(v) || missing.includes(v)) {
+    s.missing = Number(count);
+    return s;
+  }
+  s.count = Number(count);
+  s.min = v;
+  s.max = v;
+  s.sum = v * Number(count);
+  return s;
 }

@@ -1,7 +1,7 @@
 import type { ArrayStats } from "../../inspect/stats.js";
 import { computeStats, defaultWorkerCount, openStore, WorkerPool } from "../../node.js";
 import { type CommandSpec, intOption } from "../args.js";
-import { tuple, warnNonStandard } from "../io.js";
+import { tuple, warnOpened } from "../io.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -21,7 +21,7 @@ export function renderStats(s: ArrayStats): string[] {
     `${s.path} ${tuple(s.shape)} ${s.dataType}`,
     `  count    ${s.elements}`,
     `  valid    ${s.valid}`,
-    `  missing  ${s.missing}${s.elements ? ` (${((100 * s.missing) / s.elements).toFixed(1)}%)` : ""}`,
+    `  missing  ${s.missing}${s.elements ? ` (${((100 * Number(s.missing)) / Number(s.elements)).toFixed(1)}%)` : ""}`,
     `  min      ${num(s.min)}`,
     `  max      ${num(s.max)}`,
     `  mean     ${num(s.mean)}`,
@@ -37,12 +37,13 @@ export function renderStats(s: ArrayStats): string[] {
 
 export const stats: Command = {
   spec,
-  async run({ positionals, values }, io) {
+  async run({ positionals, values }, io, signal) {
     const h = await openStore(positionals[0]!);
-    warnNonStandard(io, h);
+    warnOpened(io, h);
     const pool = new WorkerPool(intOption(values, "workers", 0) ?? defaultWorkerCount());
+    pool.stopOn(signal);
     try {
-      const s = await computeStats(h, positionals[1]!, pool);
+      const s = await computeStats(h, positionals[1]!, pool, { signal });
       if (values.json) io.json(s);
       else io.out(renderStats(s).join("\n"));
     } finally {
