@@ -15,7 +15,7 @@ import { BufferStock, type CopyJob, copyArray } from "./pipeline.js";
 
 export type CopySource = Pick<
   CopyJob,
-  "source" | "levelSource" | "sourceChunks" | "sourceType" | "sourceFill" | "transform" | "halve"
+  "source" | "levelSource" | "sourceChunks" | "sourceType" | "sourceFill" | "transform" | "halve" | "units"
 >;
 
 export type NodePlan =
@@ -73,8 +73,15 @@ export interface ExecuteSummary {
 
 export const DEFAULT_BAND_BUDGET = 512 * 2 ** 20;
 
-function unitsOf(spec: ArraySpec): number {
-  return product(chunkGridShape(spec.shape, spec.shardShape ?? spec.chunkShape));
+/** The bytes a copy processes: the array's, or for a sparse copy its units' (progress only). */
+function progressBytes(spec: ArraySpec, copy: CopySource): number {
+  const all = product(spec.shape);
+  const units = copy.units ? copy.units.length * product(spec.shardShape ?? spec.chunkShape) : all;
+  return Math.min(all, units) * dataTypeInfo(spec.dataType).size;
+}
+
+function unitsOf(spec: ArraySpec, copy: CopySource): number {
+  return copy.units?.length ?? product(chunkGridShape(spec.shape, spec.shardShape ?? spec.chunkShape));
 }
 
 export async function executePlan(
@@ -84,6 +91,8 @@ export async function executePlan(
 ): Promise<ExecuteSummary> {
   const writer = opts.writer ?? new HierarchyWriter(store, opts.zarrFormat);
   const pool = opts.pool ?? new WorkerPool(opts.useWorkers ? opts.workers : 0);
+  // A pool of our own stops with the signal (the caller stops the pools it passes in).
+  const detach = opts.pool ? () => {} : pool.stopOn(opts.signal);
   const arrays = nodes.filter((n): n is Extract<NodePlan, { kind: "array" }> => n.kind === "array");
   const progress: ProgressInfo = {
     unitsDone: 0,
@@ -94,8 +103,8 @@ export async function executePlan(
   };
   for (const a of arrays) {
     if (!a.copy) continue;
-    progress.unitsTotal += unitsOf(a.spec);
-    progress.rawBytesTotal += product(a.spec.shape) * dataTypeInfo(a.spec.dataType).size;
+    progress.unitsTotal += unitsOf(a.spec, a.copy);
+    progress.rawBytesTotal += progressBytes(a.spec, a.copy);
   }
   opts.onProgress?.(progress);
   const summary: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
@@ -111,6 +120,7 @@ export async function executePlan(
       await writer.array(node.path, spec);
       const unitShape = spec.shardShape ?? spec.chunkShape;
       const rawTotal = product(spec.shape) * dataTypeInfo(spec.dataType).size;
+      const rawProgress = node.copy ? progressBytes(spec, node.copy) : 0;
       let rawDone = 0;
       const stats = node.copy
         ? await copyArray(
@@ -135,7 +145,7 @@ export async function executePlan(
               signal: opts.signal,
               onUnit: (raw, stored) => {
                 // Edge units hold less than a full unit of data: never count past the array's size.
-                const add = Math.min(raw, rawTotal - rawDone);
+                const add = Math.min(raw, rawProgress - rawDone);
                 rawDone += add;
                 progress.unitsDone++;
                 progress.rawBytesDone += add;
@@ -161,6 +171,7 @@ export async function executePlan(
     }
     if (nodes[0]?.kind === "group" && nodes[0].path === "/") await writer.consolidate();
   } finally {
+    detach();
     if (!opts.pool) await pool.close();
   }
   return summary;

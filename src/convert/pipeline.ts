@@ -15,11 +15,13 @@
  * @module
  */
 
+import { GeoZarrError } from "../errors.js";
 import type { WorkerPool } from "../parallel/pool.js";
 import type { LevelSource } from "../pyramid/level-task.js";
 import type { Resampling } from "../pyramid/resample.js";
 import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
+import { checkChunkBytes, gridSize, MAX_DENSE_CHUNKS } from "../zarr/limits.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, chunkBox, chunksOverlapping, gridIndices, intersect } from "../zarr/ndarray.js";
 import type { ChunkEncoding } from "../zarr/write/encode.js";
@@ -54,6 +56,11 @@ export interface CopyJob {
    * (fusedLevels); `CopyStats.halved` says how many.
    */
   halve?: HalveJob[] | undefined;
+  /**
+   * Only these units (grid coordinates), for arrays whose grid is too large to iterate (a sparse
+   * array declared astronomically large, zarr/limits.ts): the units overlapping stored source chunks.
+   */
+  units?: number[][] | undefined;
 }
 
 export interface HalveJob {
@@ -284,8 +291,25 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
   if (shape.some((n) => n === 0)) return stats;
   const itemSize = dataTypeInfo(job.sourceType).size;
   const sourceChunks = job.sourceChunks.map((c, d) => Math.min(c, shape[d]!));
-  const plan = planBands(shape, unitShape, sourceChunks, itemSize, ctx.bandBudget);
-  const bands = bandBoxes(shape, plan);
+  checkChunkBytes(`${job.path}: a chunk`, unitShape, job.encoding.dataType);
+  let plan: BandPlan;
+  let bands: Box[];
+  if (job.units) {
+    // Sparse: each unit is a band of its own, read from the source chunks it overlaps.
+    plan = { bandDim: shape.length - 1, extents: unitShape.slice(), aligned: false };
+    bands = job.units.map((u) => chunkBox(u, unitShape, shape));
+  } else {
+    const grid = gridSize(shape, unitShape);
+    if (!grid.dense) {
+      throw new GeoZarrError(
+        "Unsupported",
+        `${job.path}: ${grid.chunks.toExponential(2)} chunks to write, more than the ${MAX_DENSE_CHUNKS} that can be iterated (only Zarr sources, whose stored chunks can be listed, are copied sparsely)`,
+        { where: job.path },
+      );
+    }
+    plan = planBands(shape, unitShape, sourceChunks, itemSize, ctx.bandBudget);
+    bands = bandBoxes(shape, plan);
+  }
   const maxBand = Math.max(...bands.map((b) => product(b.shape)));
   const stock = ctx.buffers ?? new BufferStock();
   const ring = new BufferRing(2, maxBand * itemSize, ctx.shared, stock);

@@ -9,8 +9,12 @@ import { GeoZarrError } from "../errors.js";
 import type { CodecChoice } from "../zarr/codecs/choice.js";
 import { defaultFillValue } from "../zarr/fill-value.js";
 import type { Hierarchy } from "../zarr/hierarchy.js";
+import { gridSize } from "../zarr/limits.js";
+import type { ArrayMeta } from "../zarr/metadata/model.js";
+import { chunkBox, chunksOverlapping } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { refFor } from "../zarr/store/ref.js";
+import { storedChunkCoords } from "../zarr/store/sizes.js";
 import type { NodePlan } from "./execute.js";
 import { checkDimNames, chunkShapeFor, type DimSizes, shardShapeFor } from "./options.js";
 import { IDENTITY } from "./transform.js";
@@ -24,7 +28,7 @@ export interface ZarrPlanOptions {
   useWorkers: boolean;
 }
 
-export function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): NodePlan[] {
+export async function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): Promise<NodePlan[]> {
   if (opts.shards && opts.zarrFormat === 2)
     throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
   const known = new Set<string>();
@@ -47,13 +51,15 @@ export function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): NodePlan[] 
       ? meta.dimensionNames
       : null;
     const fillValue = meta.fillValue ?? (opts.zarrFormat === 3 ? defaultFillValue(meta.dataType) : null);
+    const shardShape = shardShapeFor(node.path, meta.shape, meta.dimensionNames, opts.shards, chunkShape);
+    const unitShape = shardShape ?? chunkShape;
     plan.push({
       kind: "array",
       path: node.path,
       spec: {
         shape: meta.shape,
         chunkShape,
-        shardShape: shardShapeFor(node.path, meta.shape, meta.dimensionNames, opts.shards, chunkShape),
+        shardShape,
         dataType: meta.dataType,
         fillValue,
         dimensionNames: dims,
@@ -66,8 +72,30 @@ export function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): NodePlan[] 
         sourceType: meta.dataType,
         sourceFill: fillValue,
         transform: IDENTITY,
+        // An array declared too large to iterate is copied from the chunks it really stores.
+        ...(gridSize(meta.shape, unitShape).dense
+          ? {}
+          : { units: await sparseUnits(src, node.path, meta, unitShape) }),
       },
     });
   }
   return plan;
+}
+
+/** The output units (chunks or shards) that overlap a chunk the source stores, in C order. */
+async function sparseUnits(
+  src: Hierarchy,
+  path: string,
+  meta: ArrayMeta,
+  unitShape: number[],
+): Promise<number[][]> {
+  const units = new Map<string, number[]>();
+  for (const coords of await storedChunkCoords(src.store, path, meta)) {
+    for (const u of chunksOverlapping(chunkBox(coords, meta.chunkShape, meta.shape), unitShape))
+      units.set(u.join(","), u);
+  }
+  return [...units.values()].sort((a, b) => {
+    for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) return a[d]! - b[d]!;
+    return 0;
+  });
 }

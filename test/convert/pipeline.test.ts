@@ -82,7 +82,7 @@ describe("streaming copy (property)", () => {
           c.sharded && c.format === 3
             ? Object.fromEntries(c.dst.map((v, i) => [`d${i}`, v * c.shardFactor[i]!]))
             : undefined;
-        const plan = planZarrCopy(src, {
+        const plan = await planZarrCopy(src, {
           zarrFormat: c.format,
           chunks: sizes,
           shards,

@@ -143,7 +143,8 @@ export const convert: Command = {
       );
     }
     const chunks = summary.arrays.reduce((n, a) => n + a.chunksWritten, 0);
-    const ratio = summary.storedBytes > 0 ? (summary.rawBytes / summary.storedBytes).toFixed(1) : "-";
+    const r = summary.rawBytes / summary.storedBytes;
+    const ratio = summary.storedBytes > 0 ? (r >= 1e5 ? r.toExponential(1) : r.toFixed(1)) : "-";
     io.out(
       `${summary.input} -> ${summary.output}: Zarr v${summary.zarrFormat}, ${summary.arrays.length} arrays, ${chunks} chunks, ${humanBytes(summary.rawBytes)}B -> ${humanBytes(summary.storedBytes)}B (${ratio}x, ${summary.codec}) in ${summary.seconds.toFixed(1)}s with ${summary.workers} workers`,
     );
