@@ -8,7 +8,7 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { fsError, GeoZarrError } from "../errors.js";
-import { defaultWorkerCount } from "../parallel/pool.js";
+import { defaultWorkerCount, maxWorkerCount } from "../parallel/pool.js";
 import type { Resampling } from "../pyramid/resample.js";
 import { openInputFile, sniffFormat } from "../readers/open.js";
 import { packageVersion } from "../version.js";
@@ -136,31 +136,39 @@ export async function convert(
   const o = normalize(options);
   if (o.zarrFormat !== 2 && o.zarrFormat !== 3)
     throw new GeoZarrError("Usage", "--zarr-format must be 2 or 3");
+  if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > maxWorkerCount())
+    throw new GeoZarrError(
+      "Usage",
+      `workers must be an integer from 0 to ${maxWorkerCount()}, got ${o.workers}`,
+    );
   const inputFormat = await detectInput(input);
-  let plan: NodePlan[];
-  let netcdf: NetcdfPlan | undefined;
-  if (inputFormat === "zarr") {
-    const src = await openHierarchy(new FileSystemStore(input), { name: input });
-    plan = planZarrCopy(src, { ...o, useWorkers: o.workers > 0 });
-  } else {
-    const ds = await openInputFile(input);
-    const command =
-      options.command ??
-      `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${o.zarrFormat}`;
-    netcdf = await planNetcdf(ds, {
-      ...o,
-      variables: options.variables,
-      requireStandardName: options.requireStandardName,
-      unpack: options.unpack,
-      crs: options.crs,
-      spatialChunk: options.spatialChunk,
-      history: `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${command} (geozarr ${packageVersion()})`,
-    });
-    plan = netcdf.nodes;
-  }
-  if (options.halve) plan = plan.map((n) => withHalf(n, options.halve!));
+  // The output is checked and locked before any work: a refused or concurrent run stops at once.
   const pending = await prepareOutput(output, options.overwrite ?? false, [input]);
   try {
+    let plan: NodePlan[];
+    let netcdf: NetcdfPlan | undefined;
+    const notes: string[] = [];
+    if (inputFormat === "zarr") {
+      const src = await openHierarchy(new FileSystemStore(input), { name: input });
+      for (const n of src.notFollowed) notes.push(`${input}${n.key}: ${n.reason}`);
+      plan = await planZarrCopy(src, { ...o, useWorkers: o.workers > 0 });
+    } else {
+      const ds = await openInputFile(input);
+      const command =
+        options.command ??
+        `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${o.zarrFormat}`;
+      netcdf = await planNetcdf(ds, {
+        ...o,
+        variables: options.variables,
+        requireStandardName: options.requireStandardName,
+        unpack: options.unpack,
+        crs: options.crs,
+        spatialChunk: options.spatialChunk,
+        history: `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${command} (geozarr ${packageVersion()})`,
+      });
+      plan = netcdf.nodes;
+    }
+    if (options.halve) plan = plan.map((n) => withHalf(n, options.halve!));
     const summary = await executePlan(plan, new FileSystemStore(pending.tmp), {
       zarrFormat: o.zarrFormat,
       workers: o.workers,
@@ -181,7 +189,7 @@ export async function convert(
       arrays: summary.arrays,
       dropped: netcdf?.dropped ?? [],
       georef: netcdf?.georef ?? [],
-      notes: netcdf?.notes ?? [],
+      notes: [...pending.notes, ...notes, ...(netcdf?.notes ?? [])],
       rawBytes: summary.rawBytes,
       storedBytes: summary.storedBytes,
       seconds: (performance.now() - t0) / 1000,

@@ -1,32 +1,229 @@
 /**
- * Atomic output directories: a conversion writes into a hidden sibling of the destination and
- * renames it into place only when everything, consolidated metadata included, is written. An
- * interrupted or failed run therefore never leaves a store at the destination that looks complete.
+ * Output directories that are complete or absent, owned by one writer, and never anything but ours.
+ *
+ * A run writes into a hidden sibling of the destination (`.OUT.partial-<pid>-<tag>`, marked as ours)
+ * and renames it into place only when everything, consolidated metadata included, is written. So an
+ * interrupted or failed run never leaves a store at the destination that looks complete. Around that:
+ *
+ * - **Ownership.** `overwrite` replaces only a Zarr store (root `zarr.json`, `.zgroup` or `.zarray`),
+ *   an empty directory, or a partial output of ours. It never replaces a file, a directory of other
+ *   things, the current directory or one of its ancestors, and an output may not contain an input
+ *   nor lie inside one (docs/cli.md "What --overwrite replaces").
+ * - **One writer.** A lock file next to the output (`.OUT.geozarr-lock`, created atomically with
+ *   link(2), holding pid, host and start time) is held from planning to the final move; a second run
+ *   is refused, naming the first. A lock whose process is gone (same host) is taken over and said so.
+ * - **No replacement by surprise.** The final move replaces only what was checked at the start (the
+ *   same inode); without `overwrite` it is a plain rename that fails if something appeared meanwhile.
+ * - **Left-overs.** Partial outputs of runs that died (kill -9, power loss) are named in the next
+ *   run's error with how to remove them, and removed by `overwrite`. On a normal exit, even a forced
+ *   one after Ctrl-C, this process's own partial outputs and locks are removed synchronously.
+ *
  * @module
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { readFileSync, rmSync, unlinkSync } from "node:fs";
+import {
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
+import { hostname } from "node:os";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { fsError, GeoZarrError } from "../errors.js";
 
 export interface PendingOutput {
   /** Where to write. */
   tmp: string;
-  /** Move the finished output into place (replacing an existing one when overwriting). */
+  /** Things the caller should report (a stale lock taken over). */
+  notes: string[];
+  /** Move the finished output into place (replacing the checked existing one when overwriting). */
   commit(): Promise<void>;
-  /** Remove the partial output. Safe to call more than once. */
+  /** Remove the partial output and release the lock. Safe to call more than once. */
   abort(): Promise<void>;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** The marker file in a partial output: who made it (so a later run can tell it is ours). */
+export const PARTIAL_MARKER = ".geozarr-partial.json";
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  started: string;
+  token: string;
+}
+
+const ZARR_ROOTS = ["zarr.json", ".zgroup", ".zarray"];
+
+/** This process's partial outputs and locks, removed synchronously if it exits before they are. */
+const owned = new Set<string>();
+let exitHook = false;
+function own(path: string): void {
+  owned.add(path);
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    for (const p of owned) {
+      try {
+        if (p.endsWith(".geozarr-lock")) {
+          if (ourLock(p)) unlinkSync(p);
+        } else rmSync(p, { recursive: true, force: true });
+      } catch {
+        // best effort at exit: a left-over is reported by the next run
+      }
+    }
+  });
+}
+const tokens = new Set<string>();
+function ourLock(path: string): boolean {
   try {
-    await stat(path);
-    return true;
+    const info = JSON.parse(readFileSync(path, "utf8")) as LockInfo;
+    return tokens.has(info.token);
+  } catch {
+    return false;
+  }
+}
+
+async function lstatOrNull(path: string) {
+  try {
+    return await lstat(path);
   } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT") return false;
+    if ((err as { code?: string }).code === "ENOENT") return null;
     throw fsError(err, path, "inspect");
   }
+}
+
+const inside = (child: string, parent: string) => child === parent || child.startsWith(parent + sep);
+
+/** Why `overwrite` may not replace `path`, or null when it may (see the module comment). */
+async function whyNotReplaceable(path: string): Promise<string | null> {
+  const s = await lstatOrNull(path);
+  if (!s) return null;
+  if (s.isSymbolicLink()) return "it is a symbolic link (name the store itself)";
+  if (!s.isDirectory()) return "it is a file, not a Zarr store";
+  let entries: string[];
+  try {
+    entries = await readdir(path);
+  } catch (err) {
+    throw fsError(err, path, "list");
+  }
+  if (entries.length === 0 || entries.includes(PARTIAL_MARKER)) return null;
+  for (const name of ZARR_ROOTS.filter((n) => entries.includes(n))) {
+    try {
+      const doc = JSON.parse(await readFile(join(path, name), "utf8")) as { zarr_format?: unknown };
+      if (doc && typeof doc === "object" && (doc.zarr_format === 2 || doc.zarr_format === 3)) return null;
+    } catch {
+      // unreadable metadata: not recognisably a store
+    }
+  }
+  return `it is a directory that is not a Zarr store (no ${ZARR_ROOTS.join(", ")} with a zarr_format at its root)`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
+async function readLock(path: string): Promise<LockInfo | null> {
+  try {
+    const info = JSON.parse(await readFile(path, "utf8")) as LockInfo;
+    return typeof info.pid === "number" && typeof info.host === "string" ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Take the lock at `path`: link(2) of a fully written file is atomic and fails if the lock exists,
+ * so exactly one of two racing runs gets it. A lock of a dead process on this host is taken over by
+ * renaming it away first (only one racer's rename succeeds); anything else is refused.
+ */
+async function acquireLock(path: string, output: string, notes: string[]): Promise<() => Promise<void>> {
+  const token = randomBytes(8).toString("hex");
+  const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString(), token };
+  const draft = `${path}.${token}`;
+  try {
+    await writeFile(draft, `${JSON.stringify(info)}\n`, { flag: "wx" });
+  } catch (err) {
+    throw fsError(err, draft, "create the lock");
+  }
+  tokens.add(token);
+  let acquired = false;
+  try {
+    for (let attempt = 0; attempt < 3 && !acquired; attempt++) {
+      try {
+        await link(draft, path);
+        acquired = true;
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== "EEXIST") throw fsError(err, path, "create the lock");
+      }
+      const holder = await readLock(path);
+      if (!holder || holder.host !== info.host || alive(holder.pid)) throw lockedError(output, path, holder);
+      // The holder is gone (same host, no such process): move its lock aside and try again.
+      const aside = `${path}.stale-${token}`;
+      try {
+        await rename(path, aside);
+      } catch {
+        continue; // another run moved it first; the next link() tells who holds it now
+      }
+      const moved = await readLock(aside);
+      if (moved?.token !== holder.token) {
+        // A live lock was taken between our read and the rename: put it back and give up.
+        await link(aside, path).catch(() => undefined);
+        await unlink(aside).catch(() => undefined);
+        throw lockedError(output, path, moved);
+      }
+      await unlink(aside).catch(() => undefined);
+      notes.push(
+        `took over the lock of process ${holder.pid} (started ${holder.started}), which is no longer running`,
+      );
+    }
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
+  if (!acquired) throw lockedError(output, path, await readLock(path));
+  // Only the lock with our token is ours to remove.
+  const held = await readLock(path);
+  if (held?.token !== token) throw lockedError(output, path, held);
+  own(path);
+  return async () => {
+    owned.delete(path);
+    if ((await readLock(path))?.token === token) await unlink(path).catch(() => undefined);
+  };
+}
+
+function lockedError(output: string, lock: string, holder: LockInfo | null): GeoZarrError {
+  const who = holder
+    ? `process ${holder.pid} on ${holder.host}, started ${holder.started}`
+    : "another run (unreadable lock)";
+  return new GeoZarrError(
+    "Exists",
+    `${output}: another geozarr run is writing it (${who}); wait for it to finish, or remove ${lock} if that run is gone`,
+    { where: output },
+  );
+}
+
+/** Partial outputs (and stores moved aside while being replaced) that runs left behind. */
+async function leftovers(parent: string, name: string): Promise<string[]> {
+  const prefix = `.${name}.`;
+  const entries = await readdir(parent).catch(() => [] as string[]);
+  return entries
+    .filter((e) => e.startsWith(prefix) && /^(partial|old)-\d+-[0-9a-f]+$/.test(e.slice(prefix.length)))
+    .map((e) => join(parent, e));
 }
 
 export async function prepareOutput(
@@ -34,46 +231,131 @@ export async function prepareOutput(
   overwrite: boolean,
   inputs: string[] = [],
 ): Promise<PendingOutput> {
-  const target = resolve(dst);
-  for (const input of inputs) {
-    if (resolve(input) === target)
-      throw new GeoZarrError("Usage", `${dst}: the output must differ from the input`);
-  }
-  if (!overwrite && (await exists(target))) {
-    throw new GeoZarrError("Exists", `${dst}: already exists (use --overwrite to replace it)`, {
-      where: dst,
-    });
-  }
-  const parent = dirname(target);
-  if (!(await exists(parent)))
-    throw new GeoZarrError("NotFound", `${dirname(dst)}: no such directory`, { where: dst });
-  const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
-  const tmp = join(parent, `.${basename(target)}.partial-${tag}`);
+  const given = resolve(dst);
+  const name = basename(given);
+  let parent: string;
   try {
-    await mkdir(tmp);
-  } catch (err) {
-    throw fsError(err, tmp, "create directory");
+    parent = await realpath(dirname(given));
+  } catch {
+    throw new GeoZarrError("NotFound", `${dirname(dst)}: no such directory`, { where: dst });
   }
-  let done = false;
-  return {
-    tmp,
-    async commit() {
-      if (done) return;
-      const old = join(parent, `.${basename(target)}.old-${tag}`);
-      const replacing = await exists(target);
-      try {
-        if (replacing) await rename(target, old);
-        await rename(tmp, target);
-      } catch (err) {
-        throw fsError(err, dst, "move the output into place");
-      }
+  const target = join(parent, name);
+  for (const input of inputs) {
+    const real = await realpath(resolve(input)).catch(() => resolve(input));
+    if (real === target) throw new GeoZarrError("Usage", `${dst}: the output must differ from the input`);
+    if (inside(real, target))
+      throw new GeoZarrError("Usage", `${dst}: the output would contain the input ${input}`, { where: dst });
+    if (inside(target, real))
+      throw new GeoZarrError("Usage", `${dst}: the output lies inside the input ${input}`, { where: dst });
+  }
+  const cwd = await realpath(process.cwd()).catch(() => process.cwd());
+  if (inside(cwd, target)) {
+    throw new GeoZarrError(
+      "Usage",
+      `${dst}: the output is the current directory or one of its parents; run from elsewhere or name another directory`,
+      { where: dst },
+    );
+  }
+
+  const notes: string[] = [];
+  const release = await acquireLock(join(parent, `.${name}.geozarr-lock`), dst, notes);
+  try {
+    const existing = await lstatOrNull(target);
+    if (existing && !overwrite) {
+      throw new GeoZarrError(
+        "Exists",
+        `${dst}: already exists (use the overwrite option, --overwrite, to replace it)`,
+        { where: dst },
+      );
+    }
+    if (existing) {
+      const why = await whyNotReplaceable(target);
+      if (why)
+        throw new GeoZarrError(
+          "Exists",
+          `${dst}: will not replace it: ${why}; overwrite replaces only Zarr stores`,
+          {
+            where: dst,
+          },
+        );
+    }
+    const left = await leftovers(parent, name);
+    if (left.length && !overwrite) {
+      throw new GeoZarrError(
+        "Exists",
+        `${dst}: ${left.length} partial output${left.length > 1 ? "s" : ""} of an interrupted run left beside it (${left.map((l) => basename(l)).join(", ")}); remove ${left.length > 1 ? "them" : "it"} (rm -rf ${left.join(" ")}) or use the overwrite option (--overwrite)`,
+        { where: dst },
+      );
+    }
+    for (const l of left) await rm(l, { recursive: true, force: true });
+
+    const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmp = join(parent, `.${name}.partial-${tag}`);
+    try {
+      await mkdir(tmp);
+      own(tmp);
+      await writeFile(
+        join(tmp, PARTIAL_MARKER),
+        `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), output: target })}\n`,
+      );
+    } catch (err) {
+      throw fsError(err, tmp, "create directory");
+    }
+    let done = false;
+    const finish = async () => {
       done = true;
-      if (replacing) await rm(old, { recursive: true, force: true });
-    },
-    async abort() {
-      if (done) return;
-      done = true;
-      await rm(tmp, { recursive: true, force: true });
-    },
-  };
+      owned.delete(tmp);
+      await release();
+    };
+    return {
+      tmp,
+      notes,
+      async commit() {
+        if (done) return;
+        await rm(join(tmp, PARTIAL_MARKER), { force: true });
+        const now = await lstatOrNull(target);
+        try {
+          if (existing) {
+            if (!now || now.ino !== existing.ino || now.dev !== existing.dev)
+              throw new GeoZarrError(
+                "Exists",
+                `${dst}: was replaced by something else during the run; not overwriting it`,
+                {
+                  where: dst,
+                },
+              );
+            const old = join(parent, `.${name}.old-${tag}`);
+            await rename(target, old);
+            await rename(tmp, target);
+            await rm(old, { recursive: true, force: true });
+          } else {
+            if (now && !(now.isDirectory() && (await readdir(target)).length === 0))
+              throw new GeoZarrError("Exists", `${dst}: appeared during the run; not replacing it`, {
+                where: dst,
+              });
+            await rename(tmp, target);
+          }
+        } catch (err) {
+          await rm(tmp, { recursive: true, force: true });
+          await finish();
+          if (err instanceof GeoZarrError) throw err;
+          throw fsError(err, dst, "move the output into place");
+        }
+        await finish();
+      },
+      async abort() {
+        if (done) return;
+        await rm(tmp, { recursive: true, force: true });
+        await finish();
+      },
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** Whether a directory is a partial output of geozarr (its marker file is there). */
+export async function isPartialOutput(dir: string): Promise<boolean> {
+  return (await stat(join(dir, PARTIAL_MARKER)).catch(() => null)) !== null;
 }

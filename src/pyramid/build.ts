@@ -212,9 +212,11 @@ async function writePyramid(
     .reduce((sum, l) => sum + l.shape[0] * l.shape[1] * ds.grid.length, 0);
   const workers = o.workers ?? (left < SMALL_WORK ? 0 : defaultWorkerCount());
   const pool = new WorkerPool(workers);
+  const detach = pool.stopOn(o.signal);
   try {
     return await writeLevels(h, ds, levels, w, store, o, pool, rootAttrs);
   } finally {
+    detach();
     await pool.close();
   }
 }

@@ -105,6 +105,7 @@ export async function addWebMercatorLevels(
       "/",
     );
     const pool = new WorkerPool(options.workers ?? defaultWorkerCount());
+    const detach = pool.stopOn(options.signal);
     let storedBytes = 0;
     try {
       for (const zl of [...zooms].reverse()) {
@@ -174,6 +175,7 @@ export async function addWebMercatorLevels(
         await copyNodes(h, ds.small, w, store, group);
       }
     } finally {
+      detach();
       await pool.close();
     }
     await w.consolidate();

@@ -3,7 +3,7 @@
  * stack trace, and loses nothing: a failed convert leaves no output behind.
  */
 
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { convert } from "../../src/node.js";
@@ -143,11 +143,19 @@ describe("convert never leaves a half-written output", () => {
     const src = join(zarrPythonDir(), "zstd.f8.zarr");
     let r = await runCli("convert", src, out);
     expect(r.code).toBe(3);
-    expectOneLineError(r.stderr, `${out}: already exists (use --overwrite to replace it)`);
+    expectOneLineError(r.stderr, `${out}: already exists (use the overwrite option, --overwrite, to replace it)`);
     expect(readFileSync(join(out, "keep.txt"), "utf8")).toBe("mine");
+    // A directory of the user's files is not a Zarr store: --overwrite refuses it too.
+    r = await runCli("convert", src, out, "--overwrite");
+    expect(r.code).toBe(3);
+    expectOneLineError(r.stderr, `${out}: will not replace it: it is a directory that is not a Zarr store`);
+    expect(readFileSync(join(out, "keep.txt"), "utf8")).toBe("mine");
+    // A Zarr store is replaced.
+    rmSync(out, { recursive: true });
+    expect((await runCli("convert", src, out, "--zarr-format", "2")).code).toBe(0);
     r = await runCli("convert", src, out, "--overwrite");
     expect(r.code).toBe(0);
-    expect(existsSync(join(out, "keep.txt"))).toBe(false);
+    expect(existsSync(join(out, ".zgroup"))).toBe(false);
     expect(existsSync(join(out, "zarr.json"))).toBe(true);
   });
 
