@@ -2,7 +2,8 @@
  * The `geozarr` command line: parse, dispatch, map errors to exit codes. The only module that
  * touches process.argv, exit codes and signals; commands are thin over the library.
  *
- * Exit codes: 0 ok, 1 failure or findings, 2 usage error, 3 I/O or format error, 130 interrupted.
+ * Exit codes: 0 ok, 1 failure or findings, 2 usage error, 3 I/O or format error, 130 interrupted
+ * (SIGINT), 143 terminated (SIGTERM).
  *
  * @module
  */
@@ -20,7 +21,13 @@ import type { Command } from "./commands/types.js";
 import { validate } from "./commands/validate.js";
 import { type Io, processIo } from "./io.js";
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130, terminated: 143 } as const;
+
+/**
+ * How long a command may take to stop after SIGINT/SIGTERM before the process leaves anyway (its
+ * own partial outputs and locks are still removed, synchronously, on the way out: convert/output.ts).
+ */
+export const STOP_GRACE_MS = 800;
 
 export const COMMANDS: Record<string, Command> = { convert, pyramid, tree, info, stats, validate, serve };
 
@@ -64,11 +71,19 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return EXIT.usage;
   }
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    // First Ctrl-C: stop cleanly (partial outputs are removed). Second: leave now.
-    if (++interrupts > 1) process.exit(EXIT.interrupted);
-    controller.abort(new GeoZarrError("IO", "interrupted"));
+  let stopCode: number = EXIT.interrupted;
+  let force: ReturnType<typeof setTimeout> | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const code = sig === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
+    // A second signal: leave now.
+    if (controller.signal.aborted) process.exit(code);
+    stopCode = code;
+    controller.abort(new GeoZarrError("IO", sig === "SIGTERM" ? "terminated" : "interrupted"));
+    // Stop cleanly (workers terminated, partial outputs removed) or, past the grace time, leave.
+    force = setTimeout(() => {
+      io.err(`geozarr: ${sig === "SIGTERM" ? "terminated" : "interrupted"}`);
+      process.exit(code);
+    }, STOP_GRACE_MS);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -78,11 +93,14 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.out(helpText(cmd.spec));
       return EXIT.ok;
     }
-    return await cmd.run(args, io, controller.signal);
+    const code = await cmd.run(args, io, controller.signal);
+    if (!controller.signal.aborted) return code;
+    io.err(`geozarr: ${stopCode === EXIT.terminated ? "terminated" : "interrupted"}`);
+    return stopCode;
   } catch (err) {
     if (controller.signal.aborted) {
-      io.err("geozarr: interrupted");
-      return EXIT.interrupted;
+      io.err(`geozarr: ${stopCode === EXIT.terminated ? "terminated" : "interrupted"}`);
+      return stopCode;
     }
     if (isGeoZarrError(err)) {
       // Expected errors: one line naming what and where, no stack trace.
@@ -93,6 +111,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
     return exitCodeFor(err);
   } finally {
+    clearTimeout(force);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }

@@ -38,7 +38,7 @@ export function progressBar(stream: NodeJS.WriteStream, label: string, enabled: 
       const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - 70));
       const fill = Math.round(frac * width);
       const secs = (now - start) / 1000;
-      const eta = frac > 0 && frac < 1 ? `ETA ${Math.ceil((secs / frac) * (1 - frac))}s` : "";
+      const eta = frac > 0 && frac < 1 ? `ETA ${minutesSeconds((secs / frac) * (1 - frac))}` : "";
       const rate = secs > 0 ? `${humanBytes(s.bytesDone / secs)}B/s` : "";
       const line = `${label} [${"#".repeat(fill)}${".".repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${humanBytes(s.bytesDone)}/${humanBytes(s.bytesTotal)}B ${s.done}/${s.total} ${s.unit} ${rate} ${eta}`;
       stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\u001b[K`);
@@ -48,4 +48,12 @@ export function progressBar(stream: NodeJS.WriteStream, label: string, enabled: 
       if (drawn) stream.write("\r\u001b[K");
     },
   };
+}
+
+/** A duration as people read it: "45s", "3m 05s", "2h 10m". */
+export function minutesSeconds(seconds: number): string {
+  const t = Math.ceil(seconds);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m ${String(t % 60).padStart(2, "0")}s`;
+  return `${Math.floor(t / 3600)}h ${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
 }

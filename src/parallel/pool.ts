@@ -38,6 +38,11 @@ export function defaultWorkerCount(): number {
   return availableParallelism();
 }
 
+/** The most worker threads a pool may have: 4 per core (more only costs memory: 7 GB for 1000). */
+export function maxWorkerCount(): number {
+  return 4 * availableParallelism();
+}
+
 /**
  * The worker: the compiled worker.js next to this module, or, when running from the TypeScript
  * sources (tests), worker.ts loaded through tsx. Node 20 ignores `--import` in a worker's execArgv,
@@ -64,7 +69,13 @@ export class WorkerPool {
   #inlineTail: Promise<unknown> = Promise.resolve();
 
   constructor(size: number = defaultWorkerCount(), capacity = Math.max(2, size * 2)) {
-    this.size = Math.max(0, Math.floor(size));
+    if (!Number.isInteger(size) || size < 0 || size > maxWorkerCount()) {
+      throw new GeoZarrError(
+        "Usage",
+        `workers must be an integer from 0 to ${maxWorkerCount()} (4 per core on this machine), got ${size}`,
+      );
+    }
+    this.size = size;
     this.capacity = capacity;
     for (let i = 0; i < this.size; i++) {
       const worker = startWorker();
@@ -160,6 +171,32 @@ export class WorkerPool {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+
+  /**
+   * Stop now (an aborted command): every queued and running task fails with `reason` and the
+   * workers are terminated, even one stuck in a long task, so callers waiting on tasks return at once.
+   */
+  async stop(reason: unknown): Promise<void> {
+    const error = reason instanceof Error ? reason : new GeoZarrError("IO", String(reason));
+    this.#failure ??= error;
+    const jobs = [...this.#slots.flatMap((s) => (s.busy ? [s.busy] : [])), ...this.#queue.splice(0)];
+    for (const s of this.#slots) s.busy = null;
+    for (const job of jobs) {
+      job.pending.reject(error);
+      this.#release();
+    }
+    for (const w of this.#waiters.splice(0)) w();
+    await this.close();
+  }
+
+  /** Stop when `signal` aborts (see {@link stop}); returns the function that detaches it. */
+  stopOn(signal: AbortSignal | undefined): () => void {
+    if (!signal) return () => {};
+    const onAbort = () => void this.stop(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    return () => signal.removeEventListener("abort", onAbort);
   }
 }
 

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { faultPoint } from "./faults.js";
+
 export interface TaskResult<O> {
   output: O;
   /** Buffers to move (not copy) back to the caller. */
@@ -31,6 +33,7 @@ export async function runTask<K extends TaskKind>(
   kind: K,
   input: TaskInput<K>,
 ): Promise<TaskResult<TaskOutput<K>>> {
+  await faultPoint(`task:${kind}`);
   const mod = (await TASK_MODULES[kind]()) as unknown as {
     run(i: TaskInput<K>): Promise<TaskResult<TaskOutput<K>>>;
   };

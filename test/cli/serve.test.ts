@@ -21,7 +21,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 describe("geozarr serve", () => {
-  it("prints its URL as JSON, serves the store, and stops cleanly on SIGINT", async () => {
+  it("prints its URL as JSON, serves the store, and stops cleanly on SIGINT (exit 130)", async () => {
     const cache = tmpDir("serve-cli");
     const child = spawn(
       process.execPath,
@@ -44,7 +44,7 @@ describe("geozarr serve", () => {
     expect(r.json()).toMatchObject({ zarrFormat: 2, consolidated: false });
     const done = exited(child);
     child.kill("SIGINT");
-    expect(await done).toBe(0);
+    expect(await done).toBe(130);
     expect(stderr).not.toMatch(/at .*\.js:\d+/);
   });
 

@@ -1,0 +1,50 @@
+/**
+ * Deterministic fault injection, for tests only: the environment variable GEOZARR_FAULT makes a
+ * named point of the code hang, kill the process or fail, at an exact hit, with no timers. Tests
+ * use it to interrupt or kill a run in the middle of its work (signals, resume, dead workers).
+ *
+ *   GEOZARR_FAULT="task:encode-chunk:hang:3"   the third encode-chunk task of a thread never ends
+ *   GEOZARR_FAULT="task:chunk-stats:kill"      the first chunk-stats task kills the process (SIGKILL)
+ *   GEOZARR_FAULT="task:read-band:fail:2"      the second read-band task throws
+ *
+ * Several rules are separated by commas. A point reached prints `geozarr-fault: <point> <action>` on
+ * stderr before acting, so a test can wait for it. Unset (always, outside tests), a point costs one
+ * string comparison.
+ *
+ * @module
+ */
+
+import { writeSync } from "node:fs";
+import { GeoZarrError } from "../errors.js";
+
+interface Rule {
+  point: string;
+  action: "hang" | "kill" | "fail";
+  at: number;
+}
+
+const spec = process.env.GEOZARR_FAULT ?? "";
+const rules: Rule[] = spec
+  .split(",")
+  .filter((r) => r.trim() !== "")
+  .map((r) => {
+    const parts = r.trim().split(":");
+    const last = parts.at(-1)!;
+    const at = /^\d+$/.test(last) ? Number(parts.pop()) : 1;
+    const action = parts.pop() as Rule["action"];
+    return { point: parts.join(":"), action, at };
+  });
+const hits = new Map<string, number>();
+
+/** A place where a test may inject a fault (see the module comment); a no-op otherwise. */
+export async function faultPoint(point: string): Promise<void> {
+  if (rules.length === 0) return;
+  const n = (hits.get(point) ?? 0) + 1;
+  hits.set(point, n);
+  const rule = rules.find((r) => r.point === point && r.at === n);
+  if (!rule) return;
+  writeSync(2, `geozarr-fault: ${point} ${rule.action}\n`);
+  if (rule.action === "kill") process.kill(process.pid, "SIGKILL");
+  if (rule.action === "fail") throw new GeoZarrError("IO", `${point}: injected failure (GEOZARR_FAULT)`);
+  await new Promise<never>(() => {}); // hang
+}
