@@ -41,16 +41,16 @@ const layer = (p: string) => (p.includes("/") ? p.split("/")[0]! : p);
 
 /** What each layer may import at run time (type-only imports are free within src/). */
 const ALLOWED: Record<string, string[]> = {
-  zarr: ["zarr", "errors.ts"],
-  geo: ["geo", "zarr", "errors.ts"],
-  cf: ["cf", "zarr", "errors.ts"],
-  readers: ["readers", "zarr", "errors.ts", "geo", "cf"],
-  parallel: ["parallel", "zarr", "errors.ts"],
-  convert: ["convert", "parallel", "zarr", "geo", "cf", "readers", "errors.ts", "version.ts"],
-  inspect: ["inspect", "parallel", "zarr", "cf", "errors.ts"],
+  zarr: ["zarr", "errors.ts", "faults.ts"],
+  geo: ["geo", "zarr", "errors.ts", "faults.ts"],
+  cf: ["cf", "zarr", "errors.ts", "faults.ts"],
+  readers: ["readers", "zarr", "errors.ts", "faults.ts", "geo", "cf"],
+  parallel: ["parallel", "zarr", "errors.ts", "faults.ts"],
+  convert: ["convert", "parallel", "zarr", "geo", "cf", "readers", "errors.ts", "faults.ts", "version.ts"],
+  inspect: ["inspect", "parallel", "zarr", "cf", "errors.ts", "faults.ts"],
   // Pyramid levels are written through the conversion pipeline (plans, executePlan, atomic output).
-  pyramid: ["pyramid", "convert", "parallel", "zarr", "geo", "cf", "errors.ts", "version.ts"],
-  validate: ["validate", "zarr", "geo", "cf", "errors.ts"],
+  pyramid: ["pyramid", "convert", "parallel", "zarr", "geo", "cf", "errors.ts", "faults.ts", "version.ts"],
+  validate: ["validate", "zarr", "geo", "cf", "errors.ts", "faults.ts"],
   server: [
     "server",
     "validate",
@@ -61,11 +61,12 @@ const ALLOWED: Record<string, string[]> = {
     "geo",
     "cf",
     "errors.ts",
+    "faults.ts",
     "version.ts",
     "node.ts",
     "index.ts",
   ],
-  cli: ["cli", "node.ts", "index.ts", "errors.ts", "version.ts", "zarr"],
+  cli: ["cli", "node.ts", "index.ts", "errors.ts", "faults.ts", "version.ts", "zarr"],
 };
 
 describe("architecture", () => {

@@ -22,7 +22,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { readFileSync, rmSync, unlinkSync } from "node:fs";
+import { readFileSync, rmSync, type Stats, unlinkSync } from "node:fs";
 import {
   link,
   lstat,
@@ -102,6 +102,14 @@ async function lstatOrNull(path: string) {
 }
 
 const inside = (child: string, parent: string) => child === parent || child.startsWith(parent + sep);
+
+/**
+ * The same directory entry: device and inode, and (inodes are reused at once on ext4) the birth
+ * time where the file system records one.
+ */
+function sameEntry(a: Stats, b: Stats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs;
+}
 
 /** Why `overwrite` may not replace `path`, or null when it may (see the module comment). */
 async function whyNotReplaceable(path: string): Promise<string | null> {
@@ -316,7 +324,7 @@ export async function prepareOutput(
         const now = await lstatOrNull(target);
         try {
           if (existing) {
-            if (!now || now.ino !== existing.ino || now.dev !== existing.dev)
+            if (!now || !sameEntry(now, existing))
               throw new GeoZarrError(
                 "Exists",
                 `${dst}: was replaced by something else during the run; not overwriting it`,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { faultPoint } from "./faults.js";
+import { faultPoint } from "../faults.js";
 
 export interface TaskResult<O> {
   output: O;

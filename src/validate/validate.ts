@@ -5,6 +5,7 @@
  */
 
 import { GeoZarrError, messageOf } from "../errors.js";
+import { faultPoint } from "../faults.js";
 import type { Store } from "../zarr/store/types.js";
 import { buildContext } from "./context.js";
 import type { Finding, Rule, Severity } from "./rule.js";
@@ -45,6 +46,7 @@ function selectRules(opts: ValidateOptions): readonly Rule[] {
 
 export async function validateStore(store: Store, name: string, opts: ValidateOptions = {}): Promise<Report> {
   const rules = selectRules(opts);
+  await faultPoint("open-store");
   const ctx = await buildContext(store, name);
   if (opts.parity) ctx.parity = await buildContext(opts.parity.store, opts.parity.name);
   const findings: Finding[] = [];

@@ -10,6 +10,7 @@
  */
 
 import { GeoZarrError } from "../errors.js";
+import { faultPoint } from "../faults.js";
 import {
   checkDocumentSize,
   isJsonObject,
@@ -84,6 +85,7 @@ export async function readDocument(
 }
 
 export async function openHierarchy(store: Store, options: OpenOptions = {}): Promise<Hierarchy> {
+  await faultPoint("open-store");
   const name = (options.name ?? "store").replace(/\/+$/, "");
   const nonStandardJson: NonStandardToken[] = [];
   const read = (key: StoreKey) => readDocument(store, key, name, nonStandardJson);

@@ -143,7 +143,10 @@ describe("convert never leaves a half-written output", () => {
     const src = join(zarrPythonDir(), "zstd.f8.zarr");
     let r = await runCli("convert", src, out);
     expect(r.code).toBe(3);
-    expectOneLineError(r.stderr, `${out}: already exists (use the overwrite option, --overwrite, to replace it)`);
+    expectOneLineError(
+      r.stderr,
+      `${out}: already exists (use the overwrite option, --overwrite, to replace it)`,
+    );
     expect(readFileSync(join(out, "keep.txt"), "utf8")).toBe("mine");
     // A directory of the user's files is not a Zarr store: --overwrite refuses it too.
     r = await runCli("convert", src, out, "--overwrite");

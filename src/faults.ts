@@ -6,6 +6,7 @@
  *   GEOZARR_FAULT="task:encode-chunk:hang:3"   the third encode-chunk task of a thread never ends
  *   GEOZARR_FAULT="task:chunk-stats:kill"      the first chunk-stats task kills the process (SIGKILL)
  *   GEOZARR_FAULT="task:read-band:fail:2"      the second read-band task throws
+ *   GEOZARR_FAULT="task:*:hang"                the first task of any kind never ends
  *
  * Several rules are separated by commas. A point reached prints `geozarr-fault: <point> <action>` on
  * stderr before acting, so a test can wait for it. Unset (always, outside tests), a point costs one
@@ -15,7 +16,7 @@
  */
 
 import { writeSync } from "node:fs";
-import { GeoZarrError } from "../errors.js";
+import { GeoZarrError } from "./errors.js";
 
 interface Rule {
   point: string;
@@ -39,12 +40,18 @@ const hits = new Map<string, number>();
 /** A place where a test may inject a fault (see the module comment); a no-op otherwise. */
 export async function faultPoint(point: string): Promise<void> {
   if (rules.length === 0) return;
-  const n = (hits.get(point) ?? 0) + 1;
-  hits.set(point, n);
-  const rule = rules.find((r) => r.point === point && r.at === n);
+  const rule = rules.find((r) => {
+    if (!(r.point === point || (r.point.endsWith("*") && point.startsWith(r.point.slice(0, -1))))) return false;
+    const n = (hits.get(r.point) ?? 0) + 1;
+    hits.set(r.point, n);
+    return r.at === n;
+  });
   if (!rule) return;
   writeSync(2, `geozarr-fault: ${point} ${rule.action}\n`);
   if (rule.action === "kill") process.kill(process.pid, "SIGKILL");
   if (rule.action === "fail") throw new GeoZarrError("IO", `${point}: injected failure (GEOZARR_FAULT)`);
-  await new Promise<never>(() => {}); // hang
+  // Hang: a pending promise alone would let the event loop empty and the process exit; an
+  // interval keeps it alive until it is stopped (a signal, or the pool terminating this worker).
+  setInterval(() => {}, 2 ** 30);
+  await new Promise<never>(() => {});
 }
