@@ -15,7 +15,6 @@
  * @module
  */
 
-import { writeSync } from "node:fs";
 import { GeoZarrError } from "./errors.js";
 
 interface Rule {
@@ -24,7 +23,9 @@ interface Rule {
   at: number;
 }
 
-const spec = process.env.GEOZARR_FAULT ?? "";
+// No node: imports (the browser entry point reaches this module); in a browser there is no process.
+const env = typeof process === "undefined" ? undefined : process;
+const spec = env?.env.GEOZARR_FAULT ?? "";
 const rules: Rule[] = spec
   .split(",")
   .filter((r) => r.trim() !== "")
@@ -41,14 +42,16 @@ const hits = new Map<string, number>();
 export async function faultPoint(point: string): Promise<void> {
   if (rules.length === 0) return;
   const rule = rules.find((r) => {
-    if (!(r.point === point || (r.point.endsWith("*") && point.startsWith(r.point.slice(0, -1))))) return false;
+    if (!(r.point === point || (r.point.endsWith("*") && point.startsWith(r.point.slice(0, -1)))))
+      return false;
     const n = (hits.get(r.point) ?? 0) + 1;
     hits.set(r.point, n);
     return r.at === n;
   });
   if (!rule) return;
-  writeSync(2, `geozarr-fault: ${point} ${rule.action}\n`);
-  if (rule.action === "kill") process.kill(process.pid, "SIGKILL");
+  // Pipes are written synchronously on Linux, so the line is out before a kill.
+  env?.stderr.write(`geozarr-fault: ${point} ${rule.action}\n`);
+  if (rule.action === "kill") env?.kill(env.pid, "SIGKILL");
   if (rule.action === "fail") throw new GeoZarrError("IO", `${point}: injected failure (GEOZARR_FAULT)`);
   // Hang: a pending promise alone would let the event loop empty and the process exit; an
   // interval keeps it alive until it is stopped (a signal, or the pool terminating this worker).

@@ -11,7 +11,12 @@ export class TreeView {
     readonly onSelect: (path: string) => void,
   ) {}
 
+  /** Items the user expanded or collapsed, kept when the tree is drawn again (findings arriving). */
+  #expanded = new Map<string, string>();
+
   render(tree: TreeNode, findings: Map<string, "error" | "warning" | "info">): void {
+    for (const li of this.root.querySelectorAll("li[data-path][aria-expanded]"))
+      this.#expanded.set(li.getAttribute("data-path")!, li.getAttribute("aria-expanded")!);
     clear(this.root);
     const list = h("ul", { role: "tree", class: "tree" });
     list.append(this.#item(tree, findings, 0));
@@ -25,7 +30,9 @@ export class TreeView {
       role: "treeitem",
       "data-path": node.path,
       "data-kind": node.kind,
-      "aria-expanded": expandable ? String(isGroup && depth < 2) : undefined,
+      "aria-expanded": expandable
+        ? (this.#expanded.get(node.path) ?? String(isGroup && depth < 2))
+        : undefined,
     });
     const toggle = h("button", {
       class: "toggle",

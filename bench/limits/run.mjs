@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// The floor of the seed conversion: what the codecs and the decode loop alone cost on this
+// machine, for the same input and output as the convert benchmark's "same output" row
+// (MUR-like NetCDF-4 -> Zarr v2 float64, analysed_sst and sea_ice_fraction, 4096 x 4096 chunks,
+// zstd level 1). Each component runs on one thread, timed as CPU seconds of this process:
+//
+//   inflate     node:zlib inflateSync of every stored source chunk (and libdeflate when the
+//               project's optional addon is built: bench reports both)
+//   unshuffle   undoing HDF5's shuffle filter of every source chunk
+//   decode      int -> float64 with scale/offset and fill -> NaN, per output chunk, into a reused buffer
+//   zstd        zstd-napi level 1 of every output chunk (padded edge chunks included, as written)
+//
+// The floor is the sum divided by the cores. bench/convert/run.mjs reads bench/results/limits.json
+// and reports geozarr's CPU seconds against it.
+// Usage: node bench/limits/run.mjs [--size med|full] [--runs 3]
+import { readSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { DATA, median, ROOT, save } from "../lib.mjs";
+
+const dist = (p) => import(join(ROOT, "dist", p));
+const { openInputFile } = await dist("readers/open.js");
+const { directVariable } = await dist("readers/hdf5-direct.js");
+const { transformRun } = await dist("convert/transform.js");
+const { zstdCompress } = await dist("zarr/codecs/zstd.js");
+const { inflateInto, libdeflateAvailable } = await dist("readers/inflate.js").catch(() => ({}));
+
+const argv = process.argv;
+const opt = (n, d) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
+const size = opt("--size", "full");
+const runs = Number(opt("--runs", 3));
+const input = join(DATA, size === "full" ? "mur_full.nc" : "mur_med.nc");
+const CHUNK = 4096;
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+/** CPU seconds of `f`, the median of `runs` runs after a warm-up. */
+function time(f) {
+  f();
+  const xs = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = cpu();
+    f();
+    xs.push(cpu() - t0);
+  }
+  return median(xs);
+}
+
+const ds = await openInputFile(input);
+const vars = ["analysed_sst", "sea_ice_fraction"].map((name) => ds.groups[0].variables.find((v) => v.name === name));
+
+const rows = [];
+for (const v of vars) {
+  const dv = directVariable(input, v.path, v.hdf5);
+  if (!dv) throw new Error(`${v.name}: not readable directly`);
+  const chunks = [...dv.index.chunks.values()];
+  const n = dv.index.chunkShape.reduce((a, b) => a * b, 1);
+  const chunkBytes = n * dv.itemSize;
+  // The stored bytes of every chunk, read once (page cache) so that only decoding is timed.
+  const stored = chunks.map((c) => {
+    const b = new Uint8Array(c.size);
+    readSync(dv.fd, b, 0, c.size, c.offset);
+    return b;
+  });
+  const inflated = stored.map((b) => inflateSync(b, { chunkSize: chunkBytes + 64 }));
+  const tInflate = time(() => {
+    for (const b of stored) inflateSync(b, { chunkSize: chunkBytes + 64, maxOutputLength: chunkBytes + 64 });
+  });
+  let tLibdeflate = null;
+  if (libdeflateAvailable?.()) {
+    const out = new Uint8Array(chunkBytes);
+    tLibdeflate = time(() => {
+      for (const b of stored) inflateInto(b, out);
+    });
+  }
+  // Unshuffle into a reused buffer of the chunk's values (byte k of element j is at k * n + j).
+  const un = new Uint8Array(chunkBytes);
+  const tUnshuffle = time(() => {
+    for (const b of inflated) {
+      if (dv.itemSize === 2) {
+        const o16 = new Uint16Array(un.buffer);
+        for (let j = 0; j < n; j++) o16[j] = b[j] | (b[n + j] << 8);
+      } else un.set(b.subarray(0, n));
+    }
+  });
+
+  // The whole variable as stored values, then per output chunk: decode into a reused float64
+  // chunk (padded with NaN, as written) and compress it.
+  const [, rowsN, colsN] = v.shape;
+  const Ctor = v.dataType === "int16" ? Int16Array : Int8Array;
+  const all = new Ctor(rowsN * colsN);
+  const { readDirectInto } = await dist("readers/hdf5-direct.js");
+  readDirectInto(dv, { start: [0, 0, 0], shape: v.shape }, [
+    { buffer: all.buffer, dataType: v.dataType, box: { start: [0, 0, 0], shape: v.shape } },
+  ]);
+  const a = v.attributes;
+  const t = {
+    kind: "unpack",
+    scale: a.scale_factor ?? 1,
+    offset: a.add_offset ?? 0,
+    missing: [a._FillValue].filter((x) => x !== undefined),
+  };
+  const out = new Float64Array(CHUNK * CHUNK);
+  const outChunks = [];
+  for (let r0 = 0; r0 < rowsN; r0 += CHUNK) for (let c0 = 0; c0 < colsN; c0 += CHUNK) outChunks.push([r0, c0]);
+  const decodeChunk = ([r0, c0]) => {
+    const h = Math.min(CHUNK, rowsN - r0);
+    const w = Math.min(CHUNK, colsN - c0);
+    if (h < CHUNK || w < CHUNK) out.fill(Number.NaN);
+    for (let r = 0; r < h; r++) transformRun(t, all, (r0 + r) * colsN + c0, out, r * CHUNK, w);
+  };
+  const tDecode = time(() => {
+    for (const c of outChunks) decodeChunk(c);
+  });
+  // zstd of each decoded chunk (decoding again outside the timed part: one chunk buffer).
+  const zs = [];
+  let compressed = 0;
+  for (let i = 0; i <= runs; i++) {
+    let s = 0;
+    compressed = 0;
+    for (const c of outChunks) {
+      decodeChunk(c);
+      const bytes = new Uint8Array(out.buffer);
+      const t0 = cpu();
+      compressed += zstdCompress(bytes, 1).length;
+      s += cpu() - t0;
+    }
+    if (i > 0) zs.push(s);
+  }
+  const tZstd = median(zs);
+  rows.push({
+    variable: v.name,
+    sourceChunks: chunks.length,
+    sourceStoredMB: stored.reduce((s, b) => s + b.length, 0) / 1e6,
+    outputChunks: outChunks.length,
+    outputStoredMB: compressed / 1e6,
+    inflate: tInflate,
+    libdeflate: tLibdeflate,
+    unshuffle: dv.shuffle >= 0 && dv.itemSize > 1 ? tUnshuffle : 0,
+    decode: tDecode,
+    zstd: tZstd,
+  });
+  console.error(
+    `${v.name}: inflate ${tInflate.toFixed(2)} s${tLibdeflate === null ? "" : ` (libdeflate ${tLibdeflate.toFixed(2)} s)`}, unshuffle ${rows.at(-1).unshuffle.toFixed(2)} s, decode ${tDecode.toFixed(2)} s, zstd ${tZstd.toFixed(2)} s`,
+  );
+}
+
+const sum = (k) => rows.reduce((s, r) => s + (r[k] ?? 0), 0);
+const cores = availableParallelism();
+const total = { inflate: sum("inflate"), unshuffle: sum("unshuffle"), decode: sum("decode"), zstd: sum("zstd") };
+const cpuFloor = total.inflate + total.unshuffle + total.decode + total.zstd;
+const withLibdeflate = rows.every((r) => r.libdeflate !== null)
+  ? sum("libdeflate") + total.unshuffle + total.decode + total.zstd
+  : null;
+const result = {
+  size,
+  input,
+  runs,
+  cores,
+  rows,
+  total,
+  cpuFloor,
+  wallFloor: cpuFloor / cores,
+  cpuFloorLibdeflate: withLibdeflate,
+};
+console.error(
+  `floor (${size}): ${cpuFloor.toFixed(1)} CPU s = ${(cpuFloor / cores).toFixed(1)} s on ${cores} cores${withLibdeflate === null ? "" : `; with libdeflate ${withLibdeflate.toFixed(1)} CPU s`}`,
+);
+save(`limits-${size}`, result);
