@@ -185,6 +185,47 @@ describe("worker threads", () => {
   });
 });
 
+describe("without a built zstd-napi", () => {
+  // The machine of an install that skipped install scripts, made by refusing to load zstd-napi's
+  // modules in the child process (its package stays resolvable, as after --ignore-scripts);
+  // scripts/check-package.sh does the real install.
+  const preload = join(dir, "no-zstd-napi.cjs");
+  writeFileSync(
+    preload,
+    `const Module = require("node:module");
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (request.startsWith("zstd-napi")) throw Object.assign(new Error("Cannot find module '" + request + "'"), { code: "MODULE_NOT_FOUND" });
+  return load.call(this, request, ...rest);
+};`,
+  );
+  const unbuilt = (zstd: string | undefined, ...args: string[]) => {
+    const env = { ...process.env, NODE_OPTIONS: `--require ${preload}` };
+    delete env.GEOZARR_ZSTD;
+    if (zstd !== undefined) env.GEOZARR_ZSTD = zstd;
+    return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env });
+  };
+
+  it("a default convert succeeds on WebAssembly and says once how to build the native codec", () => {
+    const r = unbuilt(undefined, "convert", SAMPLE, join(dir, "unbuilt.zarr"), "--json");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).zstd).toBe("wasm");
+    expect(r.stderr.split("\n").filter((l) => l.includes("WebAssembly"))).toEqual([
+      "geozarr: note: zstd runs on WebAssembly, the native codec, about 2x faster, was not built (install scripts skipped?): npm rebuild zstd-napi (needs a C++ toolchain)",
+    ]);
+  });
+
+  it("GEOZARR_ZSTD=native refuses to fall back, with one line and exit 3", () => {
+    const out = join(dir, "unbuilt-native.zarr");
+    const r = unbuilt("native", "convert", SAMPLE, out);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toBe(
+      "geozarr: error: GEOZARR_ZSTD=native but zstd-napi cannot be loaded: Cannot find module 'zstd-napi/binding.js'\n",
+    );
+    expect(readdirSync(dir).filter((f) => f.includes("unbuilt-native"))).toEqual([]);
+  });
+});
+
 describe("GEOZARR_ZSTD", () => {
   it("a value other than native, wasm or auto is a usage error, with one line", () => {
     const r = geozarr("fast", "convert", SAMPLE, join(dir, "bad.zarr"));
