@@ -50,7 +50,7 @@ export function cliMarkdown(): string {
     "",
     "`GEOZARR_ZSTD`: which zstd to use. Unset (or `auto`): the native codec (zstd-napi) when its addon",
     "was built, else WebAssembly, with a one-line note on stderr. `wasm` forces WebAssembly (a",
-    "diagnostic switch); `native` fails instead of falling back. See design.md, \"zstd backends\".",
+    'diagnostic switch); `native` fails instead of falling back. See design.md, "zstd backends".',
     "",
   ];
   for (const cmd of Object.values(COMMANDS)) {
