@@ -200,7 +200,7 @@ Module._load = function (request, ...rest) {
 };`,
   );
   const unbuilt = (zstd: string | undefined, ...args: string[]) => {
-    const env = { ...process.env, NODE_OPTIONS: `--require ${preload}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: `--require ${preload}` };
     delete env.GEOZARR_ZSTD;
     if (zstd !== undefined) env.GEOZARR_ZSTD = zstd;
     return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env });
