@@ -25,6 +25,7 @@ export { addLevels, type PyramidOptions, type PyramidSummary } from "./pyramid/b
 export { multiscaleConversion } from "./pyramid/convert-levels.js";
 export { type RunningServer, type ServeOptions, startServer } from "./server/app.js";
 export { type Report, rulesMarkdown, type ValidateOptions, validateStore } from "./validate/validate.js";
+export { type ZstdBackend, type ZstdBackendInfo, zstdBackend } from "./zarr/codecs/zstd.js";
 export { FileSystemStore } from "./zarr/store/fs.js";
 
 /** Open a Zarr store in a directory; errors name the path. */

@@ -46,6 +46,12 @@ export function cliMarkdown(): string {
     "- **Left-overs of killed runs.** Partial outputs of runs that were killed (`kill -9`, power loss)",
     "  are named in the next run's error with the command that removes them; `--overwrite` removes them.",
     "",
+    "## Environment",
+    "",
+    "`GEOZARR_ZSTD`: which zstd to use. Unset (or `auto`): the native codec (zstd-napi) when its addon",
+    "was built, else WebAssembly, with a one-line note on stderr. `wasm` forces WebAssembly (a",
+    'diagnostic switch); `native` fails instead of falling back. See design.md, "zstd backends".',
+    "",
   ];
   for (const cmd of Object.values(COMMANDS)) {
     parts.push(`## geozarr ${cmd.spec.name}`, "", "```", helpText(cmd.spec).trimEnd(), "```", "");

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { zstdBackend } from "../node.js";
 import { toStrictJson } from "../zarr/json.js";
 
 export interface Io {
@@ -95,4 +96,25 @@ export function warnOpened(
       `geozarr: warning: ${t.length} non-standard JSON token${t.length > 1 ? "s" : ""} (bare NaN/Infinity) read leniently, first in ${first}; 'geozarr validate' reports them`,
     ),
   );
+}
+
+let zstdNoted = false;
+
+/**
+ * Once per process, before chunks are read or written: a note on stderr when zstd runs on the
+ * WebAssembly fallback (zarr/codecs/zstd.ts), with how to get the native codec, about 2x faster.
+ * The library only reports the backend (`zstdBackend()`, the convert summary); saying so is ours.
+ */
+export function noteZstdBackend(io: Io): void {
+  if (zstdNoted) return;
+  zstdNoted = true;
+  const z = zstdBackend();
+  if (z.backend === "native") return;
+  const why =
+    z.reason === "forced"
+      ? "as GEOZARR_ZSTD=wasm asks; unset it for the native codec"
+      : z.reason === "not-installed"
+        ? "the native codec, about 2x faster, is not installed: npm install zstd-napi (needs a C++ toolchain)"
+        : "the native codec, about 2x faster, was not built (install scripts skipped?): npm rebuild zstd-napi (needs a C++ toolchain)";
+  io.err(`geozarr: note: zstd runs on WebAssembly, ${why}`);
 }

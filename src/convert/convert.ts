@@ -13,6 +13,7 @@ import type { Resampling } from "../pyramid/resample.js";
 import { openInputFile, sniffFormat } from "../readers/open.js";
 import { packageVersion } from "../version.js";
 import { type CodecChoice, codecChoiceOf, formatCodecChoice } from "../zarr/codecs/choice.js";
+import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import { openHierarchy } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
@@ -89,6 +90,8 @@ export interface ConvertSummary {
   inputFormat: "zarr" | "netcdf";
   zarrFormat: 2 | 3;
   codec: string;
+  /** The zstd backend the conversion ran with (codecs/zstd.ts): native (zstd-napi) or wasm. */
+  zstd: ZstdBackend;
   workers: number;
   arrays: ArraySummary[];
   /** Variables not converted, and why (NetCDF). */
@@ -185,6 +188,7 @@ export async function convert(
       inputFormat,
       zarrFormat: o.zarrFormat,
       codec: formatCodecChoice(o.codec),
+      zstd: zstdBackend().backend,
       workers: summary.workers,
       arrays: summary.arrays,
       dropped: netcdf?.dropped ?? [],

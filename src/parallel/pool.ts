@@ -14,6 +14,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { deserializeError, GeoZarrError, type SerializedError } from "../errors.js";
+import { zstdWorkerEnv } from "../zarr/codecs/zstd.js";
 import { runTask, type TaskInput, type TaskKind, type TaskOutput } from "./tasks.js";
 
 interface Pending {
@@ -46,14 +47,16 @@ export function maxWorkerCount(): number {
 /**
  * The worker: the compiled worker.js next to this module, or, when running from the TypeScript
  * sources (tests), worker.ts loaded through tsx. Node 20 ignores `--import` in a worker's execArgv,
- * so the source case registers tsx from a small bootstrap instead.
+ * so the source case registers tsx from a small bootstrap instead. Each worker is told this
+ * thread's zstd backend, so a conversion never mixes native and WASM zstd (codecs/zstd.ts).
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url));
+  const env = { ...process.env, ...zstdWorkerEnv() };
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url), { env });
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./worker.ts", import.meta.url).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, env });
 }
 
 export class WorkerPool {

@@ -69,7 +69,7 @@ describe("bad stores", () => {
 
   it("a chunk of the wrong size: names the chunk key and both sizes", async () => {
     const s = copyOf("zstd.f8.zarr");
-    writeFileSync(join(s, "data", "0.0"), zstdCompress(new Uint8Array(100), 1));
+    writeFileSync(join(s, "data", "0.0"), await zstdCompress(new Uint8Array(100), 1));
     const r = await runCli("stats", "--workers", "0", s, "data");
     expect(r.code).toBe(3);
     expectOneLineError(r.stderr, new RegExp(`${s}/data/0\\.0: .*100 bytes.*1280`));

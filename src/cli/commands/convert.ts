@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { multiscaleConversion, type PyramidSummary, convert as runConvert } from "../../node.js";
 import { type CommandSpec, intOption, stringOption } from "../args.js";
-import { humanBytes } from "../io.js";
+import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
 import { PYRAMID_OPTIONS, pyramidLine, pyramidOptions } from "./pyramid.js";
 import type { Command } from "./types.js";
@@ -94,6 +94,7 @@ export const convert: Command = {
     const pyr = pyramidOptions(values);
     if (!multiscales && ["levels", "resampling", "tile-size", "tms"].some((k) => values[k] !== undefined))
       throw new GeoZarrError("Usage", "--levels, --resampling, --tile-size and --tms need --multiscales");
+    noteZstdBackend(io);
     const bar = progressBar(process.stderr, "converting", !values.json);
     let summary: Awaited<ReturnType<typeof runConvert>>;
     let levels: PyramidSummary | undefined;

@@ -1,6 +1,6 @@
 import { addLevels, type PyramidOptions, type PyramidSummary } from "../../node.js";
 import { type CommandSpec, intOption, type OptionValues, stringOption } from "../args.js";
-import { humanBytes } from "../io.js";
+import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
 import type { Command } from "./types.js";
 
@@ -79,6 +79,7 @@ Examples:
 export const pyramid: Command = {
   spec,
   async run({ positionals, values }, io, signal) {
+    noteZstdBackend(io);
     const bar = progressBar(process.stderr, "levels", !values.json);
     let summary: PyramidSummary;
     try {

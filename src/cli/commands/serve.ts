@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { defaultWorkerCount, startServer, WorkerPool } from "../../node.js";
 import { type CommandSpec, intOption, stringOption } from "../args.js";
+import { noteZstdBackend } from "../io.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -49,6 +50,7 @@ export const serve: Command = {
     const cacheDir = values["no-cache"]
       ? undefined
       : (stringOption(values, "cache-dir") ?? defaultCacheDir());
+    noteZstdBackend(io);
     const pool = new WorkerPool(intOption(values, "workers", 0) ?? defaultWorkerCount());
     try {
       const server = await startServer({

@@ -1,7 +1,7 @@
 import type { ArrayStats } from "../../inspect/stats.js";
 import { computeStats, defaultWorkerCount, openStore, WorkerPool } from "../../node.js";
 import { type CommandSpec, intOption } from "../args.js";
-import { tuple, warnOpened } from "../io.js";
+import { noteZstdBackend, tuple, warnOpened } from "../io.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -40,6 +40,7 @@ export const stats: Command = {
   async run({ positionals, values }, io, signal) {
     const h = await openStore(positionals[0]!);
     warnOpened(io, h);
+    noteZstdBackend(io);
     const pool = new WorkerPool(intOption(values, "workers", 0) ?? defaultWorkerCount());
     pool.stopOn(signal);
     try {

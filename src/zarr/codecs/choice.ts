@@ -13,7 +13,7 @@ import type { JsonObject } from "../json.js";
 import type { CodecSpec } from "../metadata/model.js";
 import { type BloscCname, type BloscShuffle, bloscEncode } from "./blosc.js";
 import { gzipEncode, zlibEncode } from "./deflate.js";
-import { zstdCompress } from "./zstd.js";
+import { checkWasmZstdLevel, nativeZstd, zstdCompress } from "./zstd.js";
 
 export type CodecChoice =
   | { name: "none" }
@@ -63,9 +63,14 @@ export function parseCodecChoice(s: string): CodecChoice {
   }
 }
 
-/** An option given as a spec string ("zstd:1") or already parsed; zstd level 1 when absent. */
+/**
+ * An option given as a spec string ("zstd:1") or already parsed; zstd level 1 when absent. A level
+ * the WASM zstd backend cannot write (negative) is refused here, before anything is read.
+ */
 export function codecChoiceOf(c: CodecChoice | string | undefined): CodecChoice {
-  return typeof c === "string" ? parseCodecChoice(c) : (c ?? DEFAULT_CODEC);
+  const choice = typeof c === "string" ? parseCodecChoice(c) : (c ?? DEFAULT_CODEC);
+  if (choice.name === "zstd" && nativeZstd() === null) checkWasmZstdLevel(choice.level);
+  return choice;
 }
 
 export function formatCodecChoice(c: CodecChoice): string {

@@ -1,12 +1,23 @@
 /**
- * Zstandard for Node: the native library through zstd-napi (built from source at install), with the
- * numcodecs WASM build as the fallback when the native addon is unavailable. Native is about 2x
- * faster in both directions (docs/benchmarks.md), and its decoder writes into a buffer we allocate
- * at the exact decoded size, which saves a copy per chunk.
+ * Zstandard for Node, with two backends chosen once per thread (docs/design.md "zstd backends"):
+ *
+ * - native: zstd-napi, an optional dependency built from source by node-gyp at install. About 2x
+ *   the WASM build both ways (docs/benchmarks.md); its decoder writes into a buffer we allocate at
+ *   the exact decoded size (a copy saved per chunk), and it streams compression (ZstdStream).
+ * - wasm: numcodecs' Emscripten build (already a dependency through zarrita), used when zstd-napi
+ *   is absent or was never built (`npm install --ignore-scripts`, npm's allowScripts policy).
+ *   Reading goes through zarrita's default registry entry (the same numcodecs codec); writing
+ *   through {@link zstdCompress}. The frames are valid zstd but need not be byte-identical to the
+ *   native ones (another zstd version); the decoded values are the same.
+ *
+ * GEOZARR_ZSTD=wasm forces the fallback (a diagnostic switch, and how the tests run both backends
+ * in one install); GEOZARR_ZSTD=native refuses to fall back. Worker threads inherit the decision of
+ * the thread that starts them ({@link zstdWorkerEnv}), so one conversion never mixes backends.
  * @module
  */
 
 import { createRequire } from "node:module";
+import type { Codec as WasmCodec } from "numcodecs";
 import { GeoZarrError, messageOf } from "../../errors.js";
 
 interface ZstdCCtx {
@@ -40,19 +51,68 @@ export class SizeMismatch extends Error {
   }
 }
 
-let native: { binding: ZstdBinding; simple: ZstdSimple } | null | undefined;
+type Native = { binding: ZstdBinding; simple: ZstdSimple };
 
-/** The native binding, or null when zstd-napi did not build on this machine. */
-export function nativeZstd(): { binding: ZstdBinding; simple: ZstdSimple } | null {
-  if (native === undefined) {
+export type ZstdBackend = "native" | "wasm";
+
+export interface ZstdBackendInfo {
+  backend: ZstdBackend;
+  /** Why the native codec is not used (absent for native): forced, not installed or not built. */
+  reason?: "forced" | "not-installed" | "not-built";
+  /** The loader's error when zstd-napi could not be loaded. */
+  detail?: string;
+}
+
+/** The environment variable that chooses the backend: unset or "auto", "native", "wasm". */
+export const ZSTD_ENV = "GEOZARR_ZSTD";
+
+let chosen: { info: ZstdBackendInfo; native: Native | null } | undefined;
+
+function loadNative(): { native: Native } | { reason: "not-installed" | "not-built"; detail: string } {
+  const require = createRequire(import.meta.url);
+  try {
+    return { native: { binding: require("zstd-napi/binding.js"), simple: require("zstd-napi") } };
+  } catch (err) {
+    let installed = true;
     try {
-      const require = createRequire(import.meta.url);
-      native = { binding: require("zstd-napi/binding.js"), simple: require("zstd-napi") };
+      require.resolve("zstd-napi/package.json");
     } catch {
-      native = null;
+      installed = false;
     }
+    return { reason: installed ? "not-built" : "not-installed", detail: messageOf(err).split("\n")[0]! };
   }
-  return native;
+}
+
+function choose(): { info: ZstdBackendInfo; native: Native | null } {
+  const want = process.env[ZSTD_ENV] ?? "";
+  if (want === "wasm") return { info: { backend: "wasm", reason: "forced" }, native: null };
+  if (want !== "" && want !== "auto" && want !== "native")
+    throw new GeoZarrError(
+      "Usage",
+      `${ZSTD_ENV} must be "native", "wasm" or "auto" (or unset), got ${JSON.stringify(want)}`,
+    );
+  const r = loadNative();
+  if ("native" in r) return { info: { backend: "native" }, native: r.native };
+  if (want === "native")
+    throw new GeoZarrError("Unsupported", `${ZSTD_ENV}=native but zstd-napi cannot be loaded: ${r.detail}`);
+  return { info: { backend: "wasm", reason: r.reason, detail: r.detail }, native: null };
+}
+
+/** Which zstd this thread uses, and why; decided on the first call (it may load zstd-napi). */
+export function zstdBackend(): ZstdBackendInfo {
+  chosen ??= choose();
+  return chosen.info;
+}
+
+/** The native binding, or null when this thread uses the WASM backend. */
+export function nativeZstd(): Native | null {
+  chosen ??= choose();
+  return chosen.native;
+}
+
+/** The environment a worker thread starts with, so that it picks this thread's backend. */
+export function zstdWorkerEnv(): Record<string, string> {
+  return { [ZSTD_ENV]: zstdBackend().backend };
 }
 
 // One compression and one decompression context per thread, reused: creating contexts per chunk
@@ -61,9 +121,10 @@ let cctx: InstanceType<ZstdBinding["CCtx"]> | undefined;
 let dctx: InstanceType<ZstdBinding["DCtx"]> | undefined;
 let scratch = new Uint8Array(0);
 
-export function zstdCompress(src: Uint8Array, level: number): Uint8Array {
+/** Compress one zstd frame (one shot) with this thread's backend. */
+export async function zstdCompress(src: Uint8Array, level: number): Promise<Uint8Array> {
   const n = nativeZstd();
-  if (!n) throw new GeoZarrError("Unsupported", "native zstd is not available (zstd-napi failed to build)");
+  if (!n) return wasmZstdCompress(src, level);
   cctx ??= new n.binding.CCtx();
   const bound = n.binding.compressBound(src.length);
   if (scratch.length < bound) scratch = new Uint8Array(bound);
@@ -71,10 +132,47 @@ export function zstdCompress(src: Uint8Array, level: number): Uint8Array {
   return scratch.slice(0, size);
 }
 
-/** Decompress one zstd frame; into `dst` when given (it must be exactly the decoded size). */
+let wasmCodecs: Promise<(level: number) => WasmCodec> | undefined;
+
+/** zstd's default level (ZSTD_CLEVEL_DEFAULT), what level 0 means to the zstd library. */
+const ZSTD_DEFAULT_LEVEL = 3;
+
+/**
+ * The levels the WASM encoder honours. numcodecs.js maps levels <= 0 to its default (1) and has no
+ * negative (fast) levels; level 0 is sent as zstd's own default (3), as the native library reads
+ * it, and negative levels are refused rather than silently written at another level.
+ */
+export function checkWasmZstdLevel(level: number): number {
+  if (level === 0) return ZSTD_DEFAULT_LEVEL;
+  if (!Number.isInteger(level) || level < 1 || level > 22)
+    throw new GeoZarrError(
+      "Unsupported",
+      `zstd level ${level} needs the native zstd codec (zstd-napi); the WebAssembly fallback writes levels 0 to 22`,
+    );
+  return level;
+}
+
+function wasmCodec(): Promise<(level: number) => WasmCodec> {
+  // Loaded once per thread (a 750 KB module with its WASM inline); the codec objects are trivial.
+  wasmCodecs ??= import("numcodecs/zstd").then(
+    (m) => (level: number) => m.default.fromConfig({ id: "zstd", level }),
+  );
+  return wasmCodecs;
+}
+
+/** One zstd frame through numcodecs' WASM build: the fallback's encoder. */
+export async function wasmZstdCompress(src: Uint8Array, level: number): Promise<Uint8Array> {
+  const codec = (await wasmCodec())(checkWasmZstdLevel(level));
+  return codec.encode(src);
+}
+
+/**
+ * Decompress one zstd frame natively; into `dst` when given (it must be exactly the decoded size).
+ * Native only: with the WASM backend, chunks are decoded by zarrita's numcodecs codec instead.
+ */
 export function zstdDecompress(src: Uint8Array, dst?: Uint8Array): Uint8Array {
   const n = nativeZstd();
-  if (!n) throw new GeoZarrError("Unsupported", "native zstd is not available (zstd-napi failed to build)");
+  if (!n) throw new GeoZarrError("Unsupported", "zstdDecompress needs the native zstd backend");
   const size = n.binding.getFrameContentSize(src);
   if (size === null) {
     // Streamed frames do not record their size; the simple API grows its output as needed.
@@ -101,7 +199,8 @@ export function zstdDecompress(src: Uint8Array, dst?: Uint8Array): Uint8Array {
  * One zstd frame written in pieces (ZSTD_compressStream2), so a chunk can be compressed while it
  * is being produced, without holding it whole: a 4096 x 4096 float64 chunk is 128 MiB, its pieces
  * a few MiB. The total size is pledged up front, so the frame header records the content size
- * (numcodecs' decoder requires it). Not reentrant: one stream per thread at a time.
+ * (numcodecs' decoder requires it). Not reentrant: one stream per thread at a time. Native only:
+ * with the WASM backend, chunks are compressed whole (encode-task.ts).
  */
 export class ZstdStream {
   #out = new Uint8Array(1 << 20);
@@ -111,7 +210,7 @@ export class ZstdStream {
 
   constructor() {
     const n = nativeZstd();
-    if (!n) throw new GeoZarrError("Unsupported", "native zstd is not available (zstd-napi failed to build)");
+    if (!n) throw new GeoZarrError("Unsupported", "ZstdStream needs the native zstd backend");
     this.#b = n.binding;
     this.#ctx = new n.binding.CCtx();
   }

@@ -107,7 +107,13 @@ export async function readChunk(a: OpenedArray, coords: number[]): Promise<Chunk
       cause: err,
     });
   }
-  const data = chunk.data as AnyTypedArray;
+  // zarrita decodes bool chunks into its BoolArray (not an ArrayBuffer view); our model keeps bool
+  // as bytes (dtype.ts), so take its bytes.
+  const data = (
+    chunk.data instanceof zarr.BoolArray
+      ? new Uint8Array(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength)
+      : chunk.data
+  ) as AnyTypedArray;
   if (!ArrayBuffer.isView(data) || data.length !== expected) {
     const got = ArrayBuffer.isView(data) ? data.byteLength : 0;
     throw new GeoZarrError(

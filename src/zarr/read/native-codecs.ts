@@ -1,8 +1,9 @@
 /**
  * Native codecs for zarrita on Node: zstd through zstd-napi, gzip and zlib through node:zlib, and a
  * bzip2 decoder for numcodecs' BZ2. zarrita's own registry entries (numcodecs WASM, and
- * DecompressionStream for gzip/zlib) stay the browser path and the fallback when zstd-napi did not
- * build. Registration is explicit and idempotent: nothing happens at import time.
+ * DecompressionStream for gzip/zlib) stay the browser path, and zarrita's numcodecs zstd is the
+ * WASM backend's decoder (codecs/zstd.ts): zstd is registered only when the native backend is in
+ * use. Registration is explicit and idempotent: nothing happens at import time.
  *
  * @module
  */
@@ -17,7 +18,7 @@ type Bytes = Uint8Array;
 
 function bytesCodec(
   decode: (b: Bytes) => Bytes,
-  encode?: (b: Bytes, level: number) => Bytes,
+  encode?: (b: Bytes, level: number) => Bytes | Promise<Bytes>,
   defaultLevel = 1,
 ): { fromConfig(config?: { level?: number }): unknown } {
   return class {
