@@ -50,6 +50,17 @@ export function renderReport(r: Report, c: Colors): string[] {
   const lines = [
     c.bold(`${r.store}: Zarr v${r.zarr_format}, CF standard name table v${r.cf_standard_name_table}`),
   ];
+  // One line for the conventions the nodes declare: "proj v0.1 (3 nodes), spatial v0.1 (3 nodes)".
+  const count = new Map<string, number>();
+  for (const list of Object.values(r.conventions))
+    for (const d of list) {
+      const key = `${d.name ?? d.uuid ?? "unnamed"} ${d.version ?? "(no version)"}`;
+      count.set(key, (count.get(key) ?? 0) + 1);
+    }
+  if (count.size)
+    lines.push(
+      `Conventions: ${[...count].map(([k, n]) => `${k} (${n} node${n === 1 ? "" : "s"})`).join(", ")}`,
+    );
   let last = "";
   for (const f of r.findings) {
     if (f.path !== last) {

@@ -1,5 +1,6 @@
 /**
  * Store-level Zarr rules: strict JSON (ZJ-01), a group at the root (ZJ-02), one format (ZJ-03).
+ * Documents that do not parse at all are ZR-01's (reader.ts).
  * @module
  */
 
@@ -13,7 +14,8 @@ const docName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
 export const ZJ01: Rule = {
   id: "ZJ-01",
   severity: "error",
-  summary: "Every metadata document is strict RFC 8259 JSON (no bare NaN/Infinity, no syntax errors)",
+  summary:
+    "Every metadata document is strict RFC 8259 JSON: no bare NaN/Infinity tokens (ZR-01 reports documents that do not parse)",
   reference: "Zarr v2 spec, fill_value encoding; Zarr v3 core, Metadata (RFC 8259)",
   check(ctx) {
     const out = [];
@@ -24,16 +26,6 @@ export const ZJ01: Rule = {
     for (const [path, d] of docs) {
       // v2 nodes have several documents: pointers start with the document's name.
       const prefix = d.key.endsWith("zarr.json") ? "" : `/${docName(d.key)}`;
-      if (d.error)
-        out.push(
-          finding(
-            this,
-            path,
-            prefix,
-            `${docName(d.key)} is not valid JSON: ${d.error}`,
-            "rewrite the document as valid JSON",
-          ),
-        );
       for (const p of d.nonStandard) {
         out.push(
           finding(
