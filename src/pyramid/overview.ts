@@ -26,6 +26,7 @@ import {
   SPATIAL_CONVENTION,
 } from "../geo/conventions.js";
 import { type Georef, georeference } from "../geo/georef.js";
+import { affineGrid } from "../geo/grid.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
 import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
@@ -254,7 +255,8 @@ async function writeLevel(
     "spatial:dimensions": [g.yDim, g.xDim],
     "spatial:shape": level.shape,
     "spatial:transform": level.affine,
-    "spatial:bbox": g.bbox,
+    // The level's own extent: its last row and column may reach past the data's (padded with NaN).
+    "spatial:bbox": affineGrid(level.affine, level.shape).bbox,
   });
   const path = `${group}/${variable}`;
   const units = source.attributes.units;
