@@ -11,11 +11,9 @@
 import { isGeoZarrError, messageOf } from "../../errors.js";
 import { isJsonObject } from "../../zarr/json.js";
 import { checkCodecChain } from "../../zarr/read/codec-chain.js";
-import type { RawDocument, RawNode } from "../context.js";
+import type { RawNode } from "../context.js";
 import { type Finding, finding, metaPointer, type Rule } from "../rule.js";
-
-/** The document key relative to the node ("/a/.zarray" -> ".zarray"), for pointers. */
-const docName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+import { docName, docPointer, everyDocument } from "./zarr-store.js";
 
 export const ZR01: Rule = {
   id: "ZR-01",
@@ -25,17 +23,13 @@ export const ZR01: Rule = {
   reference:
     "Zarr v2 spec, Metadata; Zarr v3 core, Metadata (JSON documents); geozarr's reader (zarr/json.ts)",
   check(ctx) {
-    const docs: [string, RawDocument][] = [...ctx.nodes.values()].flatMap((n) =>
-      n.docs.map((d) => [n.path, d] as [string, RawDocument]),
-    );
-    if (ctx.consolidated && ctx.format === 2) docs.push(["/", ctx.consolidated]);
-    return docs
+    return everyDocument(ctx)
       .filter(([, d]) => d.error)
       .map(([path, d]) =>
         finding(
           this,
           path,
-          d.key.endsWith("zarr.json") ? "" : `/${docName(d.key)}`,
+          docPointer(d),
           `${docName(d.key)} cannot be read as JSON: ${d.error}`,
           "rewrite the document as valid JSON",
         ),

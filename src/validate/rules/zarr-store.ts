@@ -5,11 +5,23 @@
  */
 
 import { isJsonObject } from "../../zarr/json.js";
-import type { RawDocument } from "../context.js";
+import type { RawDocument, ValidationContext } from "../context.js";
 import { finding, type Rule } from "../rule.js";
 
 /** The document key relative to the node ("/a/.zarray" -> ".zarray"), for pointers. */
-const docName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+export const docName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+
+/** Every metadata document of the store with the node it belongs to (v2 `.zmetadata` at the root). */
+export function everyDocument(ctx: ValidationContext): [string, RawDocument][] {
+  const docs: [string, RawDocument][] = [...ctx.nodes.values()].flatMap((n) =>
+    n.docs.map((d) => [n.path, d] as [string, RawDocument]),
+  );
+  if (ctx.consolidated && ctx.format === 2) docs.push(["/", ctx.consolidated]);
+  return docs;
+}
+
+/** The pointer of a document inside its node: "" for zarr.json, "/.zattrs" for v2 documents. */
+export const docPointer = (d: RawDocument) => (d.key.endsWith("zarr.json") ? "" : `/${docName(d.key)}`);
 
 export const ZJ01: Rule = {
   id: "ZJ-01",
@@ -19,13 +31,9 @@ export const ZJ01: Rule = {
   reference: "Zarr v2 spec, fill_value encoding; Zarr v3 core, Metadata (RFC 8259)",
   check(ctx) {
     const out = [];
-    const docs: [string, RawDocument][] = [...ctx.nodes.values()].flatMap((n) =>
-      n.docs.map((d) => [n.path, d] as [string, RawDocument]),
-    );
-    if (ctx.consolidated && ctx.format === 2) docs.push(["/", ctx.consolidated]);
-    for (const [path, d] of docs) {
+    for (const [path, d] of everyDocument(ctx)) {
       // v2 nodes have several documents: pointers start with the document's name.
-      const prefix = d.key.endsWith("zarr.json") ? "" : `/${docName(d.key)}`;
+      const prefix = docPointer(d);
       for (const p of d.nonStandard) {
         out.push(
           finding(

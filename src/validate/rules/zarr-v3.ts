@@ -370,7 +370,7 @@ export const Z309: Rule = {
 export const Z310: Rule = {
   id: "Z3-10",
   severity: "error",
-  summary: "Arrays declare no storage_transformers (geozarr's reader, like zarr-python, supports none)",
+  summary: "Arrays declare no storage_transformers (geozarr's reader supports none)",
   reference: "Zarr v3 core, storage_transformers (a reader must refuse transformers it does not support)",
   check(ctx) {
     return v3Docs(ctx, "array")
