@@ -237,6 +237,52 @@ describe("geozarr's v3 outputs against the official v0.1 schemas", () => {
   });
 });
 
+describe("one multiscales layout for the three producers", () => {
+  it.each(["multiscales", "webmercator", "overview"] as const)(
+    "%s: level 0 is the identity, every level derives from the one before, and each entry's grid is its group's own",
+    (label) => {
+      const root = JSON.parse(readFileSync(join(stores[label], "zarr.json"), "utf8")).attributes;
+      const layout = root.multiscales.layout as Record<string, unknown>[];
+      expect(layout.length).toBeGreaterThanOrEqual(2);
+      expect(layout[0]).toMatchObject({ transform: { scale: [1, 1], translation: [0, 0] } });
+      expect(layout[0]!.derived_from).toBeUndefined();
+      layout.forEach((l, k) => {
+        const group = JSON.parse(readFileSync(join(stores[label], String(l.asset), "zarr.json"), "utf8"));
+        expect(l["spatial:transform"], `${label} ${l.asset}`).toEqual(group.attributes["spatial:transform"]);
+        expect(l["spatial:shape"], `${label} ${l.asset}`).toEqual(group.attributes["spatial:shape"]);
+        if (k === 0) return;
+        expect(l.derived_from).toBe(layout[k - 1]!.asset);
+        expect(typeof l.resampling_method).toBe("string");
+        // The scale turns the previous level's cells into this level's.
+        const [sy, sx] = (l.transform as { scale: number[] }).scale as [number, number];
+        const t = l["spatial:transform"] as number[];
+        const p = layout[k - 1]!["spatial:transform"] as number[];
+        expect(t[0]).toBeCloseTo(p[0]! * sx, 12);
+        expect(t[4]).toBeCloseTo(p[4]! * sy, 12);
+      });
+    },
+  );
+});
+
+describe("writers given a store with the old v1 declarations", () => {
+  it("pyramid and a Zarr-to-Zarr convert write only v0.1 declarations", async () => {
+    const src = join(dir, "old-plain.zarr");
+    expect((await runCli("convert", SAMPLE, src, "--require-standard-name", "--workers", "0")).code).toBe(0);
+    downgrade(src);
+    expect(ajvFailures(nodeDocs(src)).length).toBeGreaterThan(0);
+    const copy = join(dir, "old-copied.zarr");
+    expect((await runCli("convert", src, copy, "--workers", "0")).code).toBe(0);
+    expect((await runCli("pyramid", src, "--workers", "0")).code).toBe(0);
+    for (const store of [src, copy]) {
+      const docs = nodeDocs(store);
+      expect(docs.filter((d) => d.doc.attributes?.zarr_conventions?.length).length).toBeGreaterThanOrEqual(3);
+      expect(ajvFailures(docs), store).toEqual([]);
+      const report = await validateStore(new FileSystemStore(store), store);
+      expect(report.findings.filter((f) => f.rule === "GC-03")).toEqual([]);
+    }
+  });
+});
+
 describe("a store with the old v1 declarations", () => {
   it("fails the official schemas, in ajv and in Python's jsonschema", () => {
     const docs = nodeDocs(OLD);

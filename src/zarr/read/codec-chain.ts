@@ -60,14 +60,12 @@ async function build(codecs: CodecSpec[], meta: ChunkMeta, where: string): Promi
       const Codec = (await zarr.registry.get(c.name)!()) as unknown as CodecClass;
       instance = Codec.fromConfig(c.configuration ?? {}, current);
     } catch (err) {
-      throw new GeoZarrError(
-        "Codec",
-        `${where}: codec "${shown(c.name)}" cannot be built: ${messageOf(err)}`,
-        {
-          where,
-          cause: err,
-        },
-      );
+      // One line: some codecs (numcodecs' blosc) word their refusal over several.
+      const why = messageOf(err).replace(/\s+/g, " ");
+      throw new GeoZarrError("Codec", `${where}: codec "${shown(c.name)}" cannot be built: ${why}`, {
+        where,
+        cause: err,
+      });
     }
     if (instance.kind === "array_to_array" && instance.getEncodedMeta)
       current = instance.getEncodedMeta(current);
