@@ -10,8 +10,9 @@ import { standardNameTable } from "../cf/standard-names.js";
 import { GeoZarrError, isGeoZarrError, messageOf } from "../errors.js";
 import { type DataType, isDataType, parseV2Dtype } from "../zarr/dtype.js";
 import { decodeFillValue } from "../zarr/fill-value.js";
+import { type NonStandardToken, readDocument } from "../zarr/hierarchy.js";
 import type { JsonObject, JsonValue } from "../zarr/json.js";
-import { isJsonObject, parseJsonLenient } from "../zarr/json.js";
+import { isJsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { parseArrayV2, parseGroupV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3, parseGroupV3 } from "../zarr/metadata/v3.js";
@@ -63,21 +64,18 @@ export interface ValidationContext {
   readSmall(path: string, limit?: number): Promise<Float64Array | null>;
 }
 
+/**
+ * One document as the reader reads it (hierarchy.ts `readDocument`: the size limit checked before
+ * reading, then the lenient parse with its depth limit). Whatever that throws (an I/O error, a
+ * GeoZarrError, a RangeError) is a finding about the document (ZR-01), never a crash.
+ */
 async function readDoc(store: Store, key: StoreKey, name: string): Promise<RawDocument | null> {
-  let bytes: Uint8Array | undefined;
+  const tokens: NonStandardToken[] = [];
   try {
-    bytes = await store.get(key);
+    const value = await readDocument(store, key, name, tokens);
+    if (value === undefined) return null;
+    return { key, value, nonStandard: tokens.map((t) => t.pointer) };
   } catch (err) {
-    return { key, value: undefined, error: `cannot read: ${messageOf(err)}`, nonStandard: [] };
-  }
-  if (bytes === undefined) return null;
-  try {
-    // The reader's own parse (hierarchy.ts readDocument), limits included: what it refuses, ZR-01 reports.
-    const parsed = parseJsonLenient(bytes, `${name}${key}`);
-    return { key, value: parsed.value, nonStandard: parsed.nonStandard };
-  } catch (err) {
-    // Whatever the parse throws (a GeoZarrError, or a RangeError from a document nested past what
-    // the parser handles) is a finding about this document, never a crash of the validator.
     return {
       key,
       value: undefined,
