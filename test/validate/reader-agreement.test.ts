@@ -239,16 +239,46 @@ describe("the validator reports every store the reader refuses", () => {
     for (const f of errors) expect(f.message).not.toContain("the rule failed to run");
   });
 
-  it("a document nested 100,000 levels deep: a finding if the reader refuses it, never a crash", async () => {
+  it("a valid array document nested 100,000 levels deep in its attributes: the reader's depth limit, ZR-01", async () => {
     const s = await sampleStore(V3);
     unconsolidate(s);
+    const doc = parseJsonLenient(s.map.get("/lat/zarr.json")!, "d").value as JsonObject;
     const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
-    setRaw(s, "/lat/zarr.json", `{"zarr_format": 3, "node_type": "array", "attributes": {"x": ${deep}}}`);
-    const refused = await readerRefuses(s);
+    setRaw(
+      s,
+      "/lat/zarr.json",
+      toStrictJson(doc).replace(/"attributes":\s*\{/, `"attributes": {"x": ${deep},`),
+    );
+    expect(await readerRefuses(s)).toMatch(/lat\/zarr\.json: invalid JSON: nested deeper than \d+ levels/);
     const report = await validateStore(s, "s");
-    expect(refused).not.toBeNull(); // at the least, the document is not a valid array
-    expect(report.summary.errors).toBeGreaterThan(0);
-    expect(report.findings.some((f) => f.path === "/lat" && /^ZR-0[12]$/.test(f.rule))).toBe(true);
+    expect(report.findings.filter((f) => f.rule === "ZR-01")).toEqual([
+      {
+        rule: "ZR-01",
+        severity: "error",
+        path: "/lat",
+        pointer: "",
+        message: expect.stringMatching(/^zarr\.json cannot be read as JSON: nested deeper than \d+ levels$/),
+        fix: "rewrite the document as valid JSON",
+      },
+    ]);
+  });
+
+  it("a shape past 2^53 (read as a bigint): the reader refuses it, ZR-02 names the array", async () => {
+    const s = await sampleStore(V3);
+    unconsolidate(s);
+    const text = new TextDecoder().decode(s.map.get("/lat/zarr.json")!);
+    setRaw(s, "/lat/zarr.json", text.replace(/"shape":\s*\[\s*719\s*\]/, '"shape": [18446744073709551616]'));
+    expect(await readerRefuses(s)).toMatch(/more than the largest length supported here/);
+    const report = await validateStore(s, "s");
+    const zr02 = report.findings.filter((f) => f.rule === "ZR-02");
+    expect(zr02.map((f) => [f.path, f.message])).toEqual([
+      [
+        "/lat",
+        expect.stringMatching(
+          /^geozarr cannot read this array: "shape"\[0\] is 18446744073709551616, more than/,
+        ),
+      ],
+    ]);
   });
 
   it("random edits of an array document: whenever the reader refuses the store, validate has an error", async () => {
