@@ -9,7 +9,7 @@ import type { Command } from "./types.js";
 const spec: CommandSpec = {
   name: "validate",
   summary:
-    "Check a store against Zarr v2/v3, GeoZarr v0.4, the Zarr conventions (proj:, spatial:) and CF: a report by node, each finding with the fix to apply.",
+    "Check a store against Zarr v2/v3 (and what geozarr's reader accepts), GeoZarr v0.4, the Zarr conventions (proj, spatial, multiscales: their official v0.1 schemas) and CF: a report by node, each finding with the fix to apply.",
   positionals: ["STORE"],
   options: {
     strict: { type: "boolean", description: "count warnings as errors (exit 1)" },
@@ -22,7 +22,7 @@ const spec: CommandSpec = {
     },
   },
   details:
-    "Rules: docs/rules.md. Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage, 3 the store cannot be opened.",
+    "Rules: docs/rules.md. --json also lists the conventions each node declares (name, version, UUID). Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage, 3 the store cannot be opened.",
 };
 
 const list = (v: string | undefined) =>
