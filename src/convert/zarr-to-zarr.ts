@@ -1,11 +1,12 @@
 /**
  * Plan the re-encoding of a Zarr store (v2 or v3) into another: same hierarchy, attributes carried
- * over (`_ARRAY_DIMENSIONS` becomes `dimension_names` when upgrading to v3), new chunking, codec,
- * sharding and format.
+ * over (`_ARRAY_DIMENSIONS` becomes `dimension_names` when upgrading to v3; convention declarations
+ * of older revisions become v0.1, geo/conventions.ts), new chunking, codec, sharding and format.
  * @module
  */
 
 import { GeoZarrError } from "../errors.js";
+import { upgradeDeclarations } from "../geo/conventions.js";
 import type { CodecChoice } from "../zarr/codecs/choice.js";
 import { defaultFillValue } from "../zarr/fill-value.js";
 import type { Hierarchy } from "../zarr/hierarchy.js";
@@ -42,7 +43,7 @@ export async function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): Promi
   for (const node of src.nodes.values()) {
     const meta = node.meta;
     if (meta.kind === "group") {
-      plan.push({ kind: "group", path: node.path, attributes: meta.attributes });
+      plan.push({ kind: "group", path: node.path, attributes: upgradeDeclarations(meta.attributes) });
       continue;
     }
     const readGrid = readGridChunkShape(meta);
@@ -63,7 +64,7 @@ export async function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): Promi
         dataType: meta.dataType,
         fillValue,
         dimensionNames: dims,
-        attributes: meta.attributes,
+        attributes: upgradeDeclarations(meta.attributes),
         codec: opts.codec,
       },
       copy: {

@@ -72,15 +72,19 @@ export interface GridTransform {
 
 /** Cell-edge transform of a regular grid given its cell-centre coordinates. */
 export function gridTransform(x: RegularAxis, y: RegularAxis): GridTransform {
-  const x0 = x.first - x.step / 2;
-  const y0 = y.first - y.step / 2;
-  const x1 = x0 + x.n * x.step;
-  const y1 = y0 + y.n * y.step;
+  return affineGrid([x.step, 0, x.first - x.step / 2, 0, y.step, y.first - y.step / 2], [y.n, x.n]);
+}
+
+/** The transform of a north-up or south-up grid of `[rows, cols]` cells from its `spatial:transform`. */
+export function affineGrid(affine: readonly number[], [rows, cols]: readonly number[]): GridTransform {
+  const [dx, , x0, , dy, y0] = affine as [number, number, number, number, number, number];
+  const x1 = x0 + cols! * dx;
+  const y1 = y0 + rows! * dy;
   return {
-    gdal: [x0, x.step, 0, y0, 0, y.step],
-    affine: [x.step, 0, x0, 0, y.step, y0],
+    gdal: [x0, dx, 0, y0, 0, dy],
+    affine: [dx, 0, x0, 0, dy, y0],
     bbox: [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)],
-    shape: [y.n, x.n],
+    shape: [rows!, cols!],
   };
 }
 

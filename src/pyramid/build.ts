@@ -22,7 +22,13 @@ import type { ExecuteSummary, NodePlan, ProgressInfo } from "../convert/execute.
 import { prepareOutput } from "../convert/output.js";
 import { IDENTITY } from "../convert/transform.js";
 import { GeoZarrError } from "../errors.js";
-import { MULTISCALES_CONVENTION, MULTISCALES_UUID } from "../geo/conventions.js";
+import {
+  declarationsOf,
+  declare,
+  MULTISCALES_CONVENTION,
+  multiscalesAttribute,
+  upgradeDeclarations,
+} from "../geo/conventions.js";
 import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
 import { type CodecChoice, codecChoiceOf } from "../zarr/codecs/choice.js";
 import { getNode, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
@@ -49,7 +55,6 @@ import {
   centres,
   DEFAULT_TILE_SIZE,
   geoTransformOf,
-  layoutOf,
   methodFor,
   type PyramidLevel,
   planPyramid,
@@ -124,8 +129,9 @@ export function validatePyramidOptions(opts: PyramidOptions): void {
 const SPATIAL_PER_LEVEL = ["spatial:shape", "spatial:transform", "spatial:bbox"];
 
 function levelAttributes(attrs: JsonObject, level: PyramidLevel, v3: boolean): JsonObject {
-  if (!v3 || !SPATIAL_PER_LEVEL.some((k) => k in attrs)) return attrs;
-  return { ...attrs, ...spatialOf(level) };
+  if (!v3) return attrs;
+  const upgraded = upgradeDeclarations(attrs);
+  return SPATIAL_PER_LEVEL.some((k) => k in attrs) ? { ...upgraded, ...spatialOf(level) } : upgraded;
 }
 
 export async function addLevels(dir: string, options: PyramidOptions = {}): Promise<PyramidSummary> {
@@ -360,9 +366,8 @@ function rootAttributes(
   // The extent, shape and transform belong to each level; the root keeps the CRS and axis names.
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(attrs)) if (!SPATIAL_PER_LEVEL.includes(k)) out[k] = v;
-  const declared = Array.isArray(attrs.zarr_conventions) ? (attrs.zarr_conventions as JsonObject[]) : [];
-  out.zarr_conventions = [MULTISCALES_CONVENTION, ...declared.filter((c) => c.uuid !== MULTISCALES_UUID)];
-  out.multiscales = { resampling_method: o.method, layout: layoutOf(levels, o.method) };
+  out.zarr_conventions = declare([MULTISCALES_CONVENTION, ...declarationsOf(attrs)]);
+  out.multiscales = multiscalesAttribute(levels, o.method);
   return out;
 }
 
@@ -372,7 +377,8 @@ function levelGroupAttributes(rootAttrs: JsonObject, level: PyramidLevel, v3: bo
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(rootAttrs))
     if (k === "zarr_conventions" || k.startsWith("proj:") || k.startsWith("spatial:")) out[k] = v;
-  return "spatial:dimensions" in out ? { ...out, ...spatialOf(level) } : out;
+  const declared = upgradeDeclarations(out);
+  return "spatial:dimensions" in out ? { ...declared, ...spatialOf(level) } : declared;
 }
 
 function v2Multiscales(ds: Dataset, levels: PyramidLevel[], o: Resolved, node: NodeRecord): JsonObject {

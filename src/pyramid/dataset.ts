@@ -10,11 +10,12 @@ import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type ExecuteSummary, executePlan, type NodePlan, type ProgressInfo } from "../convert/execute.js";
 import { fsError, GeoZarrError } from "../errors.js";
+import { upgradeDeclarations } from "../geo/conventions.js";
 import { type Georef, georeference } from "../geo/georef.js";
 import type { WorkerPool } from "../parallel/pool.js";
 import { isBigInt } from "../zarr/dtype.js";
 import { childrenOf, getNode, type Hierarchy, type NodeRecord, openHierarchy } from "../zarr/hierarchy.js";
-import type { JsonObject } from "../zarr/json.js";
+import { isJsonObject, type JsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { parseArrayV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3 } from "../zarr/metadata/v3.js";
@@ -129,11 +130,19 @@ export async function linkChunks(from: string, to: string): Promise<void> {
   }
 }
 
-/** The node's documents, re-keyed under `prefix` (v3 group documents lose consolidated metadata). */
+/**
+ * The node's documents, re-keyed under `prefix`: v3 group documents lose consolidated metadata,
+ * and convention declarations of older revisions become v0.1 (geo/conventions.ts).
+ */
 export function documentsOf(node: NodeRecord, prefix: string): [StoreKey, JsonObject][] {
   return Object.entries(node.documents).map(([key, doc]) => {
     const { consolidated_metadata: _, ...rest } = doc as JsonObject;
-    return [joinKey(prefix, key), rest];
+    const upgraded = key.endsWith("/.zattrs")
+      ? upgradeDeclarations(rest)
+      : isJsonObject(rest.attributes)
+        ? { ...rest, attributes: upgradeDeclarations(rest.attributes) }
+        : rest;
+    return [joinKey(prefix, key), upgraded];
   });
 }
 

@@ -10,10 +10,9 @@
  * the last cell of a level stretches a little instead of overhanging the extent.
  *
  * Metadata, by format (../shared notes sections 1 and 2.5):
- *  - Zarr v3: the `multiscales` convention on the root group (declared in `zarr_conventions` by
- *    UUID): `layout` entries with `asset`, `derived_from`, `transform.scale`/`translation`,
- *    `resampling_method`, `spatial:shape`, `spatial:transform`; `proj:` on the group; each level
- *    group carries its own `spatial:` and `proj:`.
+ *  - Zarr v3: the `multiscales` convention (v0.1) on the root group, its layout built by
+ *    geo/conventions.ts `multiscalesAttribute` (the one writer of it); `proj:` on the group; each
+ *    level group carries its own `spatial:` (the same shape and transform as its layout entry).
  *  - Zarr v2: GeoZarr v0.4's `multiscales` attribute `{tile_matrix_set, resampling_method}` with
  *    an inline OGC TileMatrixSet (v2.0 JSON) whose tile matrix ids are the level groups, lowest
  *    resolution first; on the root group and on each full-resolution data variable.
@@ -82,28 +81,6 @@ export function centres(l: PyramidLevel, axis: "y" | "x"): Float64Array {
 /** The `spatial:` attributes of one level (v3), replacing those of full resolution. */
 export function spatialOf(l: PyramidLevel): JsonObject {
   return { "spatial:shape": l.shape, "spatial:transform": l.affine, "spatial:bbox": bboxOf(l) };
-}
-
-/** zarr-conventions multiscales `layout` (v3). */
-export function layoutOf(levels: PyramidLevel[], method: Resampling): JsonObject[] {
-  return levels.map((l, k) => {
-    const prev = levels[k - 1];
-    return {
-      asset: l.asset,
-      ...(prev
-        ? {
-            derived_from: prev.asset,
-            transform: {
-              scale: [prev.shape[0] / l.shape[0], prev.shape[1] / l.shape[1]],
-              translation: [0, 0],
-            },
-            resampling_method: method,
-          }
-        : { transform: { scale: [1, 1], translation: [0, 0] } }),
-      "spatial:shape": l.shape,
-      "spatial:transform": l.affine,
-    };
-  });
 }
 
 /** Metres per CRS unit for the OGC scale denominator: a degree on the WGS 84 equator, or 1. */

@@ -9,18 +9,24 @@
  * chunk decoded once (partial averages merged, pyramid/overview-task.ts); the others from the
  * level before (NaN-aware averages, as GDAL's AVERAGE overviews).
  *
- * Layout (zarr-conventions multiscales v1 + spatial: + proj:): the root group carries
- * `multiscales.layout` (asset "0".."n", `derived_from`, `transform.scale`, `spatial:shape`,
- * `spatial:transform`), `spatial:bbox`, `proj:code` or `proj:wkt2`; level k is a group holding the
- * array under the variable's name, with `dimension_names` [y, x].
+ * Layout (zarr-conventions multiscales, spatial and proj v0.1): the root group carries
+ * `multiscales.layout` (geo/conventions.ts `multiscalesAttribute`, the layout every producer
+ * writes), `spatial:bbox`, `proj:code` or `proj:wkt2`; level k is a group holding the array under
+ * the variable's name, with `dimension_names` [y, x], and its own `spatial:shape`/`transform`.
  *
  * @module
  */
 
 import { missingValues, packingOf } from "../cf/packing.js";
 import { GeoZarrError } from "../errors.js";
-import { MULTISCALES_CONVENTION, PROJ_CONVENTION, SPATIAL_CONVENTION } from "../geo/conventions.js";
+import {
+  MULTISCALES_CONVENTION,
+  multiscalesAttribute,
+  PROJ_CONVENTION,
+  SPATIAL_CONVENTION,
+} from "../geo/conventions.js";
 import { type Georef, georeference } from "../geo/georef.js";
+import { affineGrid } from "../geo/grid.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
 import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
@@ -225,17 +231,7 @@ function rootAttributes(levels: OverviewLevel[], g: Georef): JsonObject {
     "spatial:dimensions": [g.yDim, g.xDim],
     "spatial:bbox": g.bbox,
     "spatial:registration": "pixel",
-    multiscales: {
-      resampling_method: "average",
-      layout: levels.map((l, k) => ({
-        asset: l.asset,
-        ...(k > 0
-          ? { derived_from: levels[k - 1]!.asset, transform: { scale: [2, 2], translation: [0, 0] } }
-          : {}),
-        "spatial:shape": l.shape,
-        "spatial:transform": l.affine,
-      })),
-    },
+    multiscales: multiscalesAttribute(levels, "average"),
   };
 }
 
@@ -259,7 +255,8 @@ async function writeLevel(
     "spatial:dimensions": [g.yDim, g.xDim],
     "spatial:shape": level.shape,
     "spatial:transform": level.affine,
-    "spatial:bbox": g.bbox,
+    // The level's own extent: its last row and column may reach past the data's (padded with NaN).
+    "spatial:bbox": affineGrid(level.affine, level.shape).bbox,
   });
   const path = `${group}/${variable}`;
   const units = source.attributes.units;

@@ -22,9 +22,9 @@ import {
 import { prepareOutput } from "../convert/output.js";
 import { IDENTITY } from "../convert/transform.js";
 import { GeoZarrError } from "../errors.js";
-import { MULTISCALES_CONVENTION } from "../geo/conventions.js";
+import { declarationsOf, declare, MULTISCALES_CONVENTION, multiscalesAttribute } from "../geo/conventions.js";
 import { resolveCrs } from "../geo/crs.js";
-import { gridTransform } from "../geo/grid.js";
+import { affineGrid } from "../geo/grid.js";
 import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
 import { type CodecChoice, codecChoiceOf } from "../zarr/codecs/choice.js";
 import type { JsonObject } from "../zarr/json.js";
@@ -114,10 +114,8 @@ export async function addWebMercatorLevels(
           crs,
           yDim: "y",
           xDim: "x",
-          transform: gridTransform(
-            { first: zl.affine[2]! + zl.affine[0]! / 2, step: zl.affine[0]!, n: zl.size },
-            { first: zl.affine[5]! + zl.affine[4]! / 2, step: zl.affine[4]!, n: zl.size },
-          ),
+          // The zoom's own transform, so the group and its layout entry say the same.
+          transform: affineGrid(zl.affine, [zl.size, zl.size]),
           from: "--crs",
         };
         const levelConventions = v3 ? conventionAttributes(georef, ["y", "x"]) : {};
@@ -246,30 +244,16 @@ function multiscalesOf(
   rootAttrs: JsonObject,
 ): JsonObject {
   if (!v3) return { multiscales: { tile_matrix_set: "WebMercatorQuad", resampling_method: method } };
-  const declared = Array.isArray(rootAttrs.zarr_conventions)
-    ? (rootAttrs.zarr_conventions as JsonObject[])
-    : [];
-  const finest = zooms.length - 1;
+  // Zooms finest first, each a 2 x 2 reduction of the zoom above (the finest is sampled from the
+  // dataset at the root, which a layout cannot name as an asset).
+  const levels = [...zooms].reverse().map((z) => ({
+    asset: String(z.zoom),
+    shape: [z.size, z.size],
+    affine: z.affine,
+    resampling: method === "nearest" ? "nearest" : "average",
+  }));
   return {
-    zarr_conventions: [
-      MULTISCALES_CONVENTION,
-      ...declared.filter((c) => c.uuid !== MULTISCALES_CONVENTION.uuid),
-    ],
-    multiscales: {
-      tile_matrix_set: "WebMercatorQuad",
-      resampling_method: method,
-      layout: [...zooms].reverse().map((z) => ({
-        asset: String(z.zoom),
-        ...(z.zoom < finest
-          ? {
-              derived_from: String(z.zoom + 1),
-              transform: { scale: [2, 2], translation: [0, 0] },
-              resampling_method: method === "nearest" ? "nearest" : "average",
-            }
-          : { transform: { scale: [1, 1], translation: [0, 0] } }),
-        "spatial:shape": [z.size, z.size],
-        "spatial:transform": z.affine,
-      })),
-    },
+    zarr_conventions: declare([MULTISCALES_CONVENTION, ...declarationsOf(rootAttrs)]),
+    multiscales: multiscalesAttribute(levels, method, { tile_matrix_set: "WebMercatorQuad" }),
   };
 }

@@ -8,11 +8,14 @@
 
 import { standardNameTable } from "../cf/standard-names.js";
 import { GeoZarrError, isGeoZarrError, messageOf } from "../errors.js";
+import { type DataType, isDataType, parseV2Dtype } from "../zarr/dtype.js";
+import { decodeFillValue } from "../zarr/fill-value.js";
+import { type NonStandardToken, readDocument } from "../zarr/hierarchy.js";
 import type { JsonObject, JsonValue } from "../zarr/json.js";
-import { isJsonObject, parseJsonLenient } from "../zarr/json.js";
+import { isJsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
-import { parseArrayV2 } from "../zarr/metadata/v2.js";
-import { parseArrayV3 } from "../zarr/metadata/v3.js";
+import { parseArrayV2, parseGroupV2 } from "../zarr/metadata/v2.js";
+import { parseArrayV3, parseGroupV3 } from "../zarr/metadata/v3.js";
 import { readVector } from "../zarr/read/vector.js";
 import { joinKey, prefixOf, type Store, type StoreKey } from "../zarr/store/types.js";
 
@@ -36,8 +39,10 @@ export interface RawNode {
   attributes: JsonObject;
   /** The parsed array metadata, when the documents are valid enough to read the array. */
   meta?: ArrayMeta;
-  /** Why the array metadata does not parse (the Z2-/Z3- rules report the details). */
+  /** Why geozarr's reader refuses the node's metadata (ZR-02; the Z2-/Z3- rules report details). */
   metaError?: string;
+  /** Why the engine does not decode the array's fill value (Z2-02, Z3-03). */
+  fillError?: string;
   /** Dimension names (v2 `_ARRAY_DIMENSIONS`, v3 `dimension_names`), when well-formed. */
   dims: string[] | null;
   shape: number[] | null;
@@ -59,24 +64,22 @@ export interface ValidationContext {
   readSmall(path: string, limit?: number): Promise<Float64Array | null>;
 }
 
-const decoder = new TextDecoder();
-
+/**
+ * One document as the reader reads it (hierarchy.ts `readDocument`: the size limit checked before
+ * reading, then the lenient parse with its depth limit). Whatever that throws (an I/O error, a
+ * GeoZarrError, a RangeError) is a finding about the document (ZR-01), never a crash.
+ */
 async function readDoc(store: Store, key: StoreKey, name: string): Promise<RawDocument | null> {
-  let bytes: Uint8Array | undefined;
+  const tokens: NonStandardToken[] = [];
   try {
-    bytes = await store.get(key);
-  } catch (err) {
-    return { key, value: undefined, error: `cannot read: ${messageOf(err)}`, nonStandard: [] };
-  }
-  if (bytes === undefined) return null;
-  try {
-    const parsed = parseJsonLenient(decoder.decode(bytes), `${name}${key}`);
-    return { key, value: parsed.value, nonStandard: parsed.nonStandard };
+    const value = await readDocument(store, key, name, tokens);
+    if (value === undefined) return null;
+    return { key, value, nonStandard: tokens.map((t) => t.pointer) };
   } catch (err) {
     return {
       key,
       value: undefined,
-      error: messageOf(err).replace(/^.*?: invalid JSON: /, ""),
+      error: messageOf(err).replace(/^.*?: (invalid JSON: )?/, ""),
       nonStandard: [],
     };
   }
@@ -91,19 +94,53 @@ function attributesOf(node: RawNode): JsonObject {
   return isJsonObject(a) ? a : {};
 }
 
+/** The raw fill value and data type of an array, decoded by the engine: why it does not decode. */
+function fillErrorOf(node: RawNode, doc: JsonValue | undefined, name: string): string | undefined {
+  if (!isJsonObject(doc)) return undefined;
+  const where = `${name}${node.docs[0]?.key}`;
+  let dt: DataType;
+  if (node.format === 3) {
+    if (!isDataType(doc.data_type)) return undefined; // Z3-01 reports the data type
+    dt = doc.data_type;
+  } else {
+    try {
+      dt = parseV2Dtype(doc.dtype, where).dataType;
+    } catch {
+      return undefined; // Z2-05 / Z2-01 report the dtype
+    }
+  }
+  if (doc.fill_value === undefined && node.format === 3) return '"fill_value" is required';
+  try {
+    decodeFillValue(doc.fill_value ?? null, dt, node.format, where);
+    return undefined;
+  } catch (err) {
+    const msg = messageOf(err);
+    return msg.startsWith(where) ? msg.slice(where.length).replace(/^:?\s*/, "") : msg;
+  }
+}
+
 function finish(node: RawNode, name: string): RawNode {
   node.attributes = attributesOf(node);
-  if (node.kind !== "array") return node;
+  const main = node.docs[0];
+  const where = `${name}${main?.key}`;
+  // The reader's parse of the node (hierarchy.ts addV2/addV3), recorded for ZR-02.
   try {
-    if (node.format === 2) {
-      const za = node.docs.find((d) => d.key.endsWith("/.zarray"));
-      node.meta = parseArrayV2(za?.value, node.attributes, `${name}${za?.key}`);
-    } else {
-      node.meta = parseArrayV3(node.docs[0]?.value, `${name}${node.docs[0]?.key}`);
-    }
+    if (node.kind === "array") {
+      node.meta =
+        node.format === 2
+          ? parseArrayV2(main?.value, node.docs[1]?.value, where)
+          : parseArrayV3(main?.value, where);
+    } else if (node.format === 2) parseGroupV2(main?.value, node.docs[1]?.value, where);
+    else parseGroupV3(main?.value, where);
   } catch (err) {
-    node.metaError = messageOf(err);
+    // Whatever the reader's parse throws is its refusal of the node (a bigint where it formats a
+    // number throws a TypeError): a finding, not a crash of the validator. Without the
+    // "store/path/zarr.json: " the reader starts with, since findings name the node.
+    const msg = messageOf(err);
+    node.metaError = msg.startsWith(where) ? msg.slice(where.length).replace(/^:?\s*/, "") : msg;
   }
+  if (node.kind !== "array") return node;
+  node.fillError = fillErrorOf(node, main?.value, name);
   const doc = node.docs.find((d) => d.key.endsWith(node.format === 2 ? "/.zarray" : "/zarr.json"))?.value;
   const shape =
     isJsonObject(doc) && Array.isArray(doc.shape) && doc.shape.every((x) => Number.isInteger(x))

@@ -6,6 +6,7 @@
 
 import { GeoZarrError, messageOf } from "../errors.js";
 import { faultPoint } from "../faults.js";
+import { type DeclaredConvention, declarationsOf, declaredConvention } from "../geo/conventions.js";
 import type { Store } from "../zarr/store/types.js";
 import { buildContext } from "./context.js";
 import type { Finding, Rule, Severity } from "./rule.js";
@@ -15,6 +16,8 @@ export interface Report {
   store: string;
   zarr_format: 2 | 3;
   cf_standard_name_table: string;
+  /** The conventions each node declares in `zarr_conventions` (nodes that declare none are left out). */
+  conventions: Record<string, DeclaredConvention[]>;
   findings: Finding[];
   summary: { errors: number; warnings: number; infos: number };
 }
@@ -76,10 +79,16 @@ export async function validateStore(store: Store, name: string, opts: ValidateOp
             : 1,
   );
   const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
+  const conventions: Record<string, DeclaredConvention[]> = {};
+  for (const n of ctx.nodes.values()) {
+    const declared = declarationsOf(n.attributes).map(declaredConvention);
+    if (declared.length) conventions[n.path] = declared;
+  }
   return {
     store: name,
     zarr_format: ctx.format,
     cf_standard_name_table: String(ctx.standardNameVersion),
+    conventions,
     findings,
     summary: { errors: count("error"), warnings: count("warning"), infos: count("info") },
   };

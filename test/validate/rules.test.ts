@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { MULTISCALES_CONVENTION } from "../../src/geo/conventions.js";
 import { RULES } from "../../src/validate/rules/index.js";
 import { validateStore } from "../../src/validate/validate.js";
 import type { JsonObject } from "../../src/zarr/json.js";
@@ -40,6 +41,23 @@ const BREAKERS: Breaker[] = [
     id: "ZJ-03",
     store: V2,
     brk: (s) => setRaw(s, "/lat/zarr.json", '{"zarr_format": 3, "node_type": "group"}'),
+  },
+  // The reader refuses it: a document that does not parse, metadata it does not accept, a codec
+  // it cannot build.
+  {
+    id: "ZR-01",
+    store: V3,
+    brk: (s) => setRaw(s, "/analysed_sst/zarr.json", '{"zarr_format": 3, "shape": [1,'),
+  },
+  {
+    id: "ZR-02",
+    store: V3,
+    brk: (s) => edit(s, "/analysed_sst/zarr.json", (d) => (d.chunk_key_encoding = { name: "v9" })),
+  },
+  {
+    id: "ZR-03",
+    store: V2,
+    brk: (s) => edit(s, "/analysed_sst/.zarray", (d) => (d.compressor = { id: "lzma", preset: 6 })),
   },
   { id: "Z2-01", store: V2, brk: (s) => edit(s, "/analysed_sst/.zarray", (d) => delete d.order) },
   { id: "Z2-02", store: V2F, brk: (s) => edit(s, "/analysed_sst/.zarray", (d) => (d.fill_value = "nan")) },
@@ -93,10 +111,18 @@ const BREAKERS: Breaker[] = [
     store: V3,
     brk: (s) => edit(s, "/analysed_sst/zarr.json", (d) => (a3(d)._ARRAY_DIMENSIONS = ["time", "lat", "lon"])),
   },
+  {
+    id: "Z3-10",
+    store: V3,
+    brk: (s) =>
+      edit(s, "/analysed_sst/zarr.json", (d) => (d.storage_transformers = [{ name: "chunk-manifest" }])),
+  },
   { id: "ZC-01", store: V2, brk: (s) => del(s, "/.zmetadata") },
   { id: "ZC-02", store: V3, brk: (s) => edit(s, "/zarr.json", (d) => delete d.consolidated_metadata) },
+  // A node the consolidated metadata does not list.
+  { id: "ZC-03", store: V2, brk: (s) => setRaw(s, "/extra/.zgroup", '{"zarr_format": 2}') },
   {
-    id: "ZC-03",
+    id: "ZC-04",
     store: V2,
     brk: (s) => edit(s, "/analysed_sst/.zattrs", (d) => (d.units = "K"), { consolidated: false }),
   },
@@ -173,6 +199,16 @@ const BREAKERS: Breaker[] = [
         "/zarr.json",
         (d) => (a3(d).multiscales = { layout: [{ asset: "0" }, { asset: "1", derived_from: "0" }] }),
       ),
+  },
+  {
+    id: "GC-11",
+    store: V3,
+    // A declared multiscales whose layout is empty (the schema wants at least one level).
+    brk: (s) =>
+      edit(s, "/zarr.json", (d) => {
+        (a3(d).zarr_conventions as JsonObject[]).push(MULTISCALES_CONVENTION);
+        a3(d).multiscales = { layout: [] };
+      }),
   },
   {
     id: "GC-10",

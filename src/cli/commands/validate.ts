@@ -9,7 +9,7 @@ import type { Command } from "./types.js";
 const spec: CommandSpec = {
   name: "validate",
   summary:
-    "Check a store against Zarr v2/v3, GeoZarr v0.4, the Zarr conventions (proj:, spatial:) and CF: a report by node, each finding with the fix to apply.",
+    "Check a store against Zarr v2/v3 (and what geozarr's reader accepts), GeoZarr v0.4, the Zarr conventions (proj, spatial, multiscales: their official v0.1 schemas) and CF: a report by node, each finding with the fix to apply.",
   positionals: ["STORE"],
   options: {
     strict: { type: "boolean", description: "count warnings as errors (exit 1)" },
@@ -22,7 +22,7 @@ const spec: CommandSpec = {
     },
   },
   details:
-    "Rules: docs/rules.md. Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage, 3 the store cannot be opened.",
+    "Rules: docs/rules.md. --json also lists the conventions each node declares (name, version, UUID). Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage, 3 the store cannot be opened.",
 };
 
 const list = (v: string | undefined) =>
@@ -50,6 +50,17 @@ export function renderReport(r: Report, c: Colors): string[] {
   const lines = [
     c.bold(`${r.store}: Zarr v${r.zarr_format}, CF standard name table v${r.cf_standard_name_table}`),
   ];
+  // One line for the conventions the nodes declare: "proj v0.1 (3 nodes), spatial v0.1 (3 nodes)".
+  const count = new Map<string, number>();
+  for (const list of Object.values(r.conventions))
+    for (const d of list) {
+      const key = `${d.name ?? d.uuid ?? "unnamed"} ${d.version ?? "(no version)"}`;
+      count.set(key, (count.get(key) ?? 0) + 1);
+    }
+  if (count.size)
+    lines.push(
+      `Conventions: ${[...count].map(([k, n]) => `${k} (${n} node${n === 1 ? "" : "s"})`).join(", ")}`,
+    );
   let last = "";
   for (const f of r.findings) {
     if (f.path !== last) {

@@ -54,7 +54,7 @@ export const ZC01: Rule = {
           "write .zmetadata (zarr.consolidate_metadata, or geozarr convert)",
         ),
       ];
-    if (!isJsonObject(doc)) return []; // ZJ-01 reports a document that does not parse
+    if (!isJsonObject(doc)) return []; // ZR-01 reports a document that does not parse
     const out: Finding[] = [];
     if (doc.zarr_consolidated_format !== 1)
       out.push(
@@ -161,8 +161,32 @@ export const ZC02: Rule = {
 export const ZC03: Rule = {
   id: "ZC-03",
   severity: "warning",
-  summary: "Consolidated metadata equals the per-node documents and lists exactly the nodes in the store",
+  summary: "Consolidated metadata lists every node in the store (readers that use it do not see the others)",
   reference: "consistency of consolidated metadata (stale .zmetadata is the common real-world bug)",
+  check(ctx) {
+    const nodes = consolidatedNodes(ctx);
+    if (!nodes) return [];
+    return [...ctx.nodes.values()]
+      .filter((n) => !nodes.has(n.path) && !(ctx.format === 3 && n.path === "/"))
+      .map((n) =>
+        finding(
+          this,
+          n.path,
+          "",
+          "the node is in the store but not in the consolidated metadata",
+          "re-consolidate the metadata",
+        ),
+      );
+  },
+};
+
+export const ZC04: Rule = {
+  id: "ZC-04",
+  severity: "error",
+  summary:
+    "Consolidated metadata agrees with the store: every document it lists equals the node's own, and every node it lists exists (readers use it instead of the node documents)",
+  reference:
+    "zarr-python consolidated metadata convention; Zarr v3 core, consolidated_metadata; geozarr's reader (zarr/hierarchy.ts)",
   check(ctx) {
     const nodes = consolidatedNodes(ctx);
     if (!nodes) return [];
@@ -170,34 +194,39 @@ export const ZC03: Rule = {
     const where = ctx.format === 2 ? "/.zmetadata/metadata" : "/consolidated_metadata/metadata";
     for (const n of ctx.nodes.values()) {
       const c = nodes.get(n.path);
-      if (!c) {
-        if (ctx.format === 3 && n.path === "/") continue;
-        out.push(
-          finding(
-            this,
-            n.path,
-            "",
-            "the node is in the store but not in the consolidated metadata",
-            "re-consolidate the metadata",
-          ),
-        );
-        continue;
-      }
-      for (const d of n.docs) {
-        const name = d.key.slice(d.key.lastIndexOf("/") + 1);
-        if (!(name in c) || d.value === undefined) continue;
-        if (ctx.format === 3 && n.path === "/") continue;
-        if (!jsonEqual(withoutConsolidated(c[name] as JsonObject), withoutConsolidated(d.value))) {
+      if (!c || (ctx.format === 3 && n.path === "/")) continue;
+      const names = new Set([
+        ...Object.keys(c),
+        ...n.docs.map((d) => d.key.slice(d.key.lastIndexOf("/") + 1)),
+      ]);
+      for (const name of names) {
+        const d = n.docs.find((x) => x.key.endsWith(`/${name}`));
+        if (d && d.value === undefined) continue; // ZR-01 reports a document that does not parse
+        if (!(name in c)) continue; // a document missing from .zmetadata is ZC-01's
+        // A missing .zattrs and an empty one say the same.
+        const onDisk = d?.value ?? (name === ".zattrs" ? {} : undefined);
+        if (onDisk === undefined) {
           out.push(
             finding(
               this,
               n.path,
               ctx.format === 2 ? `/${name}` : "",
-              `the consolidated ${name} differs from the one in the store`,
+              `the consolidated metadata has a ${name} that the store does not`,
               "re-consolidate the metadata",
             ),
           );
+          continue;
         }
+        if (!jsonEqual(withoutConsolidated(c[name] as JsonObject), withoutConsolidated(onDisk)))
+          out.push(
+            finding(
+              this,
+              n.path,
+              ctx.format === 2 ? `/${name}` : "",
+              `the consolidated ${name} differs from the one in the store (readers see the consolidated one)`,
+              "re-consolidate the metadata",
+            ),
+          );
       }
     }
     for (const path of nodes.keys()) {

@@ -1,59 +1,40 @@
 /**
  * The Zarr conventions GeoZarr composes: `zarr_conventions` declarations (zarr-conventions-spec),
- * `proj:` (geo-proj) and `spatial:`. Conventions are identified by UUID, since names and URLs
- * changed between revisions (geozarr-spec#121).
+ * proj and spatial. Conventions are identified by UUID (else schema_url, else spec_url), since
+ * names and URLs changed between revisions (geozarr-spec#121): geo/conventions.ts knows them all.
+ * The official schemas' own checks are in convention-schemas.ts.
  * @module
  */
 
-import { MULTISCALES_UUID, PROJ_UUID, SPATIAL_UUID } from "../../geo/conventions.js";
+import {
+  type ConventionName,
+  declarationsOf,
+  describeForm,
+  identify,
+  MULTISCALES_UUID,
+  PROJ_UUID,
+  SPATIAL_UUID,
+} from "../../geo/conventions.js";
 import { epsgOfWkt, knownCodes } from "../../geo/crs.js";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../zarr/json.js";
 import type { RawNode } from "../context.js";
 import { gridMappingTargets, parentOf } from "../roles.js";
 import { attrPointer, type Finding, finding, type Rule } from "../rule.js";
+import { conventionSchema, schemaErrors } from "../schemas.js";
 import { isV04Multiscales } from "./multiscales.js";
 
 const CMO_KEYS = new Set(["uuid", "schema_url", "spec_url", "name", "description"]);
 
-/** Known revisions of each convention's metadata object (zarr-conventions repos, 2025-2026). */
-const KNOWN: Record<string, { names: string[]; urls: string[]; descriptions: string[] }> = {
-  [PROJ_UUID]: {
-    names: ["proj:", "proj"],
-    urls: [
-      "https://raw.githubusercontent.com/zarr-conventions/geo-proj/refs/tags/v1/schema.json",
-      "https://github.com/zarr-conventions/geo-proj/blob/v1/README.md",
-      "https://raw.githubusercontent.com/zarr-experimental/geo-proj/refs/tags/v1/schema.json",
-      "https://github.com/zarr-experimental/geo-proj/blob/v1/README.md",
-      "https://raw.githubusercontent.com/zarr-conventions/proj/refs/tags/v0.1/schema.json",
-      "https://github.com/zarr-conventions/proj/blob/v0.1/README.md",
-    ],
-    descriptions: ["Coordinate reference system information for geospatial data"],
-  },
-  [SPATIAL_UUID]: {
-    names: ["spatial:", "spatial"],
-    urls: [
-      "https://raw.githubusercontent.com/zarr-conventions/spatial/refs/tags/v1/schema.json",
-      "https://github.com/zarr-conventions/spatial/blob/v1/README.md",
-      "https://raw.githubusercontent.com/zarr-conventions/spatial/refs/tags/v0.1/schema.json",
-      "https://github.com/zarr-conventions/spatial/blob/v0.1/README.md",
-    ],
-    descriptions: ["Spatial coordinate information", "Spatial coordinate and transformation information"],
-  },
-  [MULTISCALES_UUID]: {
-    names: ["multiscales"],
-    urls: [
-      "https://raw.githubusercontent.com/zarr-conventions/multiscales/refs/tags/v1/schema.json",
-      "https://github.com/zarr-conventions/multiscales/blob/v1/README.md",
-    ],
-    descriptions: ["Multiscale layout of zarr datasets"],
-  },
-};
-
-const cmosOf = (n: RawNode): JsonValue[] =>
-  Array.isArray(n.attributes.zarr_conventions) ? n.attributes.zarr_conventions : [];
-const declares = (n: RawNode | undefined, uuid: string) =>
-  !!n && cmosOf(n).some((c) => isJsonObject(c) && c.uuid === uuid);
+/** Whether the node declares the convention (by uuid, schema_url or spec_url). */
+export const declares = (n: RawNode | undefined, name: ConventionName) =>
+  !!n && declarationsOf(n.attributes).some((c) => identify(c)?.convention.name === name);
 const usesPrefix = (a: JsonObject, prefix: string) => Object.keys(a).some((k) => k.startsWith(prefix));
+
+/** Whether the node's attributes use the convention (its prefixed keys, or a layout `multiscales`). */
+export function usesConvention(a: JsonObject, name: ConventionName): boolean {
+  if (name === "multiscales") return a.multiscales !== undefined && !isV04Multiscales(a.multiscales);
+  return usesPrefix(a, `${name}:`);
+}
 
 export const GC01: Rule = {
   id: "GC-01",
@@ -123,22 +104,18 @@ export const GC02: Rule = {
   id: "GC-02",
   severity: "error",
   summary:
-    "A node using proj:, spatial: or multiscales declares the convention by UUID (itself, or its parent group for arrays)",
+    "A node using proj:, spatial: or multiscales declares the convention (itself, or its parent group for arrays), identified by UUID, else schema_url or spec_url",
   reference: "zarr-conventions-spec; geo-proj inheritance (group to direct child arrays)",
   check(ctx) {
     const out: Finding[] = [];
     for (const n of ctx.nodes.values()) {
       const parent = n.kind === "array" ? ctx.nodes.get(parentOf(n.path)) : undefined;
-      for (const [prefix, uuid, name] of [
-        ["proj:", PROJ_UUID, "proj:"],
-        ["spatial:", SPATIAL_UUID, "spatial:"],
-        ["multiscales", MULTISCALES_UUID, "multiscales"],
+      for (const [name, uuid] of [
+        ["proj", PROJ_UUID],
+        ["spatial", SPATIAL_UUID],
+        ["multiscales", MULTISCALES_UUID],
       ] as const) {
-        const used =
-          prefix === "multiscales"
-            ? n.attributes.multiscales !== undefined && !isV04Multiscales(n.attributes.multiscales)
-            : usesPrefix(n.attributes, prefix);
-        if (used && !declares(n, uuid) && !declares(parent, uuid)) {
+        if (usesConvention(n.attributes, name) && !declares(n, name) && !declares(parent, name)) {
           out.push(
             finding(
               this,
@@ -158,110 +135,40 @@ export const GC02: Rule = {
 export const GC03: Rule = {
   id: "GC-03",
   severity: "warning",
-  summary: "A declared convention's name, URLs and description match a known revision of it",
-  reference: "geozarr-spec#121 (validation strategy); zarr-conventions schemas",
+  summary:
+    "Each proj, spatial and multiscales declaration is the convention's v0.1 object (the official schema's $defs/conventionMetadata); older forms are read, and reported with the v0.1 object as the fix",
+  reference:
+    "zarr-conventions proj, spatial, multiscales v0.1 schemas ($defs/conventionMetadata); geozarr-spec#121",
   check(ctx) {
     const out: Finding[] = [];
     for (const n of ctx.nodes.values()) {
-      cmosOf(n).forEach((c, i) => {
-        if (!isJsonObject(c) || typeof c.uuid !== "string") return;
-        const k = KNOWN[c.uuid];
-        if (!k) return;
-        const ptr = `${attrPointer(n.format, "zarr_conventions")}/${i}`;
-        if (typeof c.name === "string" && !k.names.includes(c.name))
-          out.push(
-            finding(
-              this,
-              n.path,
-              `${ptr}/name`,
-              `name ${JSON.stringify(c.name)} is not a known name of this convention`,
-              `use ${JSON.stringify(k.names[0])}`,
-            ),
-          );
-        for (const f of ["schema_url", "spec_url"]) {
-          if (typeof c[f] === "string" && !k.urls.includes(c[f] as string))
-            out.push(
-              finding(
-                this,
-                n.path,
-                `${ptr}/${f}`,
-                `${f} ${c[f]} is not a known revision of this convention`,
-                "use the URL of a published tag",
-              ),
-            );
-        }
-        if (typeof c.description === "string" && !k.descriptions.includes(c.description))
-          out.push(
-            finding(
-              this,
-              n.path,
-              `${ptr}/description`,
-              "the description differs from the convention's",
-              `use ${JSON.stringify(k.descriptions[0])}`,
-            ),
-          );
+      declarationsOf(n.attributes).forEach((c, i) => {
+        const d = identify(c);
+        if (!d || !isJsonObject(c)) return;
+        // The schema's draft-07 `contains` never checks declarations: check each one here.
+        // Extra keys are GC-01's (an error of the conventions spec).
+        const errors = schemaErrors(conventionSchema(d.convention.name).declaration, c).filter(
+          (e) => e.keyword !== "additionalProperties",
+        );
+        if (errors.length === 0) return;
+        const consts = errors.filter((e) => e.keyword === "const").map((e) => e.pointer.slice(1));
+        const others = errors
+          .filter((e) => e.keyword !== "const")
+          .map((e) => `${e.pointer.slice(1)} ${e.message}`);
+        const what = [
+          ...(consts.length ? [`${consts.join(", ")} must be equal to the v0.1 constants`] : []),
+          ...others,
+        ].join("; ");
+        out.push(
+          finding(
+            this,
+            n.path,
+            `${attrPointer(n.format, "zarr_conventions")}/${i}`,
+            `${d.convention.name} is declared in ${describeForm(c, d)}, not v0.1: ${what}`,
+            `replace the declaration with ${JSON.stringify(d.convention.current)}`,
+          ),
+        );
       });
-    }
-    return out;
-  },
-};
-
-export const GC04: Rule = {
-  id: "GC-04",
-  severity: "error",
-  summary: "proj: gives at least one of proj:code (AUTHORITY:CODE), proj:wkt2, proj:projjson",
-  reference: "geo-proj README (the prose: at least one; the v1 schema's oneOf is a known bug)",
-  check(ctx) {
-    const out: Finding[] = [];
-    for (const n of ctx.nodes.values()) {
-      const a = n.attributes;
-      if (!usesPrefix(a, "proj:")) continue;
-      const code = a["proj:code"];
-      const has = [code, a["proj:wkt2"], a["proj:projjson"]].some((v) => v !== undefined && v !== null);
-      if (!has)
-        out.push(
-          finding(
-            this,
-            n.path,
-            attrPointer(n.format, "proj:code"),
-            "proj: attributes without proj:code, proj:wkt2 or proj:projjson",
-            "add proj:code (e.g. EPSG:4326) or proj:wkt2",
-          ),
-        );
-      if (code !== undefined && code !== null && !(typeof code === "string" && /^[A-Z]+:[0-9]+$/.test(code)))
-        out.push(
-          finding(
-            this,
-            n.path,
-            attrPointer(n.format, "proj:code"),
-            `proj:code ${JSON.stringify(code)} is not AUTHORITY:CODE`,
-            'write it like "EPSG:4326"',
-          ),
-        );
-      if (a["proj:wkt2"] !== undefined && a["proj:wkt2"] !== null && typeof a["proj:wkt2"] !== "string")
-        out.push(
-          finding(
-            this,
-            n.path,
-            attrPointer(n.format, "proj:wkt2"),
-            "proj:wkt2 is not a string",
-            "write the WKT2 string",
-          ),
-        );
-      if (
-        a["proj:projjson"] !== undefined &&
-        a["proj:projjson"] !== null &&
-        !isJsonObject(a["proj:projjson"])
-      )
-        out.push(
-          finding(
-            this,
-            n.path,
-            attrPointer(n.format, "proj:projjson"),
-            "proj:projjson is not an object",
-            "write the PROJJSON object",
-          ),
-        );
     }
     return out;
   },
@@ -333,83 +240,6 @@ export const GC06: Rule = {
 
 const finite = (v: JsonValue | undefined, n: number) =>
   Array.isArray(v) && v.length === n && v.every((x) => typeof x === "number" && Number.isFinite(x));
-
-export const GC07: Rule = {
-  id: "GC-07",
-  severity: "error",
-  summary:
-    "spatial: values are well-formed: 6-number transform, 2-integer shape, 4-number bbox, registration pixel|node",
-  reference: "spatial convention schema",
-  check(ctx) {
-    const out: Finding[] = [];
-    const visit = (n: RawNode, a: JsonObject, base: string) => {
-      const ptr = (k: string) => (base ? `${base}/${k}` : attrPointer(n.format, k));
-      const tt = a["spatial:transform_type"];
-      if (
-        a["spatial:transform"] !== undefined &&
-        (tt === undefined || tt === "affine") &&
-        !finite(a["spatial:transform"], 6)
-      )
-        out.push(
-          finding(
-            this,
-            n.path,
-            ptr("spatial:transform"),
-            "spatial:transform is not six finite numbers",
-            "write [a, b, c, d, e, f]",
-          ),
-        );
-      const sh = a["spatial:shape"];
-      if (
-        sh !== undefined &&
-        !(
-          Array.isArray(sh) &&
-          sh.length === 2 &&
-          sh.every((x) => typeof x === "number" && Number.isInteger(x) && x >= 1)
-        )
-      )
-        out.push(
-          finding(
-            this,
-            n.path,
-            ptr("spatial:shape"),
-            "spatial:shape is not two positive integers",
-            "write [height, width]",
-          ),
-        );
-      if (a["spatial:bbox"] !== undefined && !finite(a["spatial:bbox"], 4))
-        out.push(
-          finding(
-            this,
-            n.path,
-            ptr("spatial:bbox"),
-            "spatial:bbox is not four numbers",
-            "write [xmin, ymin, xmax, ymax]",
-          ),
-        );
-      const reg = a["spatial:registration"];
-      if (reg !== undefined && reg !== "pixel" && reg !== "node")
-        out.push(
-          finding(
-            this,
-            n.path,
-            ptr("spatial:registration"),
-            `spatial:registration ${JSON.stringify(reg)} is not "pixel" or "node"`,
-            'use "pixel"',
-          ),
-        );
-    };
-    for (const n of ctx.nodes.values()) {
-      visit(n, n.attributes, "");
-      const ms = n.attributes.multiscales;
-      if (!isJsonObject(ms) || !Array.isArray(ms.layout)) continue;
-      ms.layout.forEach((l, i) => {
-        if (isJsonObject(l)) visit(n, l, `${attrPointer(n.format, "multiscales")}/layout/${i}`);
-      });
-    }
-    return out;
-  },
-};
 
 export const GC08: Rule = {
   id: "GC-08",

@@ -1,39 +1,39 @@
 /**
  * Store-level Zarr rules: strict JSON (ZJ-01), a group at the root (ZJ-02), one format (ZJ-03).
+ * Documents that do not parse at all are ZR-01's (reader.ts).
  * @module
  */
 
 import { isJsonObject } from "../../zarr/json.js";
-import type { RawDocument } from "../context.js";
+import type { RawDocument, ValidationContext } from "../context.js";
 import { finding, type Rule } from "../rule.js";
 
 /** The document key relative to the node ("/a/.zarray" -> ".zarray"), for pointers. */
-const docName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+export const docName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+
+/** Every metadata document of the store with the node it belongs to (v2 `.zmetadata` at the root). */
+export function everyDocument(ctx: ValidationContext): [string, RawDocument][] {
+  const docs: [string, RawDocument][] = [...ctx.nodes.values()].flatMap((n) =>
+    n.docs.map((d) => [n.path, d] as [string, RawDocument]),
+  );
+  if (ctx.consolidated && ctx.format === 2) docs.push(["/", ctx.consolidated]);
+  return docs;
+}
+
+/** The pointer of a document inside its node: "" for zarr.json, "/.zattrs" for v2 documents. */
+export const docPointer = (d: RawDocument) => (d.key.endsWith("zarr.json") ? "" : `/${docName(d.key)}`);
 
 export const ZJ01: Rule = {
   id: "ZJ-01",
   severity: "error",
-  summary: "Every metadata document is strict RFC 8259 JSON (no bare NaN/Infinity, no syntax errors)",
+  summary:
+    "Every metadata document is strict RFC 8259 JSON: no bare NaN/Infinity tokens (ZR-01 reports documents that do not parse)",
   reference: "Zarr v2 spec, fill_value encoding; Zarr v3 core, Metadata (RFC 8259)",
   check(ctx) {
     const out = [];
-    const docs: [string, RawDocument][] = [...ctx.nodes.values()].flatMap((n) =>
-      n.docs.map((d) => [n.path, d] as [string, RawDocument]),
-    );
-    if (ctx.consolidated && ctx.format === 2) docs.push(["/", ctx.consolidated]);
-    for (const [path, d] of docs) {
+    for (const [path, d] of everyDocument(ctx)) {
       // v2 nodes have several documents: pointers start with the document's name.
-      const prefix = d.key.endsWith("zarr.json") ? "" : `/${docName(d.key)}`;
-      if (d.error)
-        out.push(
-          finding(
-            this,
-            path,
-            prefix,
-            `${docName(d.key)} is not valid JSON: ${d.error}`,
-            "rewrite the document as valid JSON",
-          ),
-        );
+      const prefix = docPointer(d);
       for (const p of d.nonStandard) {
         out.push(
           finding(

@@ -146,33 +146,25 @@ export const Z302: Rule = {
   },
 };
 
-function fillOk(fv: JsonValue | undefined, dt: string): boolean {
-  if (fv === undefined || fv === null || !isDataType(dt)) return true; // Z3-01 reports missing values
-  const info = dataTypeInfo(dt);
-  if (info.kind === "float") {
-    if (typeof fv === "number") return true;
-    if (fv === "NaN" || fv === "Infinity" || fv === "-Infinity") return true;
-    return typeof fv === "string" && new RegExp(`^0x[0-9a-fA-F]{${info.size * 2}}$`).test(fv);
-  }
-  if (info.kind === "bool") return typeof fv === "boolean";
-  return (typeof fv === "number" && Number.isInteger(fv)) || typeof fv === "bigint";
-}
-
 export const Z303: Rule = {
   id: "Z3-03",
   severity: "error",
-  summary: 'fill_value fits data_type: floats a number, "NaN", "Infinity", "-Infinity" or raw bits "0x..."',
-  reference: "Zarr v3 data types, Fill value representation",
+  summary:
+    'fill_value is one the engine decodes for data_type: in range for integers, a number, "NaN", "Infinity", "-Infinity" or raw bits "0x..." for floats',
+  reference: "Zarr v3 data types, Fill value representation; geozarr's reader (zarr/fill-value.ts)",
   check(ctx) {
+    // Missing or null fill values are Z3-01's.
     return v3Docs(ctx, "array")
-      .filter(([, d]) => !fillOk(d.fill_value, String(d.data_type)))
+      .filter(([n, d]) => n.fillError && d.fill_value !== undefined && d.fill_value !== null)
       .map(([n, d]) =>
         finding(
           this,
           n.path,
           "/fill_value",
-          `fill_value ${JSON.stringify(d.fill_value)} is not valid for ${d.data_type}`,
-          'use a number of the type, or "NaN" for floats',
+          n.fillError!,
+          isDataType(d.data_type) && dataTypeInfo(d.data_type).kind === "float"
+            ? 'use a number, "NaN", "Infinity" or "-Infinity"'
+            : `use a value within the range of ${String(d.data_type)}`,
         ),
       );
   },
@@ -370,6 +362,27 @@ export const Z309: Rule = {
           "/attributes/_ARRAY_DIMENSIONS",
           "a v3 array has the v2 attribute _ARRAY_DIMENSIONS",
           "remove it; keep dimension_names",
+        ),
+      );
+  },
+};
+
+export const Z310: Rule = {
+  id: "Z3-10",
+  severity: "error",
+  summary: "Arrays declare no storage_transformers (geozarr's reader supports none)",
+  reference: "Zarr v3 core, storage_transformers (a reader must refuse transformers it does not support)",
+  check(ctx) {
+    return v3Docs(ctx, "array")
+      .filter(([, d]) => d.storage_transformers !== undefined)
+      .filter(([, d]) => !(Array.isArray(d.storage_transformers) && d.storage_transformers.length === 0))
+      .map(([n]) =>
+        finding(
+          this,
+          n.path,
+          "/storage_transformers",
+          "the array declares storage_transformers, which geozarr cannot read",
+          "rewrite the array without storage transformers (geozarr convert does)",
         ),
       );
   },

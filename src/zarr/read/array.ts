@@ -12,10 +12,10 @@
 import * as zarr from "zarrita";
 import { GeoZarrError, isGeoZarrError, messageOf } from "../../errors.js";
 import { type AnyTypedArray, dataTypeInfo } from "../dtype.js";
-import type { ArrayMeta, CodecSpec } from "../metadata/model.js";
+import type { ArrayMeta } from "../metadata/model.js";
 import { chunkKey, product, shardingOf } from "../metadata/model.js";
 import { joinKey, type ReadableStore } from "../store/types.js";
-import { registerNativeCodecs } from "./native-codecs.js";
+import { checkCodecNames } from "./codec-chain.js";
 
 export interface ChunkData {
   data: AnyTypedArray;
@@ -30,14 +30,6 @@ export interface OpenedArray {
   /** Name used in messages ("store.zarr"). */
   storeName: string;
   zarrita: zarr.Array<zarr.DataType, zarr.Readable>;
-}
-
-function codecNames(codecs: CodecSpec[]): string[] {
-  return codecs.flatMap((c) => {
-    if (c.name !== "sharding_indexed") return [c.name];
-    const cfg = c.configuration as { codecs?: CodecSpec[]; index_codecs?: CodecSpec[] } | undefined;
-    return [...codecNames(cfg?.codecs ?? []), ...codecNames(cfg?.index_codecs ?? [])];
-  });
 }
 
 /** zarrita's metadata document for an array of our model. */
@@ -65,15 +57,7 @@ export function openArray(
   meta: ArrayMeta,
   storeName = "store",
 ): OpenedArray {
-  registerNativeCodecs();
-  const where = `${storeName}${joinKey(path)}`;
-  for (const name of codecNames(meta.codecs)) {
-    if (!zarr.registry.has(name)) {
-      throw new GeoZarrError("Codec", `${where}: unknown codec "${name.replace(/^numcodecs\./, "")}"`, {
-        where,
-      });
-    }
-  }
+  checkCodecNames(meta, `${storeName}${joinKey(path)}`);
   const arr = new zarr.Array(
     store as zarr.Readable,
     joinKey(path) as zarr.AbsolutePath,
