@@ -291,7 +291,8 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
   if (shape.some((n) => n === 0)) return stats;
   const itemSize = dataTypeInfo(job.sourceType).size;
   const sourceChunks = job.sourceChunks.map((c, d) => Math.min(c, shape[d]!));
-  checkChunkBytes(`${job.path}: a chunk`, unitShape, job.encoding.dataType);
+  const { dataType } = job.encoding;
+  checkChunkBytes(`${job.path}: a chunk`, unitShape, dataType, dataTypeInfo(dataType).size);
   let plan: BandPlan;
   let bands: Box[];
   if (job.units) {

@@ -12,6 +12,7 @@
 import { missingValues, packingOf } from "../cf/packing.js";
 import { GeoZarrError } from "../errors.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
+import { dataTypeInfo } from "../zarr/dtype.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
 import { checkChunkBytes, exactElementCount, gridSize } from "../zarr/limits.js";
 import { type ArrayMeta, chunkGridShape } from "../zarr/metadata/model.js";
@@ -62,7 +63,7 @@ export async function computeStats(
   const missing = missingValues(meta);
 
   const grid = readGridChunkShape(meta);
-  checkChunkBytes(`${h.name}${node.path}: a chunk`, grid, meta.dataType);
+  checkChunkBytes(`${h.name}${node.path}: a chunk`, grid, meta.dataType, dataTypeInfo(meta.dataType).size);
   const runner = poolFor(pool, canUseWorkers(h.store));
   const store = refFor(h.store, runner.size > 0);
   const elements = exactElementCount(meta.shape);

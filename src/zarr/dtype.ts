@@ -6,6 +6,7 @@
  */
 
 import { GeoZarrError } from "../errors.js";
+import { showJson } from "./json.js";
 
 export type DataType =
   | "bool"
@@ -112,7 +113,7 @@ export function parseV2Dtype(dtype: unknown, where: string): { dataType: DataTyp
       Array.isArray(dtype) ? "Unsupported" : "InvalidMetadata",
       Array.isArray(dtype)
         ? `${where}: structured dtypes are not supported`
-        : `${where}: "dtype" must be a string, got ${JSON.stringify(dtype)}`,
+        : `${where}: "dtype" must be a string, got ${showJson(dtype)}`,
       { where },
     );
   }
@@ -120,7 +121,7 @@ export function parseV2Dtype(dtype: unknown, where: string): { dataType: DataTyp
   const info = m ? BY_V2_CODE.get(m[2]!) : undefined;
   if (!m || !info) {
     const tag = /^[<>|][SUOVmM]/.test(dtype) ? "Unsupported" : "InvalidMetadata";
-    throw new GeoZarrError(tag, `${where}: unsupported dtype ${JSON.stringify(dtype)}`, { where });
+    throw new GeoZarrError(tag, `${where}: unsupported dtype ${showJson(dtype)}`, { where });
   }
   return { dataType: info.name, endian: m[1] === ">" ? "big" : "little" };
 }

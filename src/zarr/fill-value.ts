@@ -11,6 +11,7 @@
 
 import { GeoZarrError } from "../errors.js";
 import { type DataType, dataTypeInfo, integerRange, isBigInt } from "./dtype.js";
+import { showJson } from "./json.js";
 
 export type FillValue = number | bigint | boolean | null;
 
@@ -24,7 +25,7 @@ const SPECIAL: Record<string, number> = {
 export function decodeFillValue(raw: unknown, dt: DataType, format: 2 | 3, where: string): FillValue {
   const info = dataTypeInfo(dt);
   const bad = (why: string): never => {
-    throw new GeoZarrError("InvalidMetadata", `${where}: fill_value ${JSON.stringify(raw)} ${why}`, {
+    throw new GeoZarrError("InvalidMetadata", `${where}: fill_value ${showJson(raw)} ${why}`, {
       where,
     });
   };

@@ -254,6 +254,13 @@ export function escapePointer(token: string): string {
   return token.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
+/** A value from a document, shown in a message: strict JSON (bigints exact), at most 200 characters. */
+export function showJson(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = toStrictJson(value, 0);
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
 /**
  * Serialize to strict JSON: NaN, Infinity and -Infinity become the strings the Zarr specs use;
  * bigint values become JSON integers. Indented with 4 spaces, as zarr-python writes metadata.

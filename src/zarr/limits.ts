@@ -14,8 +14,6 @@
  */
 
 import { GeoZarrError } from "../errors.js";
-import { dataTypeInfo } from "./dtype.js";
-import type { ArrayMeta } from "./metadata/model.js";
 
 /** The largest decoded chunk (or shard) we allocate: 2 GiB (V8 typed arrays stop at 4 GiB). */
 export const MAX_CHUNK_BYTES = 2 ** 31;
@@ -60,8 +58,13 @@ export function exactElementCount(shape: readonly number[]): bigint {
  * Refuse a chunk (or shard) shape whose decoded size exceeds {@link MAX_CHUNK_BYTES}: `what` names
  * it in the message ("/a: a chunk", "option chunks: a chunk of /sst").
  */
-export function checkChunkBytes(what: string, chunkShape: readonly number[], dataType: string): void {
-  const bytes = elementCount(chunkShape) * dataTypeInfo(dataType as ArrayMeta["dataType"]).size;
+export function checkChunkBytes(
+  what: string,
+  chunkShape: readonly number[],
+  dataType: string,
+  itemSize: number,
+): void {
+  const bytes = elementCount(chunkShape) * itemSize;
   if (bytes > MAX_CHUNK_BYTES) {
     throw new GeoZarrError(
       "Unsupported",

@@ -5,7 +5,7 @@
  */
 
 import { GeoZarrError } from "../../errors.js";
-import { isJsonObject, type JsonObject, toStrictJson } from "../json.js";
+import { isJsonObject, type JsonObject, showJson } from "../json.js";
 
 export function invalid(where: string, message: string): GeoZarrError {
   return new GeoZarrError("InvalidMetadata", `${where}: ${message}`, { where });
@@ -33,8 +33,7 @@ export function intList(doc: JsonObject, key: string, where: string, min: number
     }
   }
   if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isInteger(x) && x >= min)) {
-    const shown = v === undefined ? "nothing" : toStrictJson(v, 0).slice(0, 200);
-    throw invalid(where, `"${key}" must be a list of integers >= ${min}, got ${shown}`);
+    throw invalid(where, `"${key}" must be a list of integers >= ${min}, got ${showJson(v)}`);
   }
   return v as number[];
 }

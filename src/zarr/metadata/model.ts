@@ -11,7 +11,7 @@
 
 import type { DataType, Endian } from "../dtype.js";
 import type { FillValue } from "../fill-value.js";
-import type { JsonObject } from "../json.js";
+import { type JsonObject, showJson } from "../json.js";
 
 export interface CodecSpec {
   name: string;
@@ -128,7 +128,7 @@ export function describeCodecs(meta: ArrayMeta): string[] {
       return;
     }
     const cfg = Object.entries(c.configuration ?? {})
-      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : showJson(v)}`)
       .join(", ");
     out.push(cfg ? `${name}(${cfg})` : name);
   };

@@ -5,7 +5,7 @@
 
 import { parseV2Dtype } from "../dtype.js";
 import { decodeFillValue } from "../fill-value.js";
-import { isJsonObject, type JsonObject } from "../json.js";
+import { isJsonObject, type JsonObject, showJson } from "../json.js";
 import { attributesOf, dimensionNamesOf, intList, invalid, requireObject } from "./fields.js";
 import type { ArrayMeta, CodecSpec, GroupMeta } from "./model.js";
 
@@ -15,7 +15,7 @@ export const ARRAY_DIMENSIONS = "_ARRAY_DIMENSIONS";
 export function parseGroupV2(zgroup: unknown, zattrs: unknown, where: string): GroupMeta {
   const doc = requireObject(zgroup, where);
   if (doc.zarr_format !== 2)
-    throw invalid(where, `"zarr_format" must be 2, got ${JSON.stringify(doc.zarr_format)}`);
+    throw invalid(where, `"zarr_format" must be 2, got ${showJson(doc.zarr_format)}`);
   return {
     kind: "group",
     zarrFormat: 2,
@@ -26,7 +26,7 @@ export function parseGroupV2(zgroup: unknown, zattrs: unknown, where: string): G
 export function parseArrayV2(zarray: unknown, zattrs: unknown, where: string): ArrayMeta {
   const doc = requireObject(zarray, where);
   if (doc.zarr_format !== 2)
-    throw invalid(where, `"zarr_format" must be 2, got ${JSON.stringify(doc.zarr_format)}`);
+    throw invalid(where, `"zarr_format" must be 2, got ${showJson(doc.zarr_format)}`);
   const shape = intList(doc, "shape", where, 0);
   const chunkShape = intList(doc, "chunks", where, 1);
   if (chunkShape.length !== shape.length) {
@@ -35,7 +35,7 @@ export function parseArrayV2(zarray: unknown, zattrs: unknown, where: string): A
   const { dataType, endian } = parseV2Dtype(doc.dtype, where);
   const order = doc.order ?? "C";
   if (order !== "C" && order !== "F")
-    throw invalid(where, `"order" must be "C" or "F", got ${JSON.stringify(order)}`);
+    throw invalid(where, `"order" must be "C" or "F", got ${showJson(order)}`);
   const sep = doc.dimension_separator ?? ".";
   if (sep !== "." && sep !== "/") throw invalid(where, `"dimension_separator" must be "." or "/"`);
   const fillValue = decodeFillValue(doc.fill_value ?? null, dataType, 2, where);

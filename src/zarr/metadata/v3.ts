@@ -6,7 +6,7 @@
 import { GeoZarrError } from "../../errors.js";
 import { isDataType } from "../dtype.js";
 import { decodeFillValue } from "../fill-value.js";
-import { isJsonObject, type JsonObject } from "../json.js";
+import { isJsonObject, type JsonObject, showJson } from "../json.js";
 import { attributesOf, dimensionNamesOf, intList, invalid, requireObject } from "./fields.js";
 import type { ArrayMeta, ChunkKeyEncoding, CodecSpec, GroupMeta } from "./model.js";
 
@@ -27,10 +27,9 @@ const GROUP_KEYS = new Set(["zarr_format", "node_type", "attributes", "consolida
 
 export function nodeTypeV3(doc: unknown, where: string): "array" | "group" {
   const d = requireObject(doc, where);
-  if (d.zarr_format !== 3)
-    throw invalid(where, `"zarr_format" must be 3, got ${JSON.stringify(d.zarr_format)}`);
+  if (d.zarr_format !== 3) throw invalid(where, `"zarr_format" must be 3, got ${showJson(d.zarr_format)}`);
   if (d.node_type !== "array" && d.node_type !== "group") {
-    throw invalid(where, `"node_type" must be "array" or "group", got ${JSON.stringify(d.node_type)}`);
+    throw invalid(where, `"node_type" must be "array" or "group", got ${showJson(d.node_type)}`);
   }
   return d.node_type;
 }
@@ -60,7 +59,7 @@ export function parseArrayV3(doc: unknown, where: string): ArrayMeta {
   checkUnknownKeys(d, ARRAY_KEYS, where);
   const shape = intList(d, "shape", where, 0);
   if (!isDataType(d.data_type)) {
-    throw new GeoZarrError("Unsupported", `${where}: unsupported data_type ${JSON.stringify(d.data_type)}`, {
+    throw new GeoZarrError("Unsupported", `${where}: unsupported data_type ${showJson(d.data_type)}`, {
       where,
     });
   }
@@ -133,7 +132,7 @@ function chunkKeyEncodingOf(v: unknown, where: string): ChunkKeyEncoding {
   if (!isJsonObject(v)) throw invalid(where, `"chunk_key_encoding" must be an object`);
   const name = v.name;
   if (name !== "default" && name !== "v2")
-    throw invalid(where, `unknown chunk_key_encoding ${JSON.stringify(name)}`);
+    throw invalid(where, `unknown chunk_key_encoding ${showJson(name)}`);
   const sep = isJsonObject(v.configuration) ? v.configuration.separator : undefined;
   const separator = sep ?? (name === "default" ? "/" : ".");
   if (separator !== "/" && separator !== ".")
