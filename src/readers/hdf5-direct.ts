@@ -14,12 +14,12 @@
  */
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { inflateSync } from "node:zlib";
 import { fsError, GeoZarrError } from "../errors.js";
 import { viewAs } from "../zarr/dtype.js";
 import { type Box, chunksOverlapping, forEachRun, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
 import { type ChunkIndex, readChunkIndex, type StoredChunk } from "./hdf5-index.js";
+import { inflateChunk } from "./inflate.js";
 import { fileVersion, Kept } from "./kept.js";
 import type { Hdf5Storage } from "./model.js";
 
@@ -94,13 +94,11 @@ function decodeChunk(
   const got = readSync(v.fd, stored, 0, chunk.size, chunk.offset);
   if (got !== chunk.size)
     throw fail(v, `truncated file: the chunk at byte ${chunk.offset} ends past the end of the file`);
-  let bytes = stored.subarray(0, chunk.size);
+  let bytes: Uint8Array = stored.subarray(0, chunk.size);
   const applied = (i: number) => i >= 0 && (chunk.filterMask & (1 << i)) === 0;
   if (applied(v.deflate)) {
     try {
-      // One output buffer of the chunk's size (plus room to see the stream end): the default
-      // 16 KiB pieces are concatenated afterwards, a second copy of every chunk.
-      bytes = inflateSync(bytes, { chunkSize: chunkBytes + 64, maxOutputLength: chunkBytes + 64 });
+      bytes = inflateChunk(bytes, chunkBytes);
     } catch (err) {
       throw fail(v, `corrupt chunk at byte ${chunk.offset} (${(err as Error).message})`);
     }
