@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// Conversion benchmark: the notebook pipeline (xarray + rioxarray + zarr-python, Zarr v2 float64,
-// bench/peers/peer_xarray_v2.py) against `geozarr convert` writing the same store
-// (--zarr-format 2 --unpack float64, the same two variables), side by side on the same input,
-// plus geozarr's default (packed) v2 and v3 outputs and v3 unpacked.
-// The peer and geozarr's same output alternate: a warm-up round, then RUNS timed rounds under GNU
-// time; medians reported, and the ratio per round. The other configurations: a warm-up and one run.
+// Conversion benchmark: the seed job, MUR-like NetCDF-4 -> Zarr v2 float64 (analysed_sst and
+// sea_ice_fraction, 4096 x 4096 chunks, zstd level 1), by three sides on the same input:
+//   - the notebook pipeline (xarray + rioxarray + zarr-python, one core): bench/peers/peer_xarray_v2.py
+//   - the careful user's pipeline (the same with dask chunks aligned to the output and dask's
+//     threads on both cores): bench/peers/peer_xarray_dask_v2.py, the peer to beat
+//   - `geozarr convert --zarr-format 2 --unpack float64` writing the same store
+// The three alternate round by round (a warm-up round, then RUNS timed rounds, under GNU time):
+// medians reported, and geozarr's ratio to each peer per round. geozarr's other outputs (default
+// packed v2 and v3, v3 float64, --multiscales, zarr-to-zarr) run once after a warm-up. The floor
+// (bench/limits/run.mjs, what the codecs and the decode loop alone cost) is read from
+// bench/results/limits-<size>.json when present and geozarr's CPU seconds reported against it.
 // Usage: node bench/convert/run.mjs [--size med|full|both] [--runs 3]
-import { rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DATA, du, median, PY, ROOT, runJson, save, timed } from "../lib.mjs";
 
@@ -22,6 +27,10 @@ const configs = [
   {
     name: "xarray notebook v2 float64",
     cmd: (i, o) => [PY, [join(ROOT, "bench/peers/peer_xarray_v2.py"), i, o]],
+  },
+  {
+    name: "xarray + dask v2 float64",
+    cmd: (i, o) => [PY, [join(ROOT, "bench/peers/peer_xarray_dask_v2.py"), i, o]],
   },
   {
     name: "geozarr v2 float64 (same output)",
@@ -41,6 +50,16 @@ const configs = [
   {
     name: "geozarr v3 float64",
     cmd: (i, o) => [process.execPath, [geozarr, "convert", i, o, "--unpack", "float64", "--variables", vars]],
+  },
+  {
+    name: "geozarr v3 --multiscales",
+    cmd: (i, o) => [process.execPath, [geozarr, "convert", i, o, "--multiscales", "--variables", vars]],
+  },
+  {
+    // Zarr to Zarr: the notebook's own v2 store re-encoded as v3 (its output of the same input).
+    name: "geozarr zarr-to-zarr v2 -> v3",
+    input: (size) => outOf(size, { name: "xarray notebook v2 float64" }),
+    cmd: (i, o) => [process.execPath, [geozarr, "convert", i, o]],
   },
 ];
 
@@ -73,22 +92,25 @@ function summary(size, c, rows) {
 
 for (const size of sizes) {
   const input = join(DATA, size === "full" ? "mur_full.nc" : "mur_med.nc");
-  // The peer and geozarr's same output alternate, round by round (a warm-up round first), so a
-  // slow or fast spell of the shared host falls on both; the ratio is also taken per round.
-  const [peerConfig, sameConfig] = configs;
-  const pair = [[], []];
+  // The two peers and geozarr's same output alternate, round by round (a warm-up round first), so
+  // a slow or fast spell of the shared host falls on all three; the ratios are also taken per round.
+  const sides = configs.slice(0, 3);
+  const rows = sides.map(() => []);
   for (let i = 0; i <= runs; i++) {
-    const times = [peerConfig, sameConfig].map((c) => runOnce(size, input, c, i));
+    const times = sides.map((c) => runOnce(size, input, c, i));
     // Round 0 warms the page cache and the machine's memory.
-    if (i > 0) for (const [k, t] of times.entries()) pair[k].push(t);
+    if (i > 0) for (const [k, t] of times.entries()) rows[k].push(t);
   }
-  results.push(summary(size, peerConfig, pair[0]), {
-    ...summary(size, sameConfig, pair[1]),
-    roundRatios: pair[1].map((t, i) => t.wall / pair[0][i].wall),
+  const [notebook, dask, ours] = rows;
+  results.push(summary(size, sides[0], notebook), summary(size, sides[1], dask), {
+    ...summary(size, sides[2], ours),
+    roundRatios: ours.map((t, i) => t.wall / notebook[i].wall),
+    daskRoundRatios: ours.map((t, i) => t.wall / dask[i].wall),
   });
-  for (const c of configs.slice(2)) {
-    const rows = [0, 1].map((i) => runOnce(size, input, c, i)).slice(1);
-    results.push(summary(size, c, rows));
+  for (const c of configs.slice(3)) {
+    const src = c.input ? c.input(size) : input;
+    const r = [0, 1].map((i) => runOnce(size, src, c, i)).slice(1);
+    results.push(summary(size, c, r));
   }
   // Same values: geozarr's float64 v2 store against the notebook's, compared by zarr-python.
   const same = runJson(PY, [
@@ -104,24 +126,38 @@ for v in ["analysed_sst", "sea_ice_fraction"]:
     res[v] = ok
 print(json.dumps(res))`,
     outOf(size, configs[0]),
-    outOf(size, configs[1]),
+    outOf(size, configs[2]),
   ]);
   results.push({ size, config: "values equal (zarr-python)", same });
 }
 
-const peer = (size) => results.find((r) => r.size === size && r.config.startsWith("xarray"));
+const floorOf = (size) => {
+  const f = join(ROOT, "bench", "results", `limits-${size}.json`);
+  return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")) : null;
+};
+const peer = (size, prefix) => results.find((r) => r.size === size && r.config.startsWith(prefix));
 for (const r of results) {
   if (!r.wall) {
     console.log(`${r.size}  ${r.config}: ${JSON.stringify(r.same)}`);
     continue;
   }
-  const ratio = r.wall / peer(r.size).wall;
+  const x = r.wall / peer(r.size, "xarray notebook").wall;
+  const d = r.wall / peer(r.size, "xarray + dask").wall;
   console.log(
-    `${r.size.padEnd(4)} ${r.config.padEnd(34)} wall ${r.wall.toFixed(1).padStart(6)} s  cpu ${r.cpu.toFixed(1).padStart(6)} s  RSS ${r.rssMB.toFixed(0).padStart(6)} MB  out ${(r.outBytes / 1e6).toFixed(0).padStart(5)} MB  ${ratio.toFixed(2)}x xarray`,
+    `${r.size.padEnd(4)} ${r.config.padEnd(34)} wall ${r.wall.toFixed(1).padStart(6)} s  cpu ${r.cpu.toFixed(1).padStart(6)} s  RSS ${r.rssMB.toFixed(0).padStart(6)} MB  out ${(r.outBytes / 1e6).toFixed(0).padStart(5)} MB  ${x.toFixed(2)}x notebook  ${d.toFixed(2)}x dask`,
   );
-  if (r.roundRatios)
+  if (r.roundRatios) {
+    const rr = (xs) => `${xs.map((v) => v.toFixed(2)).join(" ")} (median ${median(xs).toFixed(2)}x)`;
     console.log(
-      `${"".padEnd(5)}  round by round: ${r.roundRatios.map((x) => x.toFixed(2)).join(" ")} (median ${median(r.roundRatios).toFixed(2)}x)`,
+      `${"".padEnd(5)}  per round vs notebook: ${rr(r.roundRatios)}; vs dask: ${rr(r.daskRoundRatios)}`,
     );
+    const floor = floorOf(r.size);
+    if (floor) {
+      r.floor = { cpu: floor.cpuFloor, wall: floor.wallFloor, cpuRatio: r.cpu / floor.cpuFloor };
+      console.log(
+        `${"".padEnd(5)}  floor ${floor.cpuFloor.toFixed(1)} CPU s (${floor.wallFloor.toFixed(1)} s on ${floor.cores} cores): geozarr's CPU ${r.floor.cpuRatio.toFixed(2)}x the floor, wall ${(r.wall / floor.wallFloor).toFixed(2)}x`,
+      );
+    }
+  }
 }
 save("convert", { runs, results });
