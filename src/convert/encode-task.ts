@@ -22,6 +22,8 @@ import {
 import type { FillValue } from "../zarr/fill-value.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, copyBox, forEachRun, intersect } from "../zarr/ndarray.js";
+import { type StoreRef, writableStoreFromRef } from "../zarr/store/ref.js";
+import type { StoreKey } from "../zarr/store/types.js";
 import { type ChunkEncoding, encodeChunk, isAllFill, ownedBytes } from "../zarr/write/encode.js";
 import { applyTransform, type Transform, transformRun } from "./transform.js";
 
@@ -41,7 +43,15 @@ export interface EncodeChunkInput {
   sourceFill: FillValue;
   transform: Transform;
   encoding: ChunkEncoding;
+  /**
+   * Write the encoded bytes here from the worker itself (a file-system store): no copy of the
+   * bytes back to the scheduler, which then only counts them. Absent: the bytes are returned.
+   */
+  target?: { store: StoreRef; key: StoreKey } | undefined;
 }
+
+/** What an encode task gives back: the bytes (or how many it wrote itself), null for an all-fill chunk. */
+export type Encoded = { bytes: Uint8Array } | { written: number } | null;
 
 /** Slab size for streamed chunks. */
 const SLAB_BYTES = 4 << 20;
@@ -116,7 +126,7 @@ function canStream(input: EncodeChunkInput): boolean {
   );
 }
 
-async function streamEncode(input: EncodeChunkInput): Promise<Uint8Array | null> {
+async function streamEncode(input: EncodeChunkInput, keep: boolean): Promise<Uint8Array | null> {
   const { band, box, chunkShape, transform, encoding } = input;
   const level = encoding.codec.name === "zstd" ? encoding.codec.level : 1;
   const targetSize = dataTypeInfo(encoding.dataType).size;
@@ -131,18 +141,25 @@ async function streamEncode(input: EncodeChunkInput): Promise<Uint8Array | null>
     const inside = intersect(inArray, box);
     const whole = inside !== null && product(inside.shape) === n;
     let out: AnyTypedArray;
-    if (whole && !sameType) {
-      // Transform straight from the band, run by run: no intermediate copy of the source values.
+    if (!sameType) {
+      // Transform straight from the band, run by run; padding past the array's edge is the
+      // transformed fill value, written without transforming it element by element.
       out = reuse(encoding.dataType, n, "slab-out");
       const o = out;
-      forEachRun(
-        band.box.shape,
-        inside.start.map((s, d) => s - band.box.start[d]!),
-        slab.shape,
-        slab.shape.map(() => 0),
-        slab.shape,
-        (so, doff, len) => transformRun(transform, src, so, o, doff, len),
-      );
+      if (!whole) {
+        const f = transformedFill(transform, input.sourceFill, band.dataType);
+        (o as Float64Array).fill((isBigInt(encoding.dataType) ? BigInt(f) : Number(f)) as number);
+      }
+      if (inside) {
+        forEachRun(
+          band.box.shape,
+          inside.start.map((s, d) => s - band.box.start[d]!),
+          slab.shape,
+          inside.start.map((s, d) => s - inArray.start[d]!),
+          inside.shape,
+          (so, doff, len) => transformRun(transform, src, so, o, doff, len),
+        );
+      }
     } else {
       const cut = reuse(band.dataType, n, "slab-src");
       if (!whole) (cut as Float64Array).fill(fillOf(input.sourceFill, band.dataType) as number);
@@ -158,16 +175,22 @@ async function streamEncode(input: EncodeChunkInput): Promise<Uint8Array | null>
         );
       }
       out = cut;
-      if (!sameType) {
-        out = reuse(encoding.dataType, n, "slab-out");
-        applyTransform(transform, cut, out);
-      }
     }
     if (allFill && !isAllFill(out, encoding.fillValue)) allFill = false;
     zstdStream.write(bytesOf(out));
   }
-  const bytes = zstdStream.end();
+  const bytes = zstdStream.end(keep);
   return allFill ? null : bytes;
+}
+
+/** The stored value of the fill that pads edge chunks: the source's fill, transformed. */
+function transformedFill(transform: Transform, fill: FillValue, dt: DataType): number | bigint {
+  const one = allocate(dt, 1);
+  (one as Float64Array)[0] = fillOf(fill, dt) as number;
+  if (transform.kind === "identity") return (one as Float64Array)[0]!;
+  const out = new Float64Array(1);
+  applyTransform(transform, one, out);
+  return out[0]!;
 }
 
 async function bufferedEncode(input: EncodeChunkInput): Promise<Uint8Array | null> {
@@ -196,11 +219,15 @@ async function bufferedEncode(input: EncodeChunkInput): Promise<Uint8Array | nul
   return encodeChunk(data, chunkShape, encoding);
 }
 
-export async function run(
-  input: EncodeChunkInput,
-): Promise<{ output: Uint8Array | null; transfer?: ArrayBuffer[] }> {
-  const bytes = canStream(input) ? await streamEncode(input) : await bufferedEncode(input);
+export async function run(input: EncodeChunkInput): Promise<{ output: Encoded; transfer?: ArrayBuffer[] }> {
+  const direct = input.target !== undefined;
+  // Written here, the streamed frame need not be copied out of the encoder's buffer.
+  const bytes = canStream(input) ? await streamEncode(input, !direct) : await bufferedEncode(input);
   if (!bytes) return { output: null };
+  if (input.target) {
+    await writableStoreFromRef(input.target.store).set(input.target.key, bytes);
+    return { output: { written: bytes.length } };
+  }
   const owned = ownedBytes(bytes);
-  return { output: owned, transfer: [owned.buffer as ArrayBuffer] };
+  return { output: { bytes: owned }, transfer: [owned.buffer as ArrayBuffer] };
 }

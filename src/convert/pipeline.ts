@@ -342,6 +342,9 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     count: boolean;
   }
   const full: Target = { path: job.path, shape, unitShape, encoding: job.encoding, ring, count: true };
+  // Workers write chunks themselves into a store they can open (a directory): the bytes do not
+  // travel back to this thread. Otherwise (in-memory stores, no workers) the writer stores them.
+  const direct = ctx.shared ? ctx.writer.workerRef() : undefined;
   const encodeBand = async (band: BandRef, t: Target = full, release = true) => {
     const units = chunksOverlapping(band.box, t.unitShape);
     const jobs: Promise<unknown>[] = [];
@@ -358,16 +361,21 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
           // The reduced copy is computed from stored values (fusedPlan allows identity only).
           transform: job.transform,
           encoding: t.encoding,
+          target: direct ? { store: direct, key: ctx.writer.chunkKey(t.path, coords) } : undefined,
         })
-        .then(async (bytes) => {
-          if (bytes) await ctx.writer.chunk(t.path, coords, bytes);
+        .then(async (out) => {
+          let stored = 0;
+          if (out && "bytes" in out) {
+            await ctx.writer.chunk(t.path, coords, out.bytes);
+            stored = out.bytes.length;
+          } else if (out) stored = out.written;
           if (!t.count) return;
           stats.units++;
-          if (bytes) {
+          if (out) {
             stats.written++;
-            stats.storedBytes += bytes.length;
+            stats.storedBytes += stored;
           } else stats.skipped++;
-          ctx.onUnit?.(rawUnit, bytes?.length ?? 0);
+          ctx.onUnit?.(rawUnit, stored);
         });
       jobs.push(p);
       track(p);

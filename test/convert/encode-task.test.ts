@@ -4,10 +4,16 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { run, slabsOf } from "../../src/convert/encode-task.js";
+import { type Encoded, run, slabsOf } from "../../src/convert/encode-task.js";
 import { zstdDecompress } from "../../src/zarr/codecs/zstd.js";
 import { product } from "../../src/zarr/metadata/model.js";
 import { copyBox } from "../../src/zarr/ndarray.js";
+
+/** The bytes an encode task returned (it was given no store to write to). */
+function bytesOf(out: Encoded): Uint8Array {
+  if (!out || !("bytes" in out)) throw new Error("expected the encoded bytes");
+  return out.bytes;
+}
 
 describe("slabsOf", () => {
   it("covers a C-ordered chunk in order with contiguous slabs of bounded size", () => {
@@ -55,7 +61,7 @@ describe("streamed zstd encoding", () => {
       transform,
       encoding,
     });
-    const got = new Float64Array(zstdDecompress(out.output!).buffer);
+    const got = new Float64Array(zstdDecompress(bytesOf(out.output)).buffer);
 
     const cut = new Int16Array(product(chunkShape)).fill(-32768);
     copyBox(values, band.box.shape, [0, 0, 1100], cut, chunkShape, [0, 0, 0], box.shape);
@@ -80,7 +86,7 @@ describe("streamed zstd encoding", () => {
       transform: { kind: "unpack", scale: 0.01, offset: 0, missing: [-128], float32: true },
       encoding: { dataType: "float32", fillValue: Number.NaN, codec: { name: "zstd", level: 3 } },
     });
-    const got = new Float32Array(zstdDecompress(out.output!).buffer);
+    const got = new Float32Array(zstdDecompress(bytesOf(out.output)).buffer);
     const f = Math.fround;
     for (let r = 0; r < 1100; r++) {
       for (let c = 0; c < 1000; c++) {

@@ -245,9 +245,12 @@ export class ZstdStream {
     if (src.length > 0) this.#run(src, false);
   }
 
-  /** Finish the frame; the result is a copy the caller owns. */
-  end(): Uint8Array {
+  /**
+   * Finish the frame: a copy the caller owns, or with `copy` false a view of the stream's buffer,
+   * valid until the next `begin` (a caller that writes the frame at once saves the copy).
+   */
+  end(copy = true): Uint8Array {
     this.#run(new Uint8Array(0), true);
-    return this.#out.slice(0, this.#used);
+    return copy ? this.#out.slice(0, this.#used) : this.#out.subarray(0, this.#used);
   }
 }

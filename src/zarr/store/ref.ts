@@ -5,7 +5,7 @@
  */
 
 import { FileSystemStore } from "./fs.js";
-import type { ReadableStore, Store, StoreDescriptor } from "./types.js";
+import type { MutableStore, ReadableStore, Store, StoreDescriptor } from "./types.js";
 
 export type StoreRef = StoreDescriptor | { kind: "live"; store: Store };
 
@@ -22,6 +22,13 @@ export function storeFromRef(ref: StoreRef): Store {
     return s;
   }
   throw new Error(`stores of kind ${ref.kind} cannot be opened in a worker yet`);
+}
+
+/** The store of `ref`, to write to (tasks that write their own chunks). */
+export function writableStoreFromRef(ref: StoreRef): MutableStore {
+  const s = storeFromRef(ref) as Partial<MutableStore>;
+  if (typeof s.set !== "function") throw new Error(`the store of ${ref.kind} cannot be written`);
+  return s as MutableStore;
 }
 
 /** A ref for `store`: its descriptor when it has one and workers are used, else the store itself. */

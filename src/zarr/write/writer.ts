@@ -18,7 +18,13 @@ import { type DataType, dataTypeInfo, toV2Dtype } from "../dtype.js";
 import { encodeFillValue, type FillValue } from "../fill-value.js";
 import { encodeJson, type JsonObject } from "../json.js";
 import { ARRAY_DIMENSIONS } from "../metadata/v2.js";
-import { joinKey, type StoreKey, type WritableStore } from "../store/types.js";
+import {
+  type DescribableStore,
+  joinKey,
+  type StoreDescriptor,
+  type StoreKey,
+  type WritableStore,
+} from "../store/types.js";
 
 export interface ArraySpec {
   shape: number[];
@@ -66,6 +72,11 @@ export class HierarchyWriter {
   /** Write a node document as it is (copied from another store), tracked for consolidation. */
   async document(key: StoreKey, doc: JsonObject): Promise<void> {
     await this.#put(key, doc);
+  }
+
+  /** A ref worker threads can open this writer's store by, to write chunks themselves; undefined when they cannot. */
+  workerRef(): StoreDescriptor | undefined {
+    return (this.store as Partial<DescribableStore>).descriptor;
   }
 
   /** The store key of a chunk (a shard, for sharded arrays). */
