@@ -1,6 +1,7 @@
 /**
  * The inspector's display overviews (pyramid/overview.ts), by id (layers.ts's fingerprint): each
- * is built once however many requests ask for it, on disk or in memory, within a time limit.
+ * is built once however many requests ask for it, one build at a time, on disk or in memory,
+ * within a time limit.
  *
  * On disk a build writes into `.tmp-<id>-<pid>-<random>` next to the entries and renames it into
  * place when complete, so a half overview never looks whole. A build that exceeds the time limit
@@ -48,6 +49,8 @@ export class OverviewCache {
   readonly #running = new Set<Promise<unknown>>();
   readonly #stop = new AbortController();
   #swept: Promise<void> | undefined;
+  /** Settles when the last build handed to #timed has finished (builds run one at a time). */
+  #tail: Promise<void> = Promise.resolve();
 
   constructor(
     /** Directory for overviews that outlive the process; memory only when undefined. */
@@ -119,26 +122,51 @@ export class OverviewCache {
     await mkdir(this.dir, { recursive: true });
     this.#swept ??= sweepDead(this.dir);
     await this.#swept;
-    const tmp = join(this.dir, `.tmp-${id}-${process.pid}-${randomBytes(4).toString("hex")}`);
-    this.#partial.add(tmp);
+    const dir = this.dir;
+    const { summary, seconds } = await this.#timed(label, async (signal) => {
+      // Made when the build's turn comes, removed before the next build's turn.
+      const tmp = join(dir, `.tmp-${id}-${process.pid}-${randomBytes(4).toString("hex")}`);
+      this.#partial.add(tmp);
+      try {
+        await mkdir(tmp);
+        const summary = await build(new FileSystemStore(join(tmp, "store")), signal);
+        await writeFile(join(tmp, "summary.json"), JSON.stringify(summary));
+        await rm(entry, { recursive: true, force: true });
+        await rename(tmp, entry);
+        return summary;
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+        this.#partial.delete(tmp);
+      }
+    });
+    this.#stores.set(id, new FileSystemStore(join(entry, "store")));
+    return { summary, buildSeconds: seconds, cached: false };
+  }
+
+  /**
+   * Run one build, after the builds before it, under the time limit and the cache's stop signal.
+   * One at a time: each build already spreads over the whole worker pool, and each holds its
+   * level 0 sums (up to 8192 x 8192 x 12 bytes), so concurrent builds would only add memory.
+   */
+  async #timed(
+    label: string,
+    run: (signal: AbortSignal) => Promise<OverviewSummary>,
+  ): Promise<{ summary: OverviewSummary; seconds: number }> {
+    const before = this.#tail;
+    let release = () => {};
+    this.#tail = new Promise<void>((r) => {
+      release = r;
+    });
     try {
-      await mkdir(tmp);
-      const { summary, seconds } = await this.#timed(label, (signal) =>
-        build(new FileSystemStore(join(tmp, "store")), signal),
-      );
-      await writeFile(join(tmp, "summary.json"), JSON.stringify(summary));
-      await rm(entry, { recursive: true, force: true });
-      await rename(tmp, entry);
-      this.#stores.set(id, new FileSystemStore(join(entry, "store")));
-      return { summary, buildSeconds: seconds, cached: false };
+      await before;
+      if (this.#stop.signal.aborted) throw this.#stop.signal.reason;
+      return await this.#limited(label, run);
     } finally {
-      await rm(tmp, { recursive: true, force: true });
-      this.#partial.delete(tmp);
+      release();
     }
   }
 
-  /** Run one build under the time limit and the cache's stop signal. */
-  async #timed(
+  async #limited(
     label: string,
     run: (signal: AbortSignal) => Promise<OverviewSummary>,
   ): Promise<{ summary: OverviewSummary; seconds: number }> {

@@ -353,6 +353,31 @@ describe("overview builds have limits", () => {
     expect(readdirSync(cache)).toEqual([]);
   });
 
+  it("runs builds one at a time (each uses the whole pool), every one under its own time limit", async () => {
+    const cache = join(dir, "queue-cache");
+    const store = slowStore(join(dir, "queue.zarr"));
+    emptyGridStore(store, "slow2", [40000, 40000], [50, 50]);
+    const s = await serve({ store, cacheDir: cache, overviewTimeoutMs: 300 });
+    let most = 0;
+    let done = false;
+    const watch = (async () => {
+      while (!done) {
+        most = Math.max(most, existsSync(cache) ? readdirSync(cache).length : 0);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const [a, b] = await Promise.all([
+      request(s.url, "/api/overview?path=/slow"),
+      request(s.url, "/api/overview?path=/slow2"),
+    ]);
+    done = true;
+    await watch;
+    expect([a.status, b.status]).toEqual([422, 422]);
+    expect(b.json<{ error: string }>().error).toMatch(/^\/slow2: the map overview was stopped after 0\.3 s/);
+    expect(most).toBe(1);
+    expect(readdirSync(cache)).toEqual([]);
+  });
+
   it("stops a running build when the server closes, and removes its partial entry", async () => {
     const cache = join(dir, "close-cache");
     const s = await serve({ store: slowStore(join(dir, "close.zarr")), cacheDir: cache });
