@@ -17,12 +17,12 @@ const STORE = join(zarrPythonDir(), "zstd.f8.zarr");
 describe("geozarr serve", () => {
   it("prints its URL as JSON, serves the store, and stops on SIGINT with exit 130", async () => {
     const cache = tmpDir("serve-cli");
-    const { url, child, exited, stderr } = await startServe(STORE, "--cache-dir", cache);
+    const { url, child, exit, stderr } = await startServe(STORE, "--cache-dir", cache);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const r = await request(url, "/api/store");
     expect(r.json()).toMatchObject({ zarrFormat: 2, consolidated: false });
     child.kill("SIGINT");
-    expect(await exited).toBe(130);
+    expect(await exit).toBe(130);
     expect(stderr()).not.toMatch(/at .*\.js:\d+/);
   });
 

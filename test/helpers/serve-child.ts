@@ -1,44 +1,26 @@
 /**
- * `geozarr serve` as a real child process (bin/geozarr.js, the compiled CLI): started on a free
- * port, its URL read from its one --json line, its stderr kept, its exit awaited.
+ * `geozarr serve` as a real child process (processes.ts `startCli`): started on a free port, its
+ * URL read from its one --json line; and the peak memory of a running process.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { type Running, startCli } from "./processes.js";
 
-export const BIN = resolve("bin/geozarr.js");
-
-export interface ServeChild {
-  child: ChildProcess;
+export interface ServeChild extends Running {
   url: string;
-  /** Everything written to stderr so far. */
-  stderr(): string;
-  /** Resolves with the exit code (or the signal's name when killed by one). */
-  exited: Promise<number | string | null>;
 }
 
 /** Start `geozarr serve STORE --port 0 --json ...args`; resolves once it listens. */
 export async function startServe(store: string, ...args: string[]): Promise<ServeChild> {
-  const child = spawn(process.execPath, [BIN, "serve", store, "--port", "0", "--json", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | string | null>((ok) =>
-    child.once("exit", (code, signal) => ok(code ?? signal)),
-  );
+  const run = startCli(["serve", store, "--port", "0", "--json", ...args]);
   const first = await Promise.race([
-    new Promise<string>((ok) => createInterface({ input: child.stdout! }).once("line", ok)),
-    exited.then((code) => {
-      throw new Error(`geozarr serve exited (${code}) before listening: ${stderr}`);
+    new Promise<string>((ok) => createInterface({ input: run.child.stdout! }).once("line", ok)),
+    run.exit.then((code) => {
+      throw new Error(`geozarr serve exited (${code}) before listening: ${run.stderr()}`);
     }),
   ]);
-  const { url } = JSON.parse(first) as { url: string };
-  return { child, url, stderr: () => stderr, exited };
+  return { ...run, url: (JSON.parse(first) as { url: string }).url };
 }
 
 /** Peak resident memory of a running process in bytes (VmHWM, Linux). */

@@ -113,7 +113,11 @@ export const serve: Command = {
         );
       }
       await stopped;
-      await server.close();
+      // The cache is told first (server.close stops its builds at once, before awaiting), then the
+      // pool fails its tasks and terminates its workers, so builds end now and clean up.
+      const closing = server.close();
+      await pool.stop(signal.reason);
+      await closing;
       // Interrupted: main maps the abort to its exit code (130 SIGINT, 143 SIGTERM).
       throw signal.reason;
     } finally {
