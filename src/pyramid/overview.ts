@@ -31,6 +31,7 @@ import { poolFor, type WorkerPool } from "../parallel/pool.js";
 import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
+import { gridSize } from "../zarr/limits.js";
 import { type ArrayMeta, chunkGridShape } from "../zarr/metadata/model.js";
 import { gridIndices } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
@@ -108,7 +109,7 @@ export function overviewTooLarge(meta: ArrayMeta, yAxis: number, xAxis: number):
   if (rows * cols > OVERVIEW_MAX_CELLS)
     return `too large for a display overview: ${rows} x ${cols} cells in a plane (the limit is ${OVERVIEW_MAX_CELLS} cells)`;
   const chunk = readGridChunkShape(meta);
-  const chunks = Math.ceil(rows / chunk[yAxis]!) * Math.ceil(cols / chunk[xAxis]!);
+  const { chunks } = gridSize([rows, cols], [chunk[yAxis]!, chunk[xAxis]!]);
   if (chunks > OVERVIEW_MAX_CHUNKS)
     return `too many chunks for a display overview: ${chunks} chunks in a plane (the limit is ${OVERVIEW_MAX_CHUNKS})`;
   return null;
