@@ -23,6 +23,7 @@ export { defaultWorkerCount, WorkerPool } from "./parallel/pool.js";
 export { readRegion } from "./parallel/read-region.js";
 export { addLevels, type PyramidOptions, type PyramidSummary } from "./pyramid/build.js";
 export { multiscaleConversion } from "./pyramid/convert-levels.js";
+export { isLoopback } from "./server/access.js";
 export { type RunningServer, type ServeOptions, startServer } from "./server/app.js";
 export { type Report, rulesMarkdown, type ValidateOptions, validateStore } from "./validate/validate.js";
 export { type ZstdBackend, type ZstdBackendInfo, zstdBackend } from "./zarr/codecs/zstd.js";

@@ -31,6 +31,7 @@ import { poolFor, type WorkerPool } from "../parallel/pool.js";
 import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
 import type { JsonObject } from "../zarr/json.js";
+import { gridSize } from "../zarr/limits.js";
 import { type ArrayMeta, chunkGridShape } from "../zarr/metadata/model.js";
 import { gridIndices } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
@@ -44,6 +45,15 @@ import { downsample, reducedSize } from "./resample.js";
 /** Finest overview level: at most this many cells along each axis. */
 export const OVERVIEW_MAX_SIDE = 8192;
 export const OVERVIEW_TILE = 512;
+
+/**
+ * Level 0 decodes every chunk of the plane, so a plane beyond these limits is refused before any
+ * work starts (issue 10): 2^34 cells is 26 times MUR's 17999 x 36000 plane (minutes of decoding on
+ * a few cores), and each chunk is one worker task (2^20 tasks of message passing alone take a
+ * minute). A build under the limits can still be slow; the inspector bounds it with a time limit.
+ */
+export const OVERVIEW_MAX_CELLS = 2 ** 34;
+export const OVERVIEW_MAX_CHUNKS = 2 ** 20;
 
 export interface OverviewLevel {
   asset: string;
@@ -89,6 +99,22 @@ export async function mappable(h: Hierarchy, path: string): Promise<{ georef: Ge
   return { georef };
 }
 
+/**
+ * Why the Y x X plane of an array is too large to reduce to a display overview, or null. Uses only
+ * the declared shape and chunk grid (nothing is read or allocated).
+ */
+export function overviewTooLarge(meta: ArrayMeta, yAxis: number, xAxis: number): string | null {
+  const rows = meta.shape[yAxis]!;
+  const cols = meta.shape[xAxis]!;
+  if (rows * cols > OVERVIEW_MAX_CELLS)
+    return `too large for a display overview: ${rows} x ${cols} cells in a plane (the limit is ${OVERVIEW_MAX_CELLS} cells)`;
+  const chunk = readGridChunkShape(meta);
+  const { chunks } = gridSize([rows, cols], [chunk[yAxis]!, chunk[xAxis]!]);
+  if (chunks > OVERVIEW_MAX_CHUNKS)
+    return `too many chunks for a display overview: ${chunks} chunks in a plane (the limit is ${OVERVIEW_MAX_CHUNKS})`;
+  return null;
+}
+
 export function baseFactor(rows: number, cols: number, maxSide = OVERVIEW_MAX_SIDE): number {
   let f = 1;
   while (Math.max(rows, cols) / f > maxSide) f *= 2;
@@ -126,6 +152,9 @@ export async function buildOverview(
     throw new GeoZarrError("Unsupported", `${h.name}${node.path}: cannot map ${m.why}`, { where: node.path });
   const meta = node.meta as ArrayMeta;
   const { georef } = m;
+  const tooLarge = overviewTooLarge(meta, georef.yAxis, georef.xAxis);
+  if (tooLarge)
+    throw new GeoZarrError("Unsupported", `${h.name}${node.path}: ${tooLarge}`, { where: node.path });
   index.forEach((i, d) => {
     if (d !== georef.yAxis && d !== georef.xAxis && !(Number.isInteger(i) && i >= 0 && i < meta.shape[d]!))
       throw new GeoZarrError(
@@ -166,7 +195,7 @@ export async function buildOverview(
       downsample("average", { values: data, rows: prev.shape[0], cols: prev.shape[1] }, 2, next);
       data = next;
     }
-    await writeLevel(w, `/${level.asset}`, variable, level, data, georef, meta, tile);
+    await writeLevel(w, `/${level.asset}`, variable, level, data, georef, meta, tile, opts.signal);
   }
   await w.consolidate();
   const s = summarize(level0);
@@ -197,9 +226,14 @@ async function averageLevel0(
     }
   };
   const jobs = new TaskGroup<void>();
-  const grid = chunkGridShape(meta.shape, readGridChunkShape(meta));
-  for (const coords of gridIndices(grid)) {
+  // Only the chunks of the plane: the other dimensions' chunk coordinates are fixed by the index
+  // (a long time series must not cost a walk over every plane's chunks).
+  const chunkShape = readGridChunkShape(meta);
+  const spatial = (d: number) => d === plane.yAxis || d === plane.xAxis;
+  const grid = chunkGridShape(meta.shape, chunkShape).map((n, d) => (spatial(d) ? n : 1));
+  for (const rel of gridIndices(grid)) {
     if (jobs.failed || signal?.aborted) break;
+    const coords = rel.map((c, d) => (spatial(d) ? c : Math.floor(plane.index[d]! / chunkShape[d]!)));
     if (!planeBox(meta, coords, plane)) continue;
     await runner.slot();
     jobs.add(
@@ -208,11 +242,23 @@ async function averageLevel0(
         .then(merge),
     );
   }
-  await jobs.all();
-  if (signal?.aborted) throw new GeoZarrError("IO", "overview cancelled");
+  try {
+    await jobs.all();
+  } catch (err) {
+    // Tasks that fail because the build was stopped (its pool closed) report why it stopped.
+    throwIfAborted(signal);
+    throw err;
+  }
+  throwIfAborted(signal);
   const avg = new Float32Array(outRows * outCols);
   for (let i = 0; i < avg.length; i++) avg[i] = count[i]! > 0 ? sum[i]! / count[i]! : Number.NaN;
   return avg;
+}
+
+/** Stop with the signal's reason when it is a GeoZarrError (the caller's words: a time limit, a shutdown). */
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  throw signal.reason instanceof GeoZarrError ? signal.reason : new GeoZarrError("IO", "overview cancelled");
 }
 
 function crsAttributes(g: Georef): JsonObject {
@@ -244,7 +290,9 @@ async function writeLevel(
   g: Georef,
   source: ArrayMeta,
   tileSize: number,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
+  throwIfAborted(signal);
   // Each level is a georeferenced dataset by itself (spatial: + proj: on its group).
   await w.group(group, {
     zarr_conventions: [
@@ -272,6 +320,7 @@ async function writeLevel(
   const [rows, cols] = level.shape;
   const tile = new Float32Array(tileSize * tileSize);
   for (const [i, j] of gridIndices(chunkGridShape(level.shape, [tileSize, tileSize]))) {
+    throwIfAborted(signal);
     tile.fill(Number.NaN);
     const r0 = i! * tileSize;
     const c0 = j! * tileSize;

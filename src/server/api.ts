@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { GeoZarrError } from "../errors.js";
 import { consolidatedDocument, nodeDocuments, nodeInfo, nonStandardPointers } from "../inspect/info.js";
 import { buildTree } from "../inspect/tree.js";
@@ -12,7 +12,7 @@ import { type Report, validateStore } from "../validate/validate.js";
 import { type Hierarchy, openHierarchy } from "../zarr/hierarchy.js";
 import type { FileSystemStore } from "../zarr/store/fs.js";
 import { sendJson } from "./http-util.js";
-import { Layers, type OverviewRef } from "./layers.js";
+import { Layers, type LayersOptions, type OverviewRef } from "./layers.js";
 
 function required(q: URLSearchParams, name: string): string {
   const v = q.get(name);
@@ -47,9 +47,19 @@ export class Api {
     readonly layers: Layers,
   ) {}
 
-  static async open(store: FileSystemStore, name: string, pool: WorkerPool, cacheDir?: string): Promise<Api> {
+  static async open(
+    store: FileSystemStore,
+    name: string,
+    pool: WorkerPool,
+    opts: LayersOptions,
+  ): Promise<Api> {
     const h = await openHierarchy(store, { name });
-    return new Api(store, name, h, new Layers(h, pool, cacheDir, store.root));
+    return new Api(store, name, h, new Layers(h, pool, opts, store.root));
+  }
+
+  /** Stop the overview builds (and remove their partial output). */
+  close(): Promise<void> {
+    return this.layers.close();
   }
 
   report(): Promise<Report> {
@@ -109,7 +119,7 @@ export class Api {
       : null;
   }
 
-  serveOverview(path: string, res: ServerResponse): Promise<void> {
-    return this.layers.serve(path, res);
+  serveOverview(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.layers.serve(path, req, res);
   }
 }

@@ -62,35 +62,67 @@ export function sendJson(res: ServerResponse, value: unknown, status = 200): voi
   send(res, status, toStrictJson(value, 0), "application/json", { "Cache-Control": "no-store" });
 }
 
-export function sendError(res: ServerResponse, err: unknown): void {
-  if (isGeoZarrError(err)) {
-    sendJson(res, { error: err.message, tag: err.tag }, STATUS[err.tag]);
-    return;
-  }
-  sendJson(res, { error: "internal error" }, 500);
-  console.error(err);
+/** Answer a failed request: a GeoZarrError by its tag; anything else is a bug, logged with its stack. */
+export function sendError(res: ServerResponse, err: unknown, log: (line: string) => void): void {
+  const known = isGeoZarrError(err);
+  if (!known) log(`geozarr: internal error: ${(err as Error)?.stack ?? String(err)}`);
+  // A failure once the response is under way: the client sees a short body.
+  if (res.headersSent) res.destroy();
+  else if (known) sendJson(res, { error: err.message, tag: err.tag }, STATUS[err.tag]);
+  else sendJson(res, { error: "internal error" }, 500);
 }
 
-/** A single "bytes=a-b" / "bytes=a-" / "bytes=-n" range, or null (absent, multiple, or unsatisfiable). */
+/**
+ * The byte range of a `Range` header (RFC 9110 section 14): one "bytes=a-b", "bytes=a-" or
+ * "bytes=-n". Null when absent, or when it is not one valid bytes range (several ranges, another
+ * unit, last < first, garbage): a server may ignore such a header and send the whole file
+ * (section 14.2). "unsatisfiable" (416) when the range starts at or beyond the end.
+ */
 export function parseRange(
   header: string | undefined,
   size: number,
-): { start: number; end: number } | "invalid" | null {
+): { start: number; end: number } | "unsatisfiable" | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === "" && m[2] === "")) return "invalid";
-  let start: number;
-  let end: number;
+  if (!m || (m[1] === "" && m[2] === "")) return null;
   if (m[1] === "") {
+    // Suffix: the last n bytes (all of them when n exceeds the size); none is unsatisfiable.
     const n = Number(m[2]);
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (n === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - n), end: size - 1 };
   }
-  if (start > end || start >= size) return "invalid";
-  return { start, end };
+  const start = Number(m[1]);
+  const last = m[2] === "" ? Number.POSITIVE_INFINITY : Number(m[2]);
+  if (last < start) return null;
+  if (start >= size) return "unsatisfiable";
+  return { start, end: Math.min(last, size - 1) };
+}
+
+/** Longest request target (path and query) answered; longer ones get 414. */
+export const MAX_TARGET = 8192;
+
+/**
+ * The decoded path and the query of a request target, or the 4xx to answer. Only the origin form
+ * ("/path?query") is accepted; a malformed percent-escape in the path is a 400, not an exception.
+ * Dot segments are not resolved here: the routes refuse them (files.ts `safeSegments`).
+ */
+export function parseTarget(
+  target: string | undefined,
+): { path: string; query: URLSearchParams } | { status: number; error: string } {
+  const t = target ?? "";
+  if (t.length > MAX_TARGET)
+    return { status: 414, error: `request target longer than ${MAX_TARGET} characters` };
+  if (!t.startsWith("/")) return { status: 400, error: "the request target must be a path starting with /" };
+  const q = t.indexOf("?");
+  const raw = q < 0 ? t : t.slice(0, q);
+  try {
+    return { path: decodeURIComponent(raw), query: new URLSearchParams(q < 0 ? "" : t.slice(q + 1)) };
+  } catch {
+    return {
+      status: 400,
+      error: `malformed percent-escape in the path ${JSON.stringify(raw.slice(0, 200))}`,
+    };
+  }
 }
 
 export function cookie(req: IncomingMessage, name: string): string | undefined {

@@ -4,14 +4,16 @@
  *
  * Overviews are keyed by a fingerprint of what they are made of (the store's real path, the array,
  * its metadata document, and the name, size and mtime of every chunk file), so a rewritten store
- * never shows a stale overview. Each build runs once however many requests ask for it.
+ * never shows a stale overview; overview-cache.ts builds each once, within a time limit. An array
+ * whose plane is too large to reduce (pyramid/overview.ts `overviewTooLarge`) is listed among the
+ * arrays that cannot be drawn, with the reason, before any build starts.
  *
  * @module
  */
 
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import type { ServerResponse } from "node:http";
+import { createHash } from "node:crypto";
+import { readdir, realpath, stat } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { missingValues, packingOf } from "../cf/packing.js";
 import { decodeTimes } from "../cf/time.js";
@@ -24,6 +26,7 @@ import {
   mappable,
   OVERVIEW_MAX_SIDE,
   type OverviewSummary,
+  overviewTooLarge,
   summarize,
 } from "../pyramid/overview.js";
 import { packageVersion } from "../version.js";
@@ -32,9 +35,10 @@ import type { JsonValue } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { readVector } from "../zarr/read/vector.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
-import { MemoryStore } from "../zarr/store/memory.js";
-import type { Store, StoreKey } from "../zarr/store/types.js";
-import { send } from "./http-util.js";
+import type { StoreKey } from "../zarr/store/types.js";
+import { safeSegments, serveFile } from "./files.js";
+import { send, sendJson } from "./http-util.js";
+import { OverviewCache } from "./overview-cache.js";
 import { levelOf, levelsFor, multiscalesOf, type StoreLevel } from "./store-levels.js";
 
 export interface ExtraDim {
@@ -95,22 +99,42 @@ export function drawableLevel(levels: StoreLevel[]): string {
   return (levels.find((l) => Math.max(...l.shape) <= OVERVIEW_MAX_SIDE) ?? levels[levels.length - 1]!).path;
 }
 
+/** The level a store's own pyramid is drawn with: its colour stretch is read from this one, whole. */
+function stretchLevel(levels: StoreLevel[]): StoreLevel {
+  return levels.find((l) => Math.max(...l.shape) <= 2048) ?? levels[levels.length - 1]!;
+}
+
+export interface LayersOptions {
+  /** Directory for overviews that outlive the process; memory only when undefined. */
+  cacheDir?: string | undefined;
+  /** Time limit of one overview build in milliseconds (0: none). */
+  overviewTimeoutMs: number;
+  /** One line per event worth telling the person who started the server. */
+  log: (line: string) => void;
+}
+
 const str = (v: JsonValue | undefined) => (typeof v === "string" ? v : null);
 const MAX_LABELS = 100_000;
 
 export class Layers {
   #list: Promise<LayerList> | undefined;
-  readonly #overviews = new Map<string, Promise<OverviewRef>>();
-  readonly #stores = new Map<string, Store>();
+  readonly #cache: OverviewCache;
+  readonly #logged = new Set<string>();
 
   constructor(
     readonly h: Hierarchy,
     readonly pool: WorkerPool,
-    /** Directory for overviews that outlive the process; memory only when undefined. */
-    readonly cacheDir: string | undefined,
+    readonly opts: LayersOptions,
     /** The store's real path, for fingerprints. */
     readonly storeRoot: string,
-  ) {}
+  ) {
+    this.#cache = new OverviewCache(opts.cacheDir, opts.overviewTimeoutMs, opts.log);
+  }
+
+  /** Stop the overview builds and remove their partial output. */
+  close(): Promise<void> {
+    return this.#cache.close();
+  }
 
   list(): Promise<LayerList> {
     this.#list ??= this.#scan();
@@ -138,6 +162,15 @@ export class Layers {
       }
       const { georef } = m;
       const meta = node.meta;
+      const levels = at ? levelsFor(this.h, at.ms, node.path, georef.yAxis, georef.xAxis) : null;
+      const multiscaleGroup = at?.ms.layout ? at.ms.group : null;
+      // Refused here, before the page asks and a build starts (issue 10).
+      const tooLarge = this.#tooLarge(node.path, levels, multiscaleGroup, georef.yAxis, georef.xAxis);
+      if (tooLarge) {
+        skipped.push({ path: node.path, why: tooLarge });
+        this.opts.log(`warning: the map of ${node.path} is unavailable: ${tooLarge}`);
+        continue;
+      }
       const a = meta.attributes;
       const dimNames = meta.dimensionNames ?? meta.shape.map((_, i) => `dim_${i}`);
       const dims: ExtraDim[] = [];
@@ -159,13 +192,33 @@ export class Layers {
         dims,
         bbox: georef.bbox,
         crs: georef.crs,
-        levels: at ? levelsFor(this.h, at.ms, node.path, georef.yAxis, georef.xAxis) : null,
-        multiscaleGroup: at?.ms.layout ? at.ms.group : null,
+        levels,
+        multiscaleGroup,
       });
     }
     // Largest first (the main variables), then by path.
     layers.sort((x, y) => elements(y.shape) - elements(x.shape) || (x.path < y.path ? -1 : 1));
     return { layers, skipped };
+  }
+
+  /** Why the array the map would be made from is too large, or null. */
+  #tooLarge(
+    path: string,
+    levels: StoreLevel[] | null,
+    multiscaleGroup: string | null,
+    yAxis: number,
+    xAxis: number,
+  ): string | null {
+    if (levels && multiscaleGroup) {
+      // The store's own levels are drawn as they are; only the stretch level is read whole.
+      const s = stretchLevel(levels);
+      return Math.max(...s.shape) > OVERVIEW_MAX_SIDE
+        ? `its smallest level ${s.path} is ${s.shape[0]} x ${s.shape[1]}, more than ${OVERVIEW_MAX_SIDE} a side`
+        : null;
+    }
+    const from = levels ? drawableLevel(levels) : path;
+    const why = overviewTooLarge(getNode(this.h, from).meta as ArrayMeta, yAxis, xAxis);
+    return why && from !== path ? `its level ${from} is ${why}` : why;
   }
 
   async #labels(path: string, dim: string, size: number): Promise<string[] | null> {
@@ -186,9 +239,12 @@ export class Layers {
   }
 
   async layer(path: string): Promise<LayerInfo> {
-    const found = (await this.list()).layers.find((l) => l.path === path);
-    if (!found) throw new GeoZarrError("NotFound", `${path}: no drawable array of that path`);
-    return found;
+    const list = await this.list();
+    const found = list.layers.find((l) => l.path === path);
+    if (found) return found;
+    const skipped = list.skipped.find((s) => s.path === path);
+    if (skipped) throw new GeoZarrError("Unsupported", `${path}: cannot be drawn: ${skipped.why}`);
+    throw new GeoZarrError("NotFound", `${path}: no drawable array of that path`);
   }
 
   /** The plane index for `layer` from "dim=i" selections; unspecified dimensions are 0. */
@@ -212,16 +268,34 @@ export class Layers {
    */
   async overview(path: string, index: number[]): Promise<OverviewRef> {
     const layer = await this.layer(path);
+    try {
+      return await this.#overview(layer, index);
+    } catch (err) {
+      // Once per plane (the page may ask again for what failed); not the builds a shutdown stops.
+      const label = planeLabel(layer, index);
+      if (!this.#cache.stopped && !this.#logged.has(label)) {
+        this.#logged.add(label);
+        this.opts.log(`warning: map overview: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+  }
+
+  async #overview(layer: LayerInfo, index: number[]): Promise<OverviewRef> {
+    const path = layer.path;
     if (layer.levels && layer.multiscaleGroup) return this.#storeLevels(layer, index);
     const from = layer.levels ? drawableLevel(layer.levels) : path;
     const id = await this.#fingerprint(from, index);
-    let p = this.#overviews.get(id);
-    if (!p) {
-      p = this.#loadOrBuild(id, from, index);
-      this.#overviews.set(id, p);
-      p.catch(() => this.#overviews.delete(id));
-    }
-    const ref = await p;
+    const built = await this.#cache.get(id, planeLabel(layer, index), (out, signal) =>
+      buildOverview(this.h, from, index, this.pool, out, { signal }),
+    );
+    const ref: OverviewRef = {
+      ...built.summary,
+      ...BUILT,
+      url: `/overview/${id}`,
+      buildSeconds: built.buildSeconds,
+      cached: built.cached,
+    };
     if (from === path) return ref;
     // Factors relative to full resolution, not to the level the overview was made from.
     const levels = layer.levels!;
@@ -232,7 +306,7 @@ export class Layers {
   /** The store's own levels, with a value stretch from a small level (a few hundred kB read). */
   async #storeLevels(layer: LayerInfo, index: number[]): Promise<OverviewRef> {
     const levels = layer.levels!;
-    const small = levels.find((l) => Math.max(...l.shape) <= 2048) ?? levels[levels.length - 1]!;
+    const small = stretchLevel(levels);
     const meta = getNode(this.h, small.path).meta as ArrayMeta;
     const m = await mappable(this.h, small.path);
     if ("why" in m) throw new GeoZarrError("Unsupported", `${small.path}: cannot map ${m.why}`);
@@ -271,44 +345,6 @@ export class Layers {
     };
   }
 
-  async #loadOrBuild(id: string, path: string, index: number[]): Promise<OverviewRef> {
-    const url = `/overview/${id}`;
-    if (this.cacheDir) {
-      const dir = join(this.cacheDir, id);
-      const summary = await readFile(join(dir, "summary.json"), "utf8").catch(() => null);
-      if (summary) {
-        this.#stores.set(id, new FileSystemStore(join(dir, "store")));
-        return { ...(JSON.parse(summary) as OverviewSummary), ...BUILT, url, buildSeconds: 0, cached: true };
-      }
-      // Built aside and renamed into place: a crash never leaves a half overview that looks whole.
-      await mkdir(this.cacheDir, { recursive: true });
-      const tmp = join(this.cacheDir, `.tmp-${id}-${randomBytes(4).toString("hex")}`);
-      try {
-        const t0 = performance.now();
-        const s = await buildOverview(
-          this.h,
-          path,
-          index,
-          this.pool,
-          new FileSystemStore(join(tmp, "store")),
-        );
-        const buildSeconds = (performance.now() - t0) / 1000;
-        await writeFile(join(tmp, "summary.json"), JSON.stringify(s));
-        await rm(dir, { recursive: true, force: true });
-        await rename(tmp, dir);
-        this.#stores.set(id, new FileSystemStore(join(dir, "store")));
-        return { ...s, ...BUILT, url, buildSeconds, cached: false };
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
-    }
-    const store = new MemoryStore();
-    const t0 = performance.now();
-    const s = await buildOverview(this.h, path, index, this.pool, store);
-    this.#stores.set(id, store);
-    return { ...s, ...BUILT, url, buildSeconds: (performance.now() - t0) / 1000, cached: false };
-  }
-
   async #fingerprint(path: string, index: number[]): Promise<string> {
     const node = getNode(this.h, path);
     const hash = createHash("sha256");
@@ -321,17 +357,22 @@ export class Layers {
     return hash.digest("hex").slice(0, 32);
   }
 
-  /** Serve a key of a built overview store: /overview/<id>/<key>. */
-  async serve(path: string, res: ServerResponse): Promise<void> {
+  /** Serve a key of a built overview store: /overview/<id>/<key> (streamed when on disk). */
+  async serve(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const m = /^\/([0-9a-f]{32})(\/.*)$/.exec(path);
-    const store = m ? this.#stores.get(m[1]!) : undefined;
-    if (!m || !store || m[2]!.split("/").some((s) => s === ".." || s === "."))
-      return send(res, 404, JSON.stringify({ error: "not found" }), "application/json");
-    const bytes = await store.get(m[2] as StoreKey);
-    if (!bytes) return send(res, 404, JSON.stringify({ error: "not found" }), "application/json");
-    send(res, 200, bytes, m[2]!.endsWith("zarr.json") ? "application/json" : "application/octet-stream", {
-      "Cache-Control": "no-cache",
-    });
+    const store = m ? this.#cache.store(m[1]!) : undefined;
+    const segs = m ? safeSegments(m[2]!) : null;
+    if (!store || !segs || segs.length === 0) return sendJson(res, { error: "not found" }, 404);
+    const type = segs[segs.length - 1] === "zarr.json" ? "application/json" : "application/octet-stream";
+    const headers = { "Cache-Control": "no-cache" };
+    if (store instanceof FileSystemStore) {
+      const root = await realpath(store.root).catch(() => null);
+      if (root && (await serveFile(req, res, root, segs, type, headers))) return;
+      return sendJson(res, { error: "not found" }, 404);
+    }
+    const bytes = await store.get(`/${segs.join("/")}` as StoreKey);
+    if (!bytes) return sendJson(res, { error: "not found" }, 404);
+    send(res, 200, bytes, type, headers);
   }
 
   /** The stored and physical value of the cell at (x, y), in the array's CRS. */
@@ -363,6 +404,12 @@ export class Layers {
       value: missing ? null : p ? raw * p.scale + p.offset : raw,
     };
   }
+}
+
+/** "/t2m" or "/t2m (time=3)": a layer's plane in messages. */
+function planeLabel(layer: LayerInfo, index: number[]): string {
+  const sel = layer.dims.filter((d) => index[d.axis]! > 0).map((d) => `${d.name}=${index[d.axis]}`);
+  return sel.length ? `${layer.path} (${sel.join(", ")})` : layer.path;
 }
 
 function elements(shape: number[]): number {

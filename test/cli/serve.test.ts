@@ -1,57 +1,50 @@
 /**
  * `geozarr serve` as a user runs it: a real child process that prints where it listens, serves
- * until Ctrl-C and then exits 0; bad input gets one line and a documented exit code.
+ * until Ctrl-C and then exits 130; bad input gets one line and a documented exit code.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { zarrPythonDir } from "../helpers/fixtures.js";
 import { request } from "../helpers/http.js";
+import { startServe } from "../helpers/serve-child.js";
 import { tmpDir } from "../helpers/tmp.js";
 
-const BIN = resolve("bin/geozarr.js");
 const STORE = join(zarrPythonDir(), "zstd.f8.zarr");
 
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((ok) => child.once("exit", (code) => ok(code)));
-}
-
 describe("geozarr serve", () => {
-  it("prints its URL as JSON, serves the store, and stops cleanly on SIGINT (exit 130)", async () => {
+  it("prints its URL as JSON, serves the store, and stops on SIGINT with exit 130", async () => {
     const cache = tmpDir("serve-cli");
-    const child = spawn(
-      process.execPath,
-      [BIN, "serve", STORE, "--port", "0", "--json", "--cache-dir", cache],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr!.on("data", (d) => {
-      stderr += d;
-    });
-    const first = await new Promise<string>((ok) =>
-      createInterface({ input: child.stdout! }).once("line", ok),
-    );
-    const { url, store } = JSON.parse(first) as { url: string; store: string };
-    expect(store).toBe(STORE);
+    const { url, child, exit, stderr } = await startServe(STORE, "--cache-dir", cache);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const r = await request(url, "/api/store");
     expect(r.json()).toMatchObject({ zarrFormat: 2, consolidated: false });
-    const done = exited(child);
     child.kill("SIGINT");
-    expect(await done).toBe(130);
-    expect(stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(await exit).toBe(130);
+    expect(stderr()).not.toMatch(/at .*\.js:\d+/);
   });
 
   it.each([
     [["serve"], 2, /missing|STORE/i],
     [["serve", STORE, "--port", "abc"], 2, /--port/],
     [["serve", STORE, "--port", "70000"], 2, /--port 70000: must be at most 65535/],
+    [
+      ["serve", STORE, "--host", "0.0.0.0", "--allowed-host", "inspect.example.org"],
+      2,
+      /--allowed-host applies to a loopback --host; bound to 0\.0\.0\.0 the server is protected by its token/,
+    ],
+    [
+      ["serve", STORE, "--allowed-host", "evil.example/x"],
+      2,
+      /allowed host "evil\.example\/x" is not a host name/,
+    ],
+    [
+      ["serve", STORE, "--overview-timeout", "1.5"],
+      2,
+      /--overview-timeout must be an integer >= 0, got "1.5"/,
+    ],
     [
       ["serve", "/nonexistent/store.zarr", "--no-cache"],
       3,

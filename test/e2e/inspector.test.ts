@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { convert } from "../../src/convert/convert.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { type RunningServer, startServer } from "../../src/server/app.js";
-import { launch, pixelStats } from "../helpers/browser.js";
+import { launch, openPage, pixelStats } from "../helpers/browser.js";
 import { edit, sampleStore, saveStore } from "../helpers/stores.js";
 import { tmpDir } from "../helpers/tmp.js";
 
@@ -65,16 +65,7 @@ afterAll(async () => {
   await pool.close();
 });
 
-async function open(url: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems: string[] = [];
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  await page.goto(url);
-  return { page, problems };
-}
+const open = (url: string) => openPage(browser, url);
 
 describe("inspector", () => {
   it("expands the tree, opens a node's metadata and searches it", async () => {

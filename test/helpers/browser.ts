@@ -18,6 +18,18 @@ export async function launch(): Promise<Browser> {
   });
 }
 
+/** A new 1280 x 800 page at `url`, collecting page errors and console errors as they come. */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  await page.goto(url);
+  return { page, problems };
+}
+
 export interface PixelStats {
   width: number;
   height: number;

@@ -272,7 +272,8 @@ describe("binding beyond loopback", () => {
     try {
       expect(s.token).toMatch(/^[0-9a-f]{32}$/);
       expect(s.url).toContain(`?token=${s.token}`);
-      const local = s.url.replace("0.0.0.0", "127.0.0.1");
+      // The printed URL names an address of this machine (safety.test.ts); ask on loopback.
+      const local = `http://127.0.0.1:${new URL(s.url).port}/`;
       expect((await request(local, "/api/store")).status).toBe(403);
       expect((await request(local, "/api/store?token=wrong")).status).toBe(403);
       const ok = await request(local, `/api/store?token=${s.token}`);

@@ -160,8 +160,14 @@ async function showConsolidated(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // A tab the user picked while the page loads stays picked (the first tab is chosen only after
+  // the layer list arrives, which can take a while on a busy server).
+  let picked = false;
   for (const b of document.querySelectorAll<HTMLButtonElement>("[role=tab]"))
-    b.addEventListener("click", () => showTab(b.dataset.tab as Tab));
+    b.addEventListener("click", () => {
+      picked = true;
+      showTab(b.dataset.tab as Tab);
+    });
   const [store, tree] = await Promise.all([api.store(), api.tree()]);
   inspector.store = store;
   document.title = `${store.name} · geozarr inspector`;
@@ -202,7 +208,10 @@ async function main(): Promise<void> {
       badge.className = `badge ${errors ? "error" : warnings ? "warn" : "ok"}`;
       badge.textContent =
         errors || warnings ? `${plural(errors, "error")}, ${plural(warnings, "warning")}` : "valid";
-      badge.onclick = () => showTab("validation");
+      badge.onclick = () => {
+        picked = true;
+        showTab("validation");
+      };
     },
     (err: Error) => {
       inspector.errors.push(`validate: ${err.message}`);
@@ -212,7 +221,9 @@ async function main(): Promise<void> {
 
   const layers = await api.layers();
   inspector.map = new MapPanel($("#pane-map"), layers);
-  if (layers.layers.length > 0) showTab("map");
+  if (picked || inspector.selected !== null) {
+    if (!$("#pane-map").hidden) inspector.map.start();
+  } else if (layers.layers.length > 0) showTab("map");
   else void showNode("/");
 }
 
