@@ -108,3 +108,15 @@ export function stringOption(values: OptionValues, name: string): string | undef
   const v = values[name];
   return typeof v === "string" ? v : undefined;
 }
+
+/** A size option ("256M", "1.5G", "512MiB", "300000000"; K/M/G/T are binary units), in bytes. */
+export function sizeOption(values: OptionValues, name: string): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const m = typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(v) : null;
+  const bytes = m ? Number(m[1]) * 1024 ** "_kmgt".indexOf((m[2] || "_").toLowerCase()) : Number.NaN;
+  if (!Number.isFinite(bytes) || bytes < 1) {
+    throw new GeoZarrError("Usage", `--${name} must be a size such as 256M or 2G, got ${JSON.stringify(v)}`);
+  }
+  return Math.floor(bytes);
+}

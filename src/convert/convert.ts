@@ -44,8 +44,11 @@ export interface ConvertOptions {
   workers?: number;
   /** Replace an existing output. */
   overwrite?: boolean;
-  /** Upper bound of one band buffer in bytes (see pipeline.ts). */
-  bandBudget?: number;
+  /**
+   * Bytes of data buffered at once per array (unit buffers and the source-chunk cache, pipeline.ts);
+   * default 256 MiB. Worker threads add their own working buffers.
+   */
+  memoryBudget?: number;
   onProgress?: (p: ProgressInfo) => void;
   /** Aborting stops the conversion; the partial output is removed. */
   signal?: AbortSignal | undefined;
@@ -103,6 +106,8 @@ export interface ConvertSummary {
   rawBytes: number;
   storedBytes: number;
   seconds: number;
+  /** The data buffer budget and the most any array buffered at once, in bytes. */
+  memory: ExecuteSummary["memory"];
 }
 
 export type InputFormat = "zarr" | "netcdf";
@@ -176,7 +181,7 @@ export async function convert(
       zarrFormat: o.zarrFormat,
       workers: o.workers,
       useWorkers: o.workers > 0,
-      bandBudget: options.bandBudget,
+      memoryBudget: options.memoryBudget,
       onProgress: options.onProgress,
       signal: options.signal,
     });
@@ -197,6 +202,7 @@ export async function convert(
       rawBytes: summary.rawBytes,
       storedBytes: summary.storedBytes,
       seconds: (performance.now() - t0) / 1000,
+      memory: summary.memory,
     };
   } catch (err) {
     await pending.abort();

@@ -42,7 +42,7 @@ export interface ExecuteOptions {
   workers: number;
   /** Whether tasks may run on worker threads (sources and stores that can be re-opened there). */
   useWorkers: boolean;
-  bandBudget?: number | undefined;
+  memoryBudget?: number | undefined;
   onProgress?: ((p: ProgressInfo) => void) | undefined;
   signal?: AbortSignal | undefined;
   /** Write through this writer (its documents join the consolidated metadata written later). */
@@ -69,9 +69,16 @@ export interface ExecuteSummary {
   storedBytes: number;
   rawBytes: number;
   workers: number;
+  /** The data buffer budget and the most any array buffered at once (bytes). */
+  memory: { budget: number; peakBuffered: number };
 }
 
-export const DEFAULT_BAND_BUDGET = 512 * 2 ** 20;
+/**
+ * Bytes for the data one array copy buffers at a time (unit buffers and the segment cache,
+ * pipeline.ts); the worker threads' own working buffers (a few MiB each, plus one compressed
+ * chunk) come on top. 256 MiB keeps the full-size MUR conversion under 0.7 GB of RSS.
+ */
+export const DEFAULT_MEMORY_BUDGET = 256 * 2 ** 20;
 
 /** The bytes a copy processes: the array's, or for a sparse copy its units' (progress only). */
 function progressBytes(spec: ArraySpec, copy: CopySource): number {
@@ -107,7 +114,14 @@ export async function executePlan(
     progress.rawBytesTotal += progressBytes(a.spec, a.copy);
   }
   opts.onProgress?.(progress);
-  const summary: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
+  const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const summary: ExecuteSummary = {
+    arrays: [],
+    storedBytes: 0,
+    rawBytes: 0,
+    workers: pool.size,
+    memory: { budget, peakBuffered: 0 },
+  };
   const buffers = new BufferStock();
   try {
     for (const node of nodes) {
@@ -140,7 +154,7 @@ export async function executePlan(
               pool,
               writer,
               shared: pool.size > 0,
-              bandBudget: opts.bandBudget ?? DEFAULT_BAND_BUDGET,
+              memoryBudget: budget,
               buffers,
               signal: opts.signal,
               onUnit: (raw, stored) => {
@@ -154,7 +168,8 @@ export async function executePlan(
               },
             },
           )
-        : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0 };
+        : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
+      summary.memory.peakBuffered = Math.max(summary.memory.peakBuffered, stats.peakBuffered);
       summary.rawBytes += rawTotal;
       summary.storedBytes += stats.storedBytes;
       summary.arrays.push({

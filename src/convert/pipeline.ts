@@ -1,16 +1,21 @@
 /**
  * Copy one array from a source into a writer, streaming and in parallel, in bounded memory.
  *
- * The array is processed in *bands*: boxes that span whole output chunks (or shards) along the
- * leading dimensions and the full extent of the trailing ones (for MUR: 4096 rows x all columns).
- * Sources are read in *segments* aligned to the source's own chunks (MUR: 1023-row bands), so every
- * source chunk is decoded once; a segment that straddles two bands is copied into both (re-tiling
- * in memory, instead of decoding boundary chunks twice as unaligned reads would). When a band is
- * complete its chunks are cut, transformed and encoded on the worker pool and written.
+ * The array is processed *unit by unit* (a unit is what is written under one key: a chunk, or a
+ * shard), in C order. Each unit gets a buffer (shared with the workers) that is filled from the
+ * source, then cut, transformed, encoded and written on the worker pool, and given back.
  *
- * Memory: two band buffers (shared with the workers) plus, per queued task, one chunk. A band is
- * at most `bandBudget` bytes; when even one row of whole chunks is larger, bands shrink to one
- * chunk and segments to the band itself (unaligned reads: more decoding, same bounded memory).
+ * Sources are read in *segments* of whole source chunks (MUR: one 1023 x 2047 chunk), so every
+ * source chunk is decoded once: a segment is decoded into every unit buffer that wants it at that
+ * moment and, when units still to come overlap it too (MUR's chunks straddle the 4096-row units),
+ * into a cache slot from which those units are filled later. For C order the cache holds at most
+ * one row of straddling segments (MUR int16: 1023 rows x 36000 columns, 74 MB), far less than the
+ * full-width bands of 4096 rows this replaces (two of 295 MB).
+ *
+ * Memory: the unit buffers (as many as the budget allows after the cache, at least two, so that
+ * one is read while another is encoded) plus the cache plus, per worker, one slab. When the cache
+ * alone would not fit (source chunks as large as the units or more), units read their own boxes
+ * (unaligned: source chunks on unit boundaries are decoded more than once, memory still bounded).
  *
  * @module
  */
@@ -19,11 +24,11 @@ import { GeoZarrError } from "../errors.js";
 import type { WorkerPool } from "../parallel/pool.js";
 import type { LevelSource } from "../pyramid/level-task.js";
 import type { Resampling } from "../pyramid/resample.js";
-import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
+import { type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { checkChunkBytes, gridSize, MAX_DENSE_CHUNKS } from "../zarr/limits.js";
-import { product } from "../zarr/metadata/model.js";
-import { type Box, chunkBox, chunksOverlapping, gridIndices, intersect } from "../zarr/ndarray.js";
+import { chunkGridShape, product } from "../zarr/metadata/model.js";
+import { type Box, chunkBox, chunksOverlapping, copyBox, gridIndices, intersect } from "../zarr/ndarray.js";
 import type { ChunkEncoding } from "../zarr/write/encode.js";
 import type { HierarchyWriter } from "../zarr/write/writer.js";
 import type { BandRef } from "./encode-task.js";
@@ -77,9 +82,9 @@ export interface CopyContext {
   writer: HierarchyWriter;
   /** Share band buffers with worker threads (SharedArrayBuffer) rather than run inline. */
   shared: boolean;
-  /** Upper bound on one band buffer, in bytes. */
-  bandBudget: number;
-  /** Band buffers kept between the arrays of one job (a fresh one per array when absent). */
+  /** Bytes for unit buffers and the segment cache together (planCopy). */
+  memoryBudget: number;
+  /** Buffers kept between the arrays of one job (a fresh stock per array when absent). */
   buffers?: BufferStock | undefined;
   /** Called after each unit is written or skipped, with its uncompressed size and stored size. */
   onUnit?: (rawBytes: number, storedBytes: number) => void;
@@ -94,83 +99,100 @@ export interface CopyStats {
   storedBytes: number;
   /** How many of the reduced copies (`CopyJob.halve`) were written. */
   halved: number;
+  /** The most bytes held at once in unit buffers, segment cache slots and reduced copies. */
+  peakBuffered: number;
 }
 
-export interface BandPlan {
-  /** Dimension along which bands follow each other. */
-  bandDim: number;
-  /** Band extent along dims <= bandDim (dims after it are whole). */
-  extents: number[];
-  /** Segments are aligned to source chunks (true) or equal to the band (false, low memory). */
-  aligned: boolean;
-}
+/**
+ * Band buffers kept for the next array of the same job. Never-touched memory costs a page fault per
+ * 4 KiB on first write (0.31 GB/s on these machines, ../shared peers-and-limits section 6); the
+ * two or three arrays of a conversion each used to allocate their own 150-300 MB bands.
+ */
+export class BufferStock {
+  readonly #spare: ArrayBufferLike[] = [];
 
-/** The smallest multiple of `unit` that is at least `min`. */
-const covering = (unit: number, min: number) => unit * Math.ceil(min / unit);
+  /** Spares are kept up to `capBytes` in all (buffers shared with workers are freed only when every
+   * thread that saw them collects its garbage, so letting them go and allocating anew piles up
+   * memory: kept, they are reused). */
+  constructor(private readonly capBytes = 512 * 2 ** 20) {}
 
-export function planBands(
-  shape: number[],
-  unitShape: number[],
-  sourceChunks: number[],
-  itemSize: number,
-  budget: number,
-): BandPlan {
-  const nd = shape.length;
-  if (nd === 0) return { bandDim: -1, extents: [], aligned: true };
-  for (let b = 0; b < nd; b++) {
-    // Along dims <= b a band covers whole source chunks (rounded up to whole output units).
-    const extents = shape
-      .slice(0, b + 1)
-      .map((n, d) => Math.min(covering(unitShape[d]!, sourceChunks[d]!), covering(unitShape[d]!, n)));
-    const bytes = product(extents) * product(shape.slice(b + 1)) * itemSize;
-    if (bytes <= budget) return { bandDim: b, extents, aligned: true };
+  /**
+   * The smallest spare buffer of at least `bytes` and at most twice that (a larger one would
+   * strand memory), or a new one (a multiple of 8 bytes, so any typed view fits).
+   */
+  take(bytes: number, shared: boolean): ArrayBufferLike {
+    let best = -1;
+    for (const [i, b] of this.#spare.entries()) {
+      if (b.byteLength < bytes || b.byteLength > 2 * bytes + 8 || b instanceof SharedArrayBuffer !== shared)
+        continue;
+      if (best < 0 || b.byteLength < this.#spare[best]!.byteLength) best = i;
+    }
+    if (best >= 0) return this.#spare.splice(best, 1)[0]!;
+    const n = Math.ceil(bytes / 8) * 8;
+    return shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n);
   }
-  return { bandDim: nd - 1, extents: unitShape.slice(), aligned: false };
+
+  /** Keep `b` for later; beyond `capBytes` of spares the smallest are let go. */
+  give(b: ArrayBufferLike): void {
+    this.#spare.push(b);
+    this.#spare.sort((x, y) => y.byteLength - x.byteLength);
+    let total = 0;
+    const keep = this.#spare.findIndex((x) => (total += x.byteLength) > this.capBytes);
+    if (keep >= 0) this.#spare.length = keep;
+  }
 }
 
-/** Bands in C order: boxes spanning `extents` along dims <= bandDim and whole trailing dims. */
-function bandBoxes(shape: number[], plan: BandPlan): Box[] {
-  if (plan.bandDim < 0) return [{ start: [], shape: [] }];
-  const lead = plan.extents;
-  const grid = lead.map((e, d) => Math.ceil(shape[d]! / e));
-  return [...gridIndices(grid)].map((idx) => {
-    const start = shape.map((_, d) => (d < lead.length ? idx[d]! * lead[d]! : 0));
-    return { start, shape: shape.map((n, d) => (d < lead.length ? Math.min(lead[d]!, n - start[d]!) : n)) };
-  });
+/** How a copy is carried out: aligned segments with a cache, or each unit read on its own. */
+export interface CopyPlan {
+  /** Segments are whole source chunks, cached for later units (true), or the units themselves. */
+  aligned: boolean;
+  /** Source chunks grouped per segment along the last dimension (aligned copies). */
+  group: number;
+  /** The most the segment cache can hold (aligned copies), in bytes. */
+  cacheBytes: number;
+  /** Bytes of one unit buffer. */
+  unitBytes: number;
+  /** Unit buffers allocated at most at once. */
+  maxUnits: number;
 }
 
 /** A read segment's target size: big enough to amortise a task, small enough for bounded memory. */
 const SEGMENT_BYTES = 4 << 20;
 
-/**
- * Source segments for one run of bands sharing their leading (outer) position: aligned to the
- * source chunks along the band dimension and the trailing ones (so each source chunk is decoded
- * once, and a segment is a few source chunks, not a whole 74 MB row of them), in C order.
- */
-function segmentsFor(
-  outer: Box,
-  shape: number[],
-  plan: BandPlan,
-  sourceChunks: number[],
+export function planCopy(
+  shape: readonly number[],
+  unitShape: readonly number[],
+  sourceChunks: readonly number[],
   itemSize: number,
-): Box[] {
-  const b = plan.bandDim;
-  if (b < 0) return [outer]; // a scalar: one segment, the whole array
+  budget: number,
+): CopyPlan {
   const nd = shape.length;
-  const steps = shape.map((n, d) => (d < b ? outer.shape[d]! : Math.min(sourceChunks[d]!, n)));
-  if (b < nd - 1) {
-    // Along the last dimension, group source chunks until a segment reaches SEGMENT_BYTES.
-    const one = product(steps.map((s, d) => (d < b ? outer.shape[d]! : s))) * itemSize;
-    steps[nd - 1] = steps[nd - 1]! * Math.max(1, Math.floor(SEGMENT_BYTES / one));
+  const unit = unitShape.map((u, d) => Math.min(u, shape[d]!));
+  const unitBytes = Math.max(1, product(unit) * itemSize);
+  const maxUnits = (room: number) => Math.max(2, Math.floor(room / unitBytes));
+  if (nd === 0) return { aligned: false, group: 1, cacheBytes: 0, unitBytes, maxUnits: 2 };
+  const src = sourceChunks.map((c, d) => Math.min(c, shape[d]!));
+  // Along the last dimension, group source chunks into segments of about SEGMENT_BYTES, never
+  // wider than a unit (a wider segment would only be cached longer).
+  const chunkBytes = product(src) * itemSize;
+  const group = Math.max(
+    1,
+    Math.min(Math.floor(SEGMENT_BYTES / chunkBytes), Math.floor(unit[nd - 1]! / src[nd - 1]!)),
+  );
+  // In C order, a segment is cached until the units after it along its outermost straddling
+  // dimension d are filled: at most one segment thick along d, whole along the dims after it.
+  const straddles = (d: number) => unit[d]! % src[d]! !== 0 || src[d]! > unit[d]!;
+  const d = Array.from({ length: nd }, (_, i) => i).find(straddles);
+  const cacheBytes =
+    d === undefined
+      ? 0
+      : product(unit.slice(0, d)) * src[d]! * product(shape.slice(d + 1)) * itemSize +
+        // and the segments straddling the next unit along the last dimension meanwhile
+        (d < nd - 1 ? product(unit.slice(0, nd - 1)) * src[nd - 1]! * group * itemSize : 0);
+  if (cacheBytes <= budget / 2) {
+    return { aligned: true, group, cacheBytes, unitBytes, maxUnits: maxUnits(budget - cacheBytes) };
   }
-  const counts = shape.map((n, d) => (d < b ? 1 : Math.ceil(n / steps[d]!)));
-  return [...gridIndices(counts)].map((idx) => {
-    const start = idx.map((i, d) => (d < b ? outer.start[d]! : i * steps[d]!));
-    return {
-      start,
-      shape: start.map((st, d) => (d < b ? outer.shape[d]! : Math.min(steps[d]!, shape[d]! - st))),
-    };
-  });
+  return { aligned: false, group: 1, cacheBytes: 0, unitBytes, maxUnits: maxUnits(budget) };
 }
 
 /** A box halved (rounded up) along its two last dimensions: its part of the reduced array. */
@@ -183,143 +205,118 @@ function halfBox(b: Box): Box {
 }
 
 /**
- * How many of the reduced copies each band can make on its own: Y and X are the two last
- * dimensions, bands cover whole rows (they run along Y, or along a leading dimension over whole
- * planes), and at level k a band's part, 1/2^k of its rows, is whole chunks of that level along
- * every banded dimension (so bands start on rows that halve exactly). The values are stored as
- * read (no transform), so the copies are in the stored type.
+ * How many of the reduced copies each unit can make on its own: Y and X are the two last
+ * dimensions and at level k a unit's part, 1/2^k of it along Y and X, is whole chunks of that
+ * level (so units start on rows and columns that halve exactly; a dimension held by a single unit
+ * always qualifies); along the other dimensions the level's chunks divide the unit. The values are stored as read (no transform), so the copies are
+ * in the stored type.
  */
-function fusedLevels(job: CopyJob, plan: BandPlan): number {
+function fusedLevels(job: CopyJob): number {
   const halve = job.halve ?? [];
   const nd = job.shape.length;
-  if (
-    nd < 2 ||
-    !plan.aligned ||
-    plan.bandDim < 0 ||
-    plan.bandDim > nd - 2 ||
-    job.transform.kind !== "identity" ||
-    job.sourceType !== job.encoding.dataType
-  )
-    return 0;
+  if (nd < 2 || job.transform.kind !== "identity" || job.sourceType !== job.encoding.dataType) return 0;
   let k = 0;
   while (
     k < halve.length &&
     halve[k]!.encoding.dataType === job.sourceType &&
-    plan.extents.every((e, d) =>
-      d === nd - 2 ? e % (2 ** (k + 1) * halve[k]!.unitShape[d]!) === 0 : e % halve[k]!.unitShape[d]! === 0,
-    )
+    job.unitShape.every((u, d) => {
+      // A dimension held by one unit starts at 0 whatever its size.
+      if (job.shape[d]! <= u) return true;
+      return d >= nd - 2
+        ? u % (2 ** (k + 1) * halve[k]!.unitShape[d]!) === 0
+        : u % halve[k]!.unitShape[d]! === 0;
+    })
   )
     k++;
   return k;
 }
 
-/**
- * Band buffers kept for the next array of the same job. Never-touched memory costs a page fault per
- * 4 KiB on first write (0.31 GB/s on these machines, ../shared peers-and-limits section 6); the
- * two or three arrays of a conversion each used to allocate their own 150-300 MB bands.
- */
-export class BufferStock {
-  readonly #spare: ArrayBufferLike[] = [];
-
-  constructor(private readonly keep = 8) {}
-
-  /** The smallest spare buffer of at least `bytes`, or a new one (a multiple of 8 bytes, so any typed view fits). */
-  take(bytes: number, shared: boolean): ArrayBufferLike {
-    let best = -1;
-    for (const [i, b] of this.#spare.entries()) {
-      if (b.byteLength < bytes || b instanceof SharedArrayBuffer !== shared) continue;
-      if (best < 0 || b.byteLength < this.#spare[best]!.byteLength) best = i;
-    }
-    if (best >= 0) return this.#spare.splice(best, 1)[0]!;
-    const n = Math.ceil(bytes / 8) * 8;
-    return shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n);
-  }
-
-  /** Keep `b` for later; beyond `keep` spares the smallest are let go. */
-  give(b: ArrayBufferLike): void {
-    this.#spare.push(b);
-    this.#spare.sort((x, y) => y.byteLength - x.byteLength);
-    this.#spare.length = Math.min(this.#spare.length, this.keep);
-  }
+/** A cached segment: decoded once, kept until every unit that overlaps it has its values. */
+interface Segment {
+  box: Box;
+  /** Units overlapping it that have not yet received its values. */
+  remaining: number;
+  /** The decode in flight, and then its cache slot (when later units need it). */
+  decoding: Promise<void> | null;
+  slot: BandRef | null;
 }
 
-class BufferRing {
-  readonly #free: ArrayBufferLike[] = [];
-  readonly #waiters: Array<{ resolve: (b: ArrayBufferLike) => void; reject: (e: unknown) => void }> = [];
-  #made = 0;
-  #failure: { error: unknown } | null = null;
+/** A unit being filled: its buffer and how many of its segments have yet to arrive. */
+interface ActiveUnit {
+  coords: number[];
+  band: BandRef;
+  missing: number;
+  filled: () => void;
+}
 
-  constructor(
-    private readonly count: number,
-    private readonly bytes: number,
-    private readonly shared: boolean,
-    private readonly stock: BufferStock,
-  ) {}
-
-  async acquire(): Promise<ArrayBufferLike> {
-    if (this.#failure) throw this.#failure.error;
-    const b = this.#free.pop();
-    if (b) return b;
-    if (this.#made < this.count) {
-      this.#made++;
-      return this.stock.take(this.bytes, this.shared);
-    }
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+/** A count of free unit buffers: `take` waits for one, or returns false once closed (a failure). */
+class Slots {
+  #free: number;
+  #closed = false;
+  readonly #waiters: Array<() => void> = [];
+  constructor(n: number) {
+    this.#free = n;
   }
-
-  release(b: ArrayBufferLike): void {
-    const w = this.#waiters.shift();
-    if (w) w.resolve(b);
-    else this.#free.push(b);
+  async take(): Promise<boolean> {
+    while (this.#free === 0 && !this.#closed) await new Promise<void>((r) => this.#waiters.push(r));
+    if (this.#closed) return false;
+    this.#free--;
+    return true;
   }
-
-  /** At the end of a copy: the buffers go back to the stock for the next array. */
+  give(): void {
+    this.#free++;
+    this.#waiters.shift()?.();
+  }
   close(): void {
-    for (const b of this.#free.splice(0)) this.stock.give(b);
-  }
-
-  /** After a failure, bands that wait for a buffer would wait forever: fail them instead. */
-  fail(error: unknown): void {
-    this.#failure ??= { error };
-    for (const w of this.#waiters.splice(0)) w.reject(error);
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w();
   }
 }
+
+const keyOf = (c: readonly number[]) => c.join(",");
 
 export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopyStats> {
   const { shape, unitShape } = job;
-  const stats: CopyStats = { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0 };
+  const stats: CopyStats = { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
   if (shape.some((n) => n === 0)) return stats;
-  const itemSize = dataTypeInfo(job.sourceType).size;
-  const sourceChunks = job.sourceChunks.map((c, d) => Math.min(c, shape[d]!));
   const { dataType } = job.encoding;
   checkChunkBytes(`${job.path}: a chunk`, unitShape, dataType, dataTypeInfo(dataType).size);
-  let plan: BandPlan;
-  let bands: Box[];
-  if (job.units) {
-    // Sparse: each unit is a band of its own, read from the source chunks it overlaps.
-    plan = { bandDim: shape.length - 1, extents: unitShape.slice(), aligned: false };
-    bands = job.units.map((u) => chunkBox(u, unitShape, shape));
-  } else {
-    const grid = gridSize(shape, unitShape);
-    if (!grid.dense) {
-      throw new GeoZarrError(
-        "Unsupported",
-        `${job.path}: ${grid.chunks.toExponential(2)} chunks to write, more than the ${MAX_DENSE_CHUNKS} that can be iterated (only Zarr sources, whose stored chunks can be listed, are copied sparsely)`,
-        { where: job.path },
-      );
-    }
-    plan = planBands(shape, unitShape, sourceChunks, itemSize, ctx.bandBudget);
-    bands = bandBoxes(shape, plan);
+  const grid = gridSize(shape, unitShape);
+  if (!job.units && !grid.dense) {
+    throw new GeoZarrError(
+      "Unsupported",
+      `${job.path}: ${grid.chunks.toExponential(2)} chunks to write, more than the ${MAX_DENSE_CHUNKS} that can be iterated (only Zarr sources, whose stored chunks can be listed, are copied sparsely)`,
+      { where: job.path },
+    );
   }
-  const maxBand = Math.max(...bands.map((b) => product(b.shape)));
+  const itemSize = dataTypeInfo(job.sourceType).size;
+  const nd = shape.length;
+  const sourceChunks = job.sourceChunks.map((c, d) => Math.min(c, shape[d]!));
+  const plan = planCopy(shape, unitShape, sourceChunks, itemSize, ctx.memoryBudget);
   const stock = ctx.buffers ?? new BufferStock();
-  const ring = new BufferRing(2, maxBand * itemSize, ctx.shared, stock);
-  const rings = [ring];
+  // Every buffer this copy holds is taken and given back here, so the peak is known (--json).
+  let held = 0;
+  const takeBand = (box: Box): BandRef => {
+    const bytes = product(box.shape) * itemSize;
+    held += bytes;
+    stats.peakBuffered = Math.max(stats.peakBuffered, held);
+    return { buffer: stock.take(bytes, ctx.shared), dataType: job.sourceType, box };
+  };
+  const giveBand = (b: BandRef) => {
+    held -= product(b.box.shape) * itemSize;
+    stock.give(b.buffer);
+  };
+  const unitSlots = new Slots(plan.maxUnits);
+  const unitList: Iterable<number[]> = job.units ?? gridIndices(chunkGridShape(shape, unitShape));
+  const wanted = job.units ? new Set(job.units.map(keyOf)) : null;
 
   let failure: unknown = null;
+  const active = new Map<string, ActiveUnit>();
   const fail = (err: unknown) => {
     failure ??= err;
-    for (const r of rings) r.fail(failure);
+    unitSlots.close();
+    // Units waiting for segments that will never come: let them end (finishUnit sees the failure).
+    for (const u of active.values()) u.filled();
   };
   // Removed when the copy ends: one signal serves every array of a conversion (and of a pyramid).
   const onAbort = () => fail(ctx.signal!.reason);
@@ -329,26 +326,25 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     const q = p.catch(fail);
     inflight.add(q);
     void q.finally(() => inflight.delete(q));
+    return q;
   };
   const rawUnit = product(unitShape) * dataTypeInfo(job.encoding.dataType).size;
 
-  // The units of one band (of the array, or of its reduced copy), encoded on the pool and written.
+  // The units of one filled buffer (of the array, or of a reduced copy), encoded on the pool and written.
   interface Target {
     path: string;
     shape: number[];
     unitShape: number[];
     encoding: ChunkEncoding;
-    ring: BufferRing;
     count: boolean;
   }
-  const full: Target = { path: job.path, shape, unitShape, encoding: job.encoding, ring, count: true };
+  const full: Target = { path: job.path, shape, unitShape, encoding: job.encoding, count: true };
   // Workers write chunks themselves into a store they can open (a directory): the bytes do not
   // travel back to this thread. Otherwise (in-memory stores, no workers) the writer stores them.
   const direct = ctx.shared ? ctx.writer.workerRef() : undefined;
-  const encodeBand = async (band: BandRef, t: Target = full, release = true) => {
-    const units = chunksOverlapping(band.box, t.unitShape);
+  const encodeBox = async (band: BandRef, t: Target) => {
     const jobs: Promise<unknown>[] = [];
-    for (const coords of units) {
+    for (const coords of chunksOverlapping(band.box, t.unitShape)) {
       if (failure) break;
       await ctx.pool.slot();
       const box = chunkBox(coords, t.unitShape, t.shape);
@@ -358,7 +354,7 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
           box,
           chunkShape: t.unitShape,
           sourceFill: job.sourceFill,
-          // The reduced copy is computed from stored values (fusedPlan allows identity only).
+          // The reduced copies are computed from stored values (fusedLevels allows identity only).
           transform: job.transform,
           encoding: t.encoding,
           target: direct ? { store: direct, key: ctx.writer.chunkKey(t.path, coords) } : undefined,
@@ -377,112 +373,152 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
           } else stats.skipped++;
           ctx.onUnit?.(rawUnit, stored);
         });
-      jobs.push(p);
-      track(p);
+      jobs.push(track(p));
     }
-    await Promise.allSettled(jobs);
-    if (release) t.ring.release(band.buffer);
+    await Promise.all(jobs);
   };
 
-  // The reduced copies: each band halved on the pool, level by level, into buffers of their own;
-  // then all of them encoded.
-  const levels = (job.halve ?? []).slice(0, fusedLevels(job, plan));
-  let onBand = (band: BandRef) => encodeBand(band);
-  if (levels.length > 0) {
-    let boxes = bands;
-    const targets = levels.map((level) => {
-      boxes = boxes.map(halfBox);
-      const r = new BufferRing(
-        2,
-        Math.max(...boxes.map((b) => product(b.shape))) * itemSize,
-        ctx.shared,
-        stock,
-      );
-      rings.push(r);
-      return { ...level, ring: r, count: false } satisfies Target;
-    });
-    onBand = async (band) => {
-      const outs: BandRef[] = [];
-      // The band's own chunks are encoded while it is being halved (both only read it); it is
-      // released when both are done.
-      const own = encodeBand(band, full, false);
-      try {
-        let from = band;
-        for (const [k, t] of targets.entries()) {
-          const out = { buffer: await t.ring.acquire(), dataType: job.sourceType, box: halfBox(from.box) };
-          outs.push(out);
-          // In row slices, so every worker takes part.
-          const rows = out.box.shape[out.box.shape.length - 2]!;
-          const step = Math.ceil(rows / Math.max(1, 2 * ctx.pool.size));
-          const parts: Promise<unknown>[] = [];
-          for (let r = 0; r < rows; r += step) {
-            await ctx.pool.slot();
-            parts.push(
-              ctx.pool.run("halve-band", {
-                band: from,
-                out,
-                method: levels[k]!.method,
-                missing: job.sourceFill,
-                rows: [r, Math.min(rows, r + step)],
-              }),
-            );
-          }
-          await Promise.all(parts);
-          from = out;
+  // The reduced copies: each filled unit halved on the pool, level by level, then all encoded.
+  const levels = (job.halve ?? []).slice(0, fusedLevels(job));
+  stats.halved = levels.length;
+  const finishUnit = async (band: BandRef) => {
+    const outs: BandRef[] = [];
+    try {
+      if (failure) return;
+      const own = encodeBox(band, full);
+      let from = band;
+      for (const level of levels) {
+        const box = halfBox(from.box);
+        const out = takeBand(box);
+        outs.push(out);
+        // In row slices, so every worker takes part.
+        const rows = box.shape[nd - 2]!;
+        const step = Math.ceil(rows / Math.max(1, 2 * ctx.pool.size));
+        const parts: Promise<unknown>[] = [];
+        for (let r = 0; r < rows; r += step) {
+          await ctx.pool.slot();
+          parts.push(
+            ctx.pool.run("halve-band", {
+              band: from,
+              out,
+              method: level.method,
+              missing: job.sourceFill,
+              rows: [r, Math.min(rows, r + step)],
+            }),
+          );
         }
-      } catch (err) {
-        await own.catch(() => undefined);
-        ring.release(band.buffer);
-        for (const [k, o] of outs.entries()) targets[k]!.ring.release(o.buffer);
-        throw err;
+        await Promise.all(parts);
+        from = out;
       }
-      await Promise.all([own, ...outs.map((o, k) => encodeBand(o, targets[k]))]);
-      ring.release(band.buffer);
-    };
-    stats.halved = levels.length;
-  }
+      await Promise.all([own, ...outs.map((o, k) => encodeBox(o, { ...levels[k]!, count: false }))]);
+    } finally {
+      for (const o of outs) giveBand(o);
+      giveBand(band);
+      unitSlots.give();
+    }
+  };
 
-  // Bands sharing a leading position form a run; segments are planned per run.
-  const b = plan.bandDim;
-  const runs = new Map<string, Box[]>();
-  for (const band of bands) {
-    const key = band.start.slice(0, Math.max(0, b)).join(",");
-    runs.set(key, [...(runs.get(key) ?? []), band]);
-  }
-  for (const runBands of runs.values()) {
-    const first = runBands[0]!;
-    const outer: Box = {
-      start: first.start.map((s, d) => (d === b ? 0 : s)),
-      shape: first.shape.map((s, d) => (d === b ? shape[d]! : s)),
-    };
-    const segments = plan.aligned ? segmentsFor(outer, shape, plan, sourceChunks, itemSize) : runBands;
-    const refs: Array<BandRef | undefined> = runBands.map(() => undefined);
-    const remaining = runBands.map((band) => segments.filter((s) => intersect(s, band)).length);
-    for (const segment of segments) {
+  const readTask = (segment: Box, bands: BandRef[]) =>
+    job.levelSource
+      ? ctx.pool.run("downsample-band", { source: job.levelSource, segment, bands })
+      : ctx.pool.run("read-band", { source: job.source!, segment, bands });
+
+  // Segments: whole source chunks, `group` of them along the last dimension (aligned), identified
+  // by their first source chunk's coordinates; each unit's when not aligned.
+  const segments = new Map<string, Segment>();
+  const unitsOver = (box: Box) => {
+    const us = chunksOverlapping(box, unitShape);
+    return wanted ? us.filter((u) => wanted.has(keyOf(u))) : us;
+  };
+  const segmentsOf = (unitBox: Box): { key: string; box: Box }[] => {
+    const span = sourceChunks.map((c, d) => (d === nd - 1 ? c * plan.group : c));
+    return chunksOverlapping(unitBox, span).map((c) => ({ key: keyOf(c), box: chunkBox(c, span, shape) }));
+  };
+  const deliver = (unit: ActiveUnit) => {
+    if (--unit.missing === 0) unit.filled();
+  };
+  const release = (key: string, seg: Segment) => {
+    if (--seg.remaining > 0) return;
+    if (seg.slot) giveBand(seg.slot);
+    segments.delete(key);
+  };
+
+  for (const coords of unitList) {
+    if (failure || !(await unitSlots.take())) break;
+    const box = chunkBox(coords, unitShape, shape);
+    const band = takeBand(box);
+    if (!plan.aligned) {
+      // Unaligned: the unit reads its own box.
+      await ctx.pool.slot();
+      track(readTask(box, [band]).then(() => finishUnit(band)));
+      continue;
+    }
+    const mine = segmentsOf(box);
+    let resolveFilled!: () => void;
+    const filled = new Promise<void>((r) => {
+      resolveFilled = r;
+    });
+    const unit: ActiveUnit = { coords, band, missing: mine.length, filled: resolveFilled };
+    active.set(keyOf(coords), unit);
+    track(
+      filled.then(() => {
+        active.delete(keyOf(coords));
+        return finishUnit(band);
+      }),
+    );
+    for (const { key, box: segBox } of mine) {
       if (failure) break;
-      const hit = runBands.map((band, i) => (intersect(segment, band) ? i : -1)).filter((i) => i >= 0);
-      try {
-        for (const i of hit) {
-          refs[i] ??= { buffer: await ring.acquire(), dataType: job.sourceType, box: runBands[i]! };
-        }
-      } catch {
-        break; // the ring failed: `failure` says why
+      const known = segments.get(key);
+      if (known) {
+        // Decoded (or being decoded) for an earlier unit, and cached for this one.
+        track(
+          known.decoding!.then(() => {
+            const part = intersect(segBox, box)!;
+            copyPart(known.slot!, band, part);
+            release(key, known);
+            deliver(unit);
+          }),
+        );
+        continue;
+      }
+      // The units of the segment: those active now get its values at once; if others follow, a
+      // cache slot keeps them.
+      const over = unitsOver(segBox);
+      const now = over.map((u) => active.get(keyOf(u))).filter((u): u is ActiveUnit => u !== undefined);
+      const later = over.length - now.length;
+      const seg: Segment = { box: segBox, remaining: over.length, decoding: null, slot: null };
+      if (later > 0) {
+        seg.slot = takeBand(segBox);
+        segments.set(key, seg);
       }
       await ctx.pool.slot();
-      const bandRefs = hit.map((i) => refs[i]!);
-      const read = job.levelSource
-        ? ctx.pool.run("downsample-band", { source: job.levelSource, segment, bands: bandRefs })
-        : ctx.pool.run("read-band", { source: job.source!, segment, bands: bandRefs });
-      const p = read.then(() => {
-        for (const i of hit) if (--remaining[i]! === 0) track(onBand(refs[i]!));
-      });
-      track(p);
+      const targets = [...now.map((u) => u.band), ...(seg.slot ? [seg.slot] : [])];
+      seg.decoding = track(
+        readTask(segBox, targets).then(() => {
+          for (const u of now) {
+            release(key, seg);
+            deliver(u);
+          }
+        }),
+      ) as Promise<void>;
     }
-    if (failure) break;
   }
   while (inflight.size > 0) await Promise.allSettled([...inflight]);
-  for (const r of rings) r.close();
+  for (const seg of segments.values()) if (seg.slot) giveBand(seg.slot);
   ctx.signal?.removeEventListener("abort", onAbort);
   if (failure) throw failure;
   return stats;
+}
+
+/** Copy `part` (array coordinates) from one filled buffer into another. */
+function copyPart(from: BandRef, to: BandRef, part: Box): void {
+  copyBox(
+    viewAs(from.dataType, new Uint8Array(from.buffer)),
+    from.box.shape,
+    part.start.map((s, d) => s - from.box.start[d]!),
+    viewAs(to.dataType, new Uint8Array(to.buffer)),
+    to.box.shape,
+    part.start.map((s, d) => s - to.box.start[d]!),
+    part.shape,
+  );
 }

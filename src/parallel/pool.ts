@@ -97,7 +97,9 @@ export class WorkerPool {
 
   /** Resolves when fewer than `capacity` tasks are queued or running. */
   async slot(): Promise<void> {
-    while (this.#outstanding >= this.capacity) {
+    // A stopped or failed pool lets every caller through at once: run() then rejects, and a caller
+    // woken to submit nothing would otherwise leave the waiters behind it asleep for good.
+    while (this.#outstanding >= this.capacity && !this.#closed && !this.#failure) {
       await new Promise<void>((r) => this.#waiters.push(r));
     }
   }
@@ -166,13 +168,14 @@ export class WorkerPool {
 
   #release(): void {
     this.#outstanding--;
-    const w = this.#waiters.shift();
-    w?.();
+    if (this.#closed || this.#failure) for (const w of this.#waiters.splice(0)) w();
+    else this.#waiters.shift()?.();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w();
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 

@@ -238,7 +238,13 @@ async function writeLevels(
   rootAttrs: JsonObject,
 ): Promise<ExecuteSummary> {
   const v3 = h.zarrFormat === 3;
-  const total: ExecuteSummary = { arrays: [], storedBytes: 0, rawBytes: 0, workers: pool.size };
+  const total: ExecuteSummary = {
+    arrays: [],
+    storedBytes: 0,
+    rawBytes: 0,
+    workers: pool.size,
+    memory: { budget: 0, peakBuffered: 0 },
+  };
   const prevMeta = new Map(ds.grid.map((n) => [nameOf(n.path), n.meta as ArrayMeta]));
   const progress = progressAcross(levels, ds, o.tile, o.onProgress);
   const sourceRoot = (h.store as FileSystemStore).root;
@@ -300,6 +306,10 @@ async function writeLevels(
     }
     const summary = await writeLevelNodes(nodes, store, w, pool, o.signal, progress(k));
     total.storedBytes += summary.storedBytes;
+    total.memory = {
+      budget: summary.memory.budget,
+      peakBuffered: Math.max(total.memory.peakBuffered, summary.memory.peakBuffered),
+    };
     total.rawBytes += summary.rawBytes;
     total.arrays.push(...summary.arrays);
     for (const n of ds.grid) {

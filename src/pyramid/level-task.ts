@@ -138,8 +138,10 @@ export async function run(input: DownsampleBandInput): Promise<{ output: number 
   const inStrides = stridesOf(inBox.shape);
   const outStrides = stridesOf(segment.shape);
   const plane = contiguousYX(inBox.shape.length, src) ? null : new Float64Array(rows * cols);
-  // The one band holding the whole segment, if any (then no copy at the end).
-  const single = fast ? (input.bands.find((b) => contains(b.box, segment)) ?? null) : null;
+  // The one target, when it holds the whole segment: written in place (no copy at the end). With
+  // several targets the segment is reduced once into its own buffer and copied into each.
+  const only = input.bands.length === 1 ? input.bands[0]! : null;
+  const single = fast && only && contains(only.box, segment) ? only : null;
   for (const idx of gridIndices(others)) {
     let inBase = 0;
     let outBase = 0;

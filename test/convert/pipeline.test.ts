@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { executePlan } from "../../src/convert/execute.js";
-import { BufferStock, planBands } from "../../src/convert/pipeline.js";
+import { BufferStock, planCopy } from "../../src/convert/pipeline.js";
 import { planZarrCopy } from "../../src/convert/zarr-to-zarr.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { readRegion } from "../../src/parallel/read-region.js";
@@ -61,14 +61,14 @@ const caseArb = fc.array(fc.integer({ min: 1, max: 23 }), { minLength: 1, maxLen
     shardFactor: fc.tuple(...shape.map(() => fc.integer({ min: 1, max: 3 }))),
     sharded: fc.boolean(),
     format: fc.constantFrom(2 as const, 3 as const),
-    // tiny budgets force the low-memory modes (bands along the last dims, unaligned segments)
+    // tiny budgets force the low-memory modes (few unit buffers, unaligned reads)
     budget: fc.constantFrom(16, 256, 4096, 1 << 20),
     holes: fc.double({ min: 0, max: 1, noNaN: true }),
   }),
 );
 
 describe("streaming copy (property)", () => {
-  it("preserves every value whatever the chunking, shards, format and band budget", async () => {
+  it("preserves every value whatever the chunking, shards, format and memory budget", async () => {
     const pool = new WorkerPool(0);
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
@@ -94,7 +94,7 @@ describe("streaming copy (property)", () => {
           zarrFormat: c.format,
           workers: 0,
           useWorkers: false,
-          bandBudget: c.budget,
+          memoryBudget: c.budget,
         });
         const back = await readRegion(await openHierarchy(out), "/v", pool);
         expect(firstDifference(back.data, values)).toBe(-1);
@@ -104,39 +104,38 @@ describe("streaming copy (property)", () => {
   });
 });
 
-describe("band planning", () => {
-  it("MUR int16 (1, 17999, 36000): full-width bands of 4096 rows within 512 MiB", () => {
-    expect(planBands([1, 17999, 36000], [1, 4096, 4096], [1, 1023, 2047], 2, 512 * 2 ** 20)).toEqual({
-      bandDim: 1,
-      extents: [1, 4096],
-      aligned: true,
-    });
+describe("copy planning", () => {
+  it("MUR int16 (1, 17999, 36000): aligned segments, a cache of one 1023-row strip, units within the budget", () => {
+    const p = planCopy([1, 17999, 36000], [1, 4096, 4096], [1, 1023, 2047], 2, 384 * 2 ** 20);
+    expect(p.aligned).toBe(true);
+    expect(p.group).toBe(1); // one 4.2 MB source chunk is a segment
+    // one strip of source chunks straddling the 4096-row units, and the next column's chunks
+    expect(p.cacheBytes).toBe(1023 * 36000 * 2 + 4096 * 2047 * 2);
+    expect(p.unitBytes).toBe(4096 * 4096 * 2);
+    expect(p.maxUnits).toBe(Math.floor((384 * 2 ** 20 - p.cacheBytes) / p.unitBytes));
   });
 
-  it("float64 of the same grid falls back to chunk-wide bands along the last dimension", () => {
-    expect(planBands([1, 17999, 36000], [1, 4096, 4096], [1, 4096, 4096], 8, 512 * 2 ** 20)).toEqual({
-      bandDim: 2,
-      extents: [1, 4096, 4096],
-      aligned: true,
-    });
+  it("no cache when source chunks tile the units", () => {
+    const p = planCopy([1, 17999, 36000], [1, 4096, 4096], [1, 4096, 4096], 8, 384 * 2 ** 20);
+    expect(p).toMatchObject({ aligned: true, cacheBytes: 0, maxUnits: 3 }); // 128 MiB units
   });
 
-  it("covers whole source chunks: a 10-step source chunk makes 12-step bands of 3-step output chunks", () => {
-    expect(planBands([100, 50], [3, 50], [10, 50], 4, 1e9).extents).toEqual([12]);
+  it("groups small source chunks into segments no wider than a unit", () => {
+    expect(planCopy([100, 4096], [10, 1024], [10, 64], 8, 1e9).group).toBe(16);
+    expect(planCopy([100, 4096], [10, 4096], [10, 64], 1, 1e9).group).toBe(64);
   });
 
-  it("shrinks to one output chunk, unaligned, when nothing else fits", () => {
-    expect(planBands([100, 100], [10, 10], [100, 100], 8, 1000)).toEqual({
-      bandDim: 1,
-      extents: [10, 10],
+  it("reads each unit's own box when the cache would not fit", () => {
+    expect(planCopy([100, 100], [10, 10], [100, 100], 8, 1000)).toMatchObject({
       aligned: false,
+      maxUnits: 2,
     });
   });
 });
 
 describe("BufferStock", () => {
-  it("hands back the smallest kept buffer that fits, of the right kind, and keeps a bounded number", () => {
-    const stock = new BufferStock(2);
+  it("hands back the smallest kept buffer that fits (at most twice the size), of the right kind", () => {
+    const stock = new BufferStock(1000);
     const a = stock.take(10, true);
     expect(a).toBeInstanceOf(SharedArrayBuffer);
     expect(a.byteLength).toBe(16); // a multiple of 8: any typed view fits
@@ -146,10 +145,19 @@ describe("BufferStock", () => {
     stock.give(a);
     stock.give(b);
     expect(stock.take(12, true)).toBe(a); // smallest that fits
+    expect(stock.take(12, true)).not.toBe(b); // b is more than twice 12 bytes: a new buffer
     stock.give(a);
     expect(stock.take(12, false)).not.toBe(a); // shared and plain buffers are not interchangeable
-    stock.give(c); // three kept buffers: the smallest (a, 16 bytes) is let go
-    expect(stock.take(12, true)).toBe(b);
-    expect(stock.take(12, true)).not.toBe(a);
+    expect(stock.take(60, true)).toBe(b);
+  });
+
+  it("keeps spares up to its byte cap, letting the smallest go", () => {
+    const stock = new BufferStock(200);
+    const small = stock.take(16, true);
+    const big = [stock.take(96, true), stock.take(96, true)];
+    stock.give(small);
+    for (const b of big) stock.give(b); // 208 bytes: over the cap, the 16-byte spare is let go
+    expect(stock.take(16, true)).not.toBe(small);
+    expect(big).toContain(stock.take(96, true));
   });
 });

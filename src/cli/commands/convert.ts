@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { multiscaleConversion, type PyramidSummary, convert as runConvert } from "../../node.js";
-import { type CommandSpec, intOption, stringOption } from "../args.js";
+import { type CommandSpec, intOption, sizeOption, stringOption } from "../args.js";
 import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
 import { PYRAMID_OPTIONS, pyramidLine, pyramidOptions } from "./pyramid.js";
@@ -31,6 +31,12 @@ const spec: CommandSpec = {
       description: "v3 shard size per dimension name (multiples of the chunks)",
     },
     workers: { type: "string", arg: "N", description: "worker threads (default: number of cores; 0 = none)" },
+    memory: {
+      type: "string",
+      arg: "SIZE",
+      description:
+        "data buffered at once per array (chunk buffers and the source-chunk cache; default 256M); workers add a few MiB each",
+    },
     overwrite: { type: "boolean", description: "replace OUTPUT if it exists" },
     variables: {
       type: "string",
@@ -105,6 +111,7 @@ export const convert: Command = {
         shards: stringOption(values, "shard"),
         codec: stringOption(values, "codec"),
         workers: intOption(values, "workers", 0),
+        memoryBudget: sizeOption(values, "memory"),
         overwrite: Boolean(values.overwrite),
         variables: stringOption(values, "variables")
           ?.split(",")
