@@ -45,7 +45,10 @@ export async function expandInputs(given: readonly string[], opts: InputListOpti
       () => true,
       () => false,
     );
-    const paths = !exists && isDynamicPattern(item) ? (await glob(item, { onlyFiles: false, absolute: false })).sort() : [item];
+    const paths =
+      !exists && isDynamicPattern(item)
+        ? (await glob(item, { onlyFiles: false, absolute: false })).sort()
+        : [item];
     if (paths.length === 0)
       throw new GeoZarrError("NotFound", `${item}: no file matches this pattern`, { where: item });
     for (const p of paths) {

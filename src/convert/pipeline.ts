@@ -137,8 +137,12 @@ export class BufferStock {
     this.#spare.push(b);
     this.#spare.sort((x, y) => y.byteLength - x.byteLength);
     let total = 0;
-    const keep = this.#spare.findIndex((x) => (total += x.byteLength) > this.capBytes);
-    if (keep >= 0) this.#spare.length = keep;
+    let keep = 0;
+    while (keep < this.#spare.length && total + this.#spare[keep]!.byteLength <= this.capBytes) {
+      total += this.#spare[keep]!.byteLength;
+      keep++;
+    }
+    this.#spare.length = keep;
   }
 }
 

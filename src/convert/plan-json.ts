@@ -34,7 +34,13 @@ function untag(value: unknown): unknown {
     if (keys.length === 1 && typeof o.$number === "string") return Number(o.$number);
     if (keys.length === 1 && typeof o.$bigint === "string") return BigInt(o.$bigint);
     const out: Record<string, unknown> = {};
-    for (const k of keys) Object.defineProperty(out, k, { value: untag(o[k]), enumerable: true, writable: true, configurable: true });
+    for (const k of keys)
+      Object.defineProperty(out, k, {
+        value: untag(o[k]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return value;
@@ -50,7 +56,9 @@ export function planFromJson<T>(text: string, where: string): T {
   try {
     return untag(JSON.parse(text)) as T;
   } catch (err) {
-    throw new GeoZarrError("InvalidMetadata", `${where}: not a geozarr plan (${(err as Error).message})`, { where });
+    throw new GeoZarrError("InvalidMetadata", `${where}: not a geozarr plan (${(err as Error).message})`, {
+      where,
+    });
   }
 }
 
