@@ -1,0 +1,187 @@
+/**
+ * Decode one TIFF tile or strip into little-endian samples, on whatever thread calls it (our
+ * worker pool; geotiff.js's own pool is never started). Deflate and zstd run natively (node:zlib,
+ * zstd-napi: the formats GDAL writes by default and for COGs), the other compressions through
+ * geotiff.js's decoders (LZW, PackBits, JPEG, LERC). Predictors are undone here rather than by
+ * geotiff.js, after the byte order is fixed: its horizontal predictor adds samples in the host's
+ * order, which misreads big-endian files (TIFF 6.0 section 14; Adobe Photoshop TIFF Technical
+ * Note 3 for the floating-point predictor, whose output is in host order whatever the file's).
+ * @module
+ */
+
+import { inflateSync } from "node:zlib";
+import { getDecoder } from "geotiff";
+import { GeoZarrError, messageOf } from "../errors.js";
+import { nativeZstd, zstdDecompress } from "../zarr/codecs/zstd.js";
+
+/** TIFF Compression tag values (TIFF 6.0 and the registered extensions) and what we call them. */
+export const COMPRESSION_NAMES: Record<number, string> = {
+  1: "none",
+  2: "CCITT RLE",
+  3: "CCITT Group 3",
+  4: "CCITT Group 4",
+  5: "LZW",
+  6: "old-style JPEG",
+  7: "JPEG",
+  8: "deflate",
+  32946: "deflate",
+  32773: "PackBits",
+  34712: "JPEG 2000",
+  34887: "LERC",
+  34925: "LZMA",
+  50000: "zstd",
+  50001: "WebP",
+  50002: "JPEG XL",
+};
+
+/** What we decode. */
+export const SUPPORTED_COMPRESSIONS = new Set([1, 5, 7, 8, 32946, 32773, 34887, 50000]);
+
+export function compressionName(id: number): string {
+  return `${COMPRESSION_NAMES[id] ?? "unknown"} (Compression=${id})`;
+}
+
+/** The facts needed to decode the blocks of one image (IFD). */
+export interface BlockLayout {
+  compression: number;
+  /** 1 none, 2 horizontal differencing, 3 floating point (TIFF Predictor tag). */
+  predictor: number;
+  littleEndian: boolean;
+  bitsPerSample: number;
+  /** Samples interleaved in one block: SamplesPerPixel when pixel-interleaved, 1 when planar. */
+  samplesInBlock: number;
+  samplesPerPixel: number;
+  planar: 1 | 2;
+  /** Pixels in one row of a block: the tile width, or the image width for strips. */
+  blockWidth: number;
+  /** Rows of a full block: the tile height or RowsPerStrip. */
+  blockHeight: number;
+  /** JPEG-compressed YCbCr (PhotometricInterpretation 6): converted to RGB, as GDAL reads it. */
+  ycbcr?: boolean | undefined;
+}
+
+export type BlockDecoder = (bytes: ArrayBuffer, rows: number, what: string) => Promise<Uint8Array>;
+
+interface TagSource {
+  loadValue(tag: string): Promise<unknown>;
+}
+
+/**
+ * A decoder for the blocks of one image: compressed bytes in, `rows` rows of little-endian
+ * samples out (the last strip of an image is shorter; tiles are always whole).
+ */
+export async function blockDecoder(layout: BlockLayout, tags: TagSource, file: string): Promise<BlockDecoder> {
+  const decompress = await decompressor(layout, tags);
+  const itemSize = layout.bitsPerSample / 8;
+  return async (bytes, rows, what) => {
+    let out: Uint8Array;
+    try {
+      out = await decompress(bytes);
+    } catch (err) {
+      throw new GeoZarrError("Format", `${file}: cannot decode ${what}: ${messageOf(err)}`, { where: file });
+    }
+    const rowBytes = layout.blockWidth * layout.samplesInBlock * itemSize;
+    // JPEG and LERC may hand back more than the rows asked for (padding); fewer is corrupt data.
+    if (out.byteLength < rows * rowBytes)
+      throw new GeoZarrError(
+        "Format",
+        `${file}: cannot decode ${what}: ${out.byteLength} bytes decoded, ${rows * rowBytes} expected`,
+        { where: file },
+      );
+    if (out.byteOffset % itemSize !== 0) out = out.slice();
+    if (layout.ycbcr) toRgb(out);
+    if (layout.predictor === 3) undoFloatPredictor(out, rows, layout);
+    else {
+      if (!layout.littleEndian && itemSize > 1 && layout.compression !== 34887) swapBytes(out, itemSize);
+      if (layout.predictor === 2) undoHorizontalPredictor(out, rows, layout);
+    }
+    return out;
+  };
+}
+
+async function decompressor(layout: BlockLayout, tags: TagSource): Promise<(b: ArrayBuffer) => Promise<Uint8Array>> {
+  const c = layout.compression;
+  if (c === 1) return async (b) => new Uint8Array(b);
+  if (c === 8 || c === 32946) return async (b) => inflateSync(new Uint8Array(b));
+  if (c === 50000 && nativeZstd()) return async (b) => zstdDecompress(new Uint8Array(b));
+  const params: Record<string, unknown> = {
+    tileWidth: layout.blockWidth,
+    tileHeight: layout.blockHeight,
+    planarConfiguration: layout.planar,
+    bitsPerSample: layout.bitsPerSample,
+    samplesPerPixel: layout.samplesPerPixel,
+    // Predictors are undone by blockDecoder, after the byte order is fixed.
+    predictor: 1,
+  };
+  if (c === 7) params.JPEGTables = await tags.loadValue("JPEGTables");
+  if (c === 34887) params.LercParameters = await tags.loadValue("LercParameters");
+  const decoder = await getDecoder(c, params as never);
+  return async (b) => {
+    const out = await decoder.decode(b);
+    return new Uint8Array(out as ArrayBuffer);
+  };
+}
+
+/** JFIF's YCbCr to RGB (ITU-R BT.601 full range), what libjpeg does for GDAL. */
+function toRgb(b: Uint8Array): void {
+  const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+  for (let i = 0; i + 2 < b.length; i += 3) {
+    const y = b[i]!;
+    const cb = b[i + 1]! - 128;
+    const cr = b[i + 2]! - 128;
+    b[i] = clamp(y + 1.402 * cr);
+    b[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
+    b[i + 2] = clamp(y + 1.772 * cb);
+  }
+}
+
+function swapBytes(b: Uint8Array, size: number): void {
+  for (let i = 0; i + size <= b.length; i += size) {
+    for (let lo = i, hi = i + size - 1; lo < hi; lo++, hi--) {
+      const t = b[lo]!;
+      b[lo] = b[hi]!;
+      b[hi] = t;
+    }
+  }
+}
+
+/** TIFF 6.0 section 14: each sample is the difference from the same sample of the pixel before. */
+function undoHorizontalPredictor(b: Uint8Array, rows: number, l: BlockLayout): void {
+  const stride = l.samplesInBlock;
+  const n = l.blockWidth * stride;
+  const bits = l.bitsPerSample;
+  const view =
+    bits === 8
+      ? b
+      : bits === 16
+        ? new Uint16Array(b.buffer, b.byteOffset, b.byteLength >> 1)
+        : bits === 32
+          ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2)
+          : new BigUint64Array(b.buffer, b.byteOffset, b.byteLength >> 3);
+  if (view instanceof BigUint64Array) {
+    for (let r = 0; r < rows; r++)
+      for (let i = r * n + stride; i < (r + 1) * n; i++)
+        view[i] = BigInt.asUintN(64, view[i]! + view[i - stride]!);
+    return;
+  }
+  // Typed arrays wrap on overflow: modular addition, as the predictor's differences are.
+  for (let r = 0; r < rows; r++) for (let i = r * n + stride; i < (r + 1) * n; i++) view[i]! += view[i - stride]!;
+}
+
+/**
+ * Technical Note 3: a row's bytes were split into planes, most significant first, then
+ * differenced byte by byte with the pixel stride. Undo both; samples come out little-endian.
+ */
+function undoFloatPredictor(b: Uint8Array, rows: number, l: BlockLayout): void {
+  const size = l.bitsPerSample / 8;
+  const stride = l.samplesInBlock;
+  const words = l.blockWidth * stride;
+  const rowBytes = words * size;
+  const tmp = new Uint8Array(rowBytes);
+  for (let r = 0; r < rows; r++) {
+    const row = b.subarray(r * rowBytes, (r + 1) * rowBytes);
+    for (let i = stride; i < rowBytes; i++) row[i] = (row[i]! + row[i - stride]!) & 0xff;
+    tmp.set(row);
+    for (let w = 0; w < words; w++) for (let k = 0; k < size; k++) row[w * size + k] = tmp[(size - k - 1) * words + w]!;
+  }
+}
