@@ -25,6 +25,7 @@ import {
 } from "./tiff-decode.js";
 import { FileRangeSource, type RangeSource, readExactly } from "./tiff-source.js";
 
+
 /** One image (IFD) of a TIFF: the full resolution or an overview. */
 export interface TiffImage {
   /** Index of the IFD in the file's chain. */
@@ -62,18 +63,6 @@ export interface GeoTiffFile {
   datetime: string | null;
   /** Things the conversion does not carry over (internal masks, colour maps). */
   notes: string[];
-}
-
-const TIFF_MAGIC = [
-  [0x49, 0x49, 0x2a, 0x00], // "II*\0": little-endian TIFF
-  [0x4d, 0x4d, 0x00, 0x2a], // "MM\0*": big-endian TIFF
-  [0x49, 0x49, 0x2b, 0x00], // BigTIFF
-  [0x4d, 0x4d, 0x00, 0x2b],
-];
-
-/** Whether the first bytes of a file are a TIFF or BigTIFF header (TIFF 6.0 section 2). */
-export function isTiffHeader(head: Uint8Array): boolean {
-  return TIFF_MAGIC.some((m) => m.every((b, i) => head[i] === b));
 }
 
 const numbers = (v: unknown): number[] | null =>

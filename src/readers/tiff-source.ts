@@ -20,6 +20,18 @@ export interface Slice {
   length: number;
 }
 
+const TIFF_MAGIC = [
+  [0x49, 0x49, 0x2a, 0x00], // "II*\0": little-endian TIFF
+  [0x4d, 0x4d, 0x00, 0x2a], // "MM\0*": big-endian TIFF
+  [0x49, 0x49, 0x2b, 0x00], // BigTIFF
+  [0x4d, 0x4d, 0x00, 0x2b],
+];
+
+/** Whether the first bytes of a file are a TIFF or BigTIFF header (TIFF 6.0 section 2). */
+export function isTiffHeader(head: Uint8Array): boolean {
+  return TIFF_MAGIC.some((m) => m.every((b, i) => head[i] === b));
+}
+
 /** A TIFF source: ranged reads and the size of the whole. */
 export interface RangeSource {
   /** What the file or object is called in messages. */
