@@ -302,8 +302,9 @@ async function imageOf(ref: TiffRef): Promise<{ im: GeoTIFFImage; decode: BlockD
 
 /**
  * Read `box` of an image, in array coordinates (band, y, x), or (y, x) for one sample, into the
- * parts of `targets` it overlaps; each block the box touches is read and decoded once. Returns the
- * bytes the box holds.
+ * parts of `targets` it overlaps; each block the box touches is read and decoded once. Blocks
+ * reaching past the box write their values there too (the values another box would write, as
+ * zarr/read/read-task.ts does with chunks), clipped to each target. Returns the bytes the box holds.
  */
 export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly OutBox[]): Promise<number> {
   const { im, decode, source } = await imageOf(ref);
@@ -314,6 +315,8 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
   const [y0, ny, x0, nx] = planes
     ? [box.start[1]!, box.shape[1]!, box.start[2]!, box.shape[2]!]
     : [box.start[0]!, box.shape[0]!, box.start[1]!, box.shape[1]!];
+  if (y0 < 0 || x0 < 0 || y0 + ny > img.height || x0 + nx > img.width || b0 + nb > ref.samples.length)
+    throw new Error(`readTiffInto: box ${JSON.stringify(box)} outside the ${img.width} x ${img.height} image`);
   const across = Math.ceil(img.width / l.blockWidth);
   const down = Math.ceil(img.height / l.blockHeight);
   const tagOf = img.tiled ? ["TileOffsets", "TileByteCounts"] : ["StripOffsets", "StripByteCounts"];
