@@ -2,8 +2,7 @@
  * Plan a GeoTIFF as a GeoZarr dataset, in the layout xarray's rasterio backend gives it
  * (`band_data` on (band, y, x)) or, with `bandsAsVariables`, one (y, x) variable per band named by
  * its description: 1-D `x`/`y` cell-centre coordinates for a north-up (or south-up) grid (none for
- * a rotated one: `spatial:transform` and the GeoTransform carry the geometry), a `band`
- * coordinate, the CRS as the scalar `spatial_ref` grid-mapping variable as for NetCDF (CF 1.11
+ * a rotated one: `spatial:transform` and the GeoTransform carry the geometry), the CRS as the scalar `spatial_ref` grid-mapping variable as for NetCDF (CF 1.11
  * §5.6, GeoZarr v0.4), and, in Zarr v3, the `proj:`/`spatial:` conventions.
  *
  * GDAL's nodata becomes `fill_value`; its band metadata (DESCRIPTION, SCALE, OFFSET, UNITTYPE)
@@ -184,13 +183,12 @@ export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPl
   const v3 = opts.zarrFormat === 3;
   const nodes: NodePlan[] = [];
 
-  const rootAttrs: JsonObject = { ...t.metadata.dataset };
+  // The attributes we write are CF's (grid_mapping, coordinates, scale_factor...).
+  const rootAttrs: JsonObject = { Conventions: "CF-1.11", ...t.metadata.dataset };
   if (t.datetime) rootAttrs.TIFFTAG_DATETIME = t.datetime;
   rootAttrs.history = opts.history;
   nodes.push({ kind: "group", path: "/", attributes: v3 ? { ...rootAttrs, ...conventionAttributes(georef) } : rootAttrs });
   nodes.push(smallArray("/spatial_ref", [], [], "int64", spatialRefAttributes(georef), opts, { kind: "constant", value: 0n, dataType: "int64" }));
-  if (!perBand)
-    nodes.push(smallArray("/band", [im.bands], ["band"], "int32", { long_name: "band number" }, opts, values(Array.from({ length: im.bands }, (_, i) => i + 1), "int32")));
   if (!rotated) {
     // Cell centres (CF §4: coordinates locate the data; GDAL's Zarr driver derives its transform from them).
     const [a, , c, , e, f] = affine as [number, number, number, number, number, number];
@@ -231,6 +229,9 @@ export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPl
       levels[k]!.arrays[v.path] = tiffCopy(t, o, v.samples, perBand, fill);
     });
   }
+  notes.push(
+    `${variables.map((v) => v.path.slice(1)).join(", ")} ${variables.length > 1 ? "have" : "has"} no standard_name, which GeoZarr v0.4 requires (a GeoTIFF names no quantity)`,
+  );
   return {
     nodes,
     notes,
