@@ -241,6 +241,8 @@ describe("GDAL metadata and nodata in the v3 output", () => {
       "spatial:transform": [30, 0, 500000, 0, -30, 5200000],
       "spatial:shape": [120, 160],
     });
+    const root = JSON.parse(readFileSync(join(store, "zarr.json"), "utf8")).attributes;
+    expect(root).toMatchObject({ Conventions: "CF-1.11", TIFFTAG_DATETIME: "2023:06:15 10:30:21", "proj:code": "EPSG:32633" });
     expect(await errorsOf(store)).toEqual([]);
   });
 });
