@@ -74,13 +74,13 @@ export async function blockDecoder(layout: BlockLayout, tags: TagSource, file: s
   const decompress = await decompressor(layout, tags);
   const itemSize = layout.bitsPerSample / 8;
   return async (bytes, rows, what) => {
+    const rowBytes = layout.blockWidth * layout.samplesInBlock * itemSize;
     let out: Uint8Array;
     try {
-      out = await decompress(bytes);
+      out = await decompress(bytes, rows * rowBytes);
     } catch (err) {
       throw new GeoZarrError("Format", `${file}: cannot decode ${what}: ${messageOf(err)}`, { where: file });
     }
-    const rowBytes = layout.blockWidth * layout.samplesInBlock * itemSize;
     // JPEG and LERC may hand back more than the rows asked for (padding); fewer is corrupt data.
     if (out.byteLength < rows * rowBytes)
       throw new GeoZarrError(
@@ -99,10 +99,14 @@ export async function blockDecoder(layout: BlockLayout, tags: TagSource, file: s
   };
 }
 
-async function decompressor(layout: BlockLayout, tags: TagSource): Promise<(b: ArrayBuffer) => Promise<Uint8Array>> {
+type Decompress = (b: ArrayBuffer, expected: number) => Promise<Uint8Array>;
+
+async function decompressor(layout: BlockLayout, tags: TagSource): Promise<Decompress> {
   const c = layout.compression;
   if (c === 1) return async (b) => new Uint8Array(b);
-  if (c === 8 || c === 32946) return async (b) => inflateSync(new Uint8Array(b));
+  // One output chunk of the block's size: no concatenation of zlib's default 16 KiB pieces.
+  if (c === 8 || c === 32946)
+    return async (b, expected) => inflateSync(new Uint8Array(b), { chunkSize: Math.max(64, expected + 64), maxOutputLength: expected + 64 });
   if (c === 50000 && nativeZstd()) return async (b) => zstdDecompress(new Uint8Array(b));
   const params: Record<string, unknown> = {
     tileWidth: layout.blockWidth,
@@ -149,23 +153,51 @@ function swapBytes(b: Uint8Array, size: number): void {
 function undoHorizontalPredictor(b: Uint8Array, rows: number, l: BlockLayout): void {
   const stride = l.samplesInBlock;
   const n = l.blockWidth * stride;
-  const bits = l.bitsPerSample;
-  const view =
-    bits === 8
-      ? b
-      : bits === 16
-        ? new Uint16Array(b.buffer, b.byteOffset, b.byteLength >> 1)
-        : bits === 32
-          ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2)
-          : new BigUint64Array(b.buffer, b.byteOffset, b.byteLength >> 3);
-  if (view instanceof BigUint64Array) {
+  const { buffer, byteOffset, byteLength } = b;
+  // One loop per element type, so each stays monomorphic (typed arrays wrap on overflow: modular
+  // addition, as the predictor's differences are).
+  if (l.bitsPerSample === 8) accumulate8(b, rows, n, stride);
+  else if (l.bitsPerSample === 16) accumulate16(new Uint16Array(buffer, byteOffset, byteLength >> 1), rows, n, stride);
+  else if (l.bitsPerSample === 32) accumulate32(new Uint32Array(buffer, byteOffset, byteLength >> 2), rows, n, stride);
+  else {
+    const v = new BigUint64Array(buffer, byteOffset, byteLength >> 3);
     for (let r = 0; r < rows; r++)
-      for (let i = r * n + stride; i < (r + 1) * n; i++)
-        view[i] = BigInt.asUintN(64, view[i]! + view[i - stride]!);
+      for (let i = r * n + stride; i < (r + 1) * n; i++) v[i] = BigInt.asUintN(64, v[i]! + v[i - stride]!);
+  }
+}
+
+function accumulate8(v: Uint8Array, rows: number, n: number, stride: number): void {
+  if (stride === 1) {
+    // One band: a running sum in a register (one load and one store per sample).
+    for (let r = 0; r < rows; r++) {
+      let acc = v[r * n]!;
+      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) & 0xff;
+    }
     return;
   }
-  // Typed arrays wrap on overflow: modular addition, as the predictor's differences are.
-  for (let r = 0; r < rows; r++) for (let i = r * n + stride; i < (r + 1) * n; i++) view[i]! += view[i - stride]!;
+  for (let r = 0; r < rows; r++) for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+}
+function accumulate16(v: Uint16Array, rows: number, n: number, stride: number): void {
+  if (stride === 1) {
+    // One band: a running sum in a register (one load and one store per sample).
+    for (let r = 0; r < rows; r++) {
+      let acc = v[r * n]!;
+      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) & 0xffff;
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++) for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+}
+function accumulate32(v: Uint32Array, rows: number, n: number, stride: number): void {
+  if (stride === 1) {
+    // One band: a running sum in a register (one load and one store per sample).
+    for (let r = 0; r < rows; r++) {
+      let acc = v[r * n]!;
+      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) >>> 0;
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++) for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
 }
 
 /**
