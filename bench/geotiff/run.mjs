@@ -30,9 +30,18 @@ const input = ensure(join(DATA, `cog_${size}_${compress.toLowerCase()}.tif`), PY
 ]);
 
 const configs = [
-  { name: "geozarr v3 zstd:1", cmd: (i, o) => [process.execPath, [geozarr, "convert", i, o, "--codec", "zstd:1"]] },
-  { name: "gdal_translate -of Zarr (v2)", cmd: (i, o) => ["bash", [join(ROOT, "bench/peers/peer_gdal_geotiff.sh"), i, o]] },
-  { name: "rioxarray + dask to_zarr (v2)", cmd: (i, o) => [PY, [join(ROOT, "bench/peers/peer_rioxarray_geotiff.py"), i, o]] },
+  {
+    name: "geozarr v3 zstd:1",
+    cmd: (i, o) => [process.execPath, [geozarr, "convert", i, o, "--codec", "zstd:1"]],
+  },
+  {
+    name: "gdal_translate -of Zarr (v2)",
+    cmd: (i, o) => ["bash", [join(ROOT, "bench/peers/peer_gdal_geotiff.sh"), i, o]],
+  },
+  {
+    name: "rioxarray + dask to_zarr (v2)",
+    cmd: (i, o) => [PY, [join(ROOT, "bench/peers/peer_rioxarray_geotiff.py"), i, o]],
+  },
 ];
 const outOf = (c) => join(OUT, `geotiff-${size}-${c.name.replace(/\W+/g, "_")}.zarr`);
 
@@ -67,7 +76,10 @@ const { openStore, readRegion, WorkerPool } = await import(join(ROOT, "dist", "n
 const h = await openStore(outOf(configs[0]));
 const w = Math.min(1024, size);
 const y0 = Math.max(0, Math.min(size - w, 4096 - w / 2));
-const { data } = await readRegion(h, "/band_data", new WorkerPool(0), { start: [0, y0, y0], shape: [1, w, w] });
+const { data } = await readRegion(h, "/band_data", new WorkerPool(0), {
+  start: [0, y0, y0],
+  shape: [1, w, w],
+});
 const gdal = runJson(PY, [
   "-c",
   `import sys, json, hashlib; from osgeo import gdal
@@ -79,7 +91,9 @@ print(json.dumps(hashlib.sha256(a.astype("<u2").tobytes()).hexdigest()))`,
   String(w),
 ]);
 const { createHash } = await import("node:crypto");
-const ours = createHash("sha256").update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest("hex");
+const ours = createHash("sha256")
+  .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+  .digest("hex");
 const sameValues = ours === gdal;
 
 const faster = Math.min(results[1].wall, results[2].wall);

@@ -11,8 +11,8 @@ import { fsError, GeoZarrError } from "../errors.js";
 import { defaultWorkerCount, maxWorkerCount } from "../parallel/pool.js";
 import type { SourceLevel } from "../pyramid/levels.js";
 import type { Resampling } from "../pyramid/resample.js";
-import { isTiffHeader } from "../readers/tiff-source.js";
 import { openInputFile, sniffFormat } from "../readers/open.js";
+import { isTiffHeader } from "../readers/tiff-source.js";
 import { packageVersion } from "../version.js";
 import { type CodecChoice, codecChoiceOf, formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
@@ -180,7 +180,8 @@ export async function convert(
     const notes: string[] = [];
     const history = () =>
       `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${
-        options.command ?? `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${o.zarrFormat}`
+        options.command ??
+        `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${o.zarrFormat}`
       } (geozarr ${packageVersion()})`;
     if (inputFormat !== "geotiff" && options.bandsAsVariables)
       throw new GeoZarrError("Usage", "--bands-as-variables applies to GeoTIFF input");
@@ -194,7 +195,8 @@ export async function convert(
         ["--require-standard-name", options.requireStandardName],
         ["--unpack", options.unpack],
       ] as const)
-        if (given) throw new GeoZarrError("Usage", `${flag} applies to NetCDF input, not to the GeoTIFF ${input}`);
+        if (given)
+          throw new GeoZarrError("Usage", `${flag} applies to NetCDF input, not to the GeoTIFF ${input}`);
       // geotiff.js loads only for GeoTIFF input.
       const { openGeoTiff } = await import("../readers/geotiff.js");
       const tiff = planGeotiff(await openGeoTiff(input), {

@@ -166,7 +166,14 @@ export async function addLevels(dir: string, options: PyramidOptions = {}): Prom
       `${dir}: a rotated grid (spatial:transform ${JSON.stringify(ds.georef.affine)}): multiscale levels need rows and columns along Y and X`,
     );
   const given = (options.sourced ?? []).slice(0, options.levels);
-  const levels = planPyramid(ds.rows, ds.cols, ds.georef.affine, tile, options.levels, given.map((g) => g.shape));
+  const levels = planPyramid(
+    ds.rows,
+    ds.cols,
+    ds.georef.affine,
+    tile,
+    options.levels,
+    given.map((g) => g.shape),
+  );
   for (const [k, g] of given.entries()) levels[k + 1]!.resampling = g.resampling ?? null;
   const pending = await prepareOutput(dir, true);
   try {

@@ -25,7 +25,6 @@ import {
 } from "./tiff-decode.js";
 import { FileRangeSource, type RangeSource, readExactly } from "./tiff-source.js";
 
-
 /** One image (IFD) of a TIFF: the full resolution or an overview. */
 export interface TiffImage {
   /** Index of the IFD in the file's chain. */
@@ -85,7 +84,10 @@ export function parseGdalMetadata(xml: string | undefined): {
     if (!attrs.name || (attrs.domain && attrs.domain !== "")) continue;
     const value = unescapeXml(m[2]!);
     if (attrs.sample === undefined) dataset[unescapeXml(attrs.name)] = value;
-    else (bands[Number(attrs.sample)] ??= {})[unescapeXml(attrs.name)] = value;
+    else {
+      const band = Number(attrs.sample);
+      bands[band] = { ...bands[band], [unescapeXml(attrs.name)]: value };
+    }
   }
   return { dataset, bands };
 }
@@ -94,7 +96,9 @@ function unescapeXml(s: string): string {
   return s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-f]+);/gi, (_, e: string) => {
     const named: Record<string, string> = { lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" };
     if (named[e.toLowerCase()]) return named[e.toLowerCase()]!;
-    return String.fromCodePoint(e[1] === "x" || e[1] === "X" ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)));
+    return String.fromCodePoint(
+      e[1] === "x" || e[1] === "X" ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)),
+    );
   });
 }
 
@@ -114,11 +118,26 @@ function sampleType(file: string, im: GeoTIFFImage): DataType {
   const bits = numbers(fd.getValue("BitsPerSample")) ?? [1];
   const formats = numbers(fd.getValue("SampleFormat")) ?? [1];
   if (new Set(bits).size > 1 || new Set(formats).size > 1)
-    fail(file, `bands of different sample types (BitsPerSample ${bits}, SampleFormat ${formats}) are not supported`, "Unsupported");
+    fail(
+      file,
+      `bands of different sample types (BitsPerSample ${bits}, SampleFormat ${formats}) are not supported`,
+      "Unsupported",
+    );
   const [b, f] = [bits[0]!, formats[0]!];
   const kinds: Record<number, string> = { 1: "uint", 2: "int", 3: "float" };
   const type = `${kinds[f] ?? ""}${b}`;
-  const known = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float32", "float64"];
+  const known = [
+    "uint8",
+    "int8",
+    "uint16",
+    "int16",
+    "uint32",
+    "int32",
+    "uint64",
+    "int64",
+    "float32",
+    "float64",
+  ];
   if (!known.includes(type)) {
     const what =
       f === 5 || f === 6
@@ -128,12 +147,21 @@ function sampleType(file: string, im: GeoTIFFImage): DataType {
           : b % 8 !== 0
             ? `${b}-bit samples`
             : `SampleFormat ${f} with ${b} bits`;
-    fail(file, `${what} are not supported (integer or floating-point samples of 8 to 64 bits are)`, "Unsupported");
+    fail(
+      file,
+      `${what} are not supported (integer or floating-point samples of 8 to 64 bits are)`,
+      "Unsupported",
+    );
   }
   return type as DataType;
 }
 
-async function describeImage(file: string, im: GeoTIFFImage, ifd: number, littleEndian: boolean): Promise<TiffImage> {
+async function describeImage(
+  file: string,
+  im: GeoTIFFImage,
+  ifd: number,
+  littleEndian: boolean,
+): Promise<TiffImage> {
   const fd = im.getFileDirectory();
   const compression = Number(fd.getValue("Compression") ?? 1);
   if (!SUPPORTED_COMPRESSIONS.has(compression))
@@ -148,8 +176,8 @@ async function describeImage(file: string, im: GeoTIFFImage, ifd: number, little
   if (predictor === 3 && !dataType.startsWith("float"))
     fail(file, `the floating-point predictor on ${dataType} samples is not valid TIFF`);
   const photometric = Number(fd.getValue("PhotometricInterpretation") ?? 1);
-  if (photometric === 6 && compression !== 7)
-    fail(file, "YCbCr samples without JPEG compression (subsampled chroma) are not supported", "Unsupported");
+  if (photometric === 6 && (compression !== 7 || im.planarConfiguration !== 1))
+    fail(file, "YCbCr samples other than pixel-interleaved JPEG are not supported", "Unsupported");
   const bands = im.getSamplesPerPixel();
   const planar = im.planarConfiguration;
   const width = im.getWidth();
@@ -213,13 +241,16 @@ export async function openGeoTiff(file: string): Promise<GeoTiffFile> {
       const t = subfile(x.im);
       if (x === main) continue;
       if (t & 4) {
-        if (!notes.some((n) => n.includes("mask"))) notes.push(`${file}: the internal transparency mask is not converted`);
+        if (!notes.some((n) => n.includes("mask")))
+          notes.push(`${file}: the internal transparency mask is not converted`);
         continue;
       }
       if (!(t & 1)) continue; // further pages of a multi-page TIFF
       const o = await describeImage(file, x.im, x.ifd, le);
       if (o.bands !== image.bands || o.dataType !== image.dataType) {
-        notes.push(`${file}: overview IFD ${x.ifd} (${o.width} x ${o.height}) differs in bands or sample type: not used`);
+        notes.push(
+          `${file}: overview IFD ${x.ifd} (${o.width} x ${o.height}) differs in bands or sample type: not used`,
+        );
         continue;
       }
       o.metadata = parseGdalMetadata(await x.im.getFileDirectory().loadValue("GDAL_METADATA")).dataset;
@@ -227,7 +258,8 @@ export async function openGeoTiff(file: string): Promise<GeoTiffFile> {
     }
     overviews.sort((a, b) => b.width - a.width);
     const fd = main.im.getFileDirectory();
-    if (fd.getValue("PhotometricInterpretation") === 3) notes.push(`${file}: the colour map is not converted`);
+    if (fd.getValue("PhotometricInterpretation") === 3)
+      notes.push(`${file}: the colour map is not converted`);
     let geoKeys: GeoKeys | null;
     try {
       geoKeys = main.im.getGeoKeys() as GeoKeys | null;
@@ -240,7 +272,9 @@ export async function openGeoTiff(file: string): Promise<GeoTiffFile> {
       file,
       image,
       overviews,
-      geoKeys: geoKeys ? Object.fromEntries(Object.entries(geoKeys).map(([k, v]) => [k, numbers(v) ?? v])) : null,
+      geoKeys: geoKeys
+        ? Object.fromEntries(Object.entries(geoKeys).map(([k, v]) => [k, numbers(v) ?? v]))
+        : null,
       tags: {
         pixelScale: numbers(fd.getValue("ModelPixelScale")),
         tiepoints: numbers(fd.getValue("ModelTiepoint")),
@@ -283,7 +317,9 @@ export function closeTiffs(): void {
   kept.clear();
 }
 
-async function imageOf(ref: TiffRef): Promise<{ im: GeoTIFFImage; decode: BlockDecoder; source: RangeSource }> {
+async function imageOf(
+  ref: TiffRef,
+): Promise<{ im: GeoTIFFImage; decode: BlockDecoder; source: RangeSource }> {
   const version = fileVersion(ref.file);
   let f = kept.lookup(ref.file, version);
   if (!f) {
@@ -316,7 +352,9 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
     ? [box.start[1]!, box.shape[1]!, box.start[2]!, box.shape[2]!]
     : [box.start[0]!, box.shape[0]!, box.start[1]!, box.shape[1]!];
   if (y0 < 0 || x0 < 0 || y0 + ny > img.height || x0 + nx > img.width || b0 + nb > ref.samples.length)
-    throw new Error(`readTiffInto: box ${JSON.stringify(box)} outside the ${img.width} x ${img.height} image`);
+    throw new Error(
+      `readTiffInto: box ${JSON.stringify(box)} outside the ${img.width} x ${img.height} image`,
+    );
   const across = Math.ceil(img.width / l.blockWidth);
   const down = Math.ceil(img.height / l.blockHeight);
   const tagOf = img.tiled ? ["TileOffsets", "TileByteCounts"] : ["StripOffsets", "StripByteCounts"];
@@ -340,8 +378,14 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
           const bytes = await readExactly(source, { offset, length: count }, what);
           block = await decode(bytes, img.tiled ? l.blockHeight : rows, what);
         }
-        const area = { y: by * l.blockHeight, x: bx * l.blockWidth, rows, cols: Math.min(l.blockWidth, img.width - bx * l.blockWidth) };
-        for (const t of targets) copyBlock(block, area, g.bands, l, img.dataType, itemSize, ref.fill, planes, t);
+        const area = {
+          y: by * l.blockHeight,
+          x: bx * l.blockWidth,
+          rows,
+          cols: Math.min(l.blockWidth, img.width - bx * l.blockWidth),
+        };
+        for (const t of targets)
+          copyBlock(block, area, g.bands, l, img.dataType, itemSize, ref.fill, planes, t);
       }
     }
   }
@@ -369,7 +413,9 @@ function copyBlock(
   const xb = Math.min(area.x + area.cols, tx0 + tnx);
   if (ya >= yb || xa >= xb) return;
   const dst = viewAs(dataType, new Uint8Array(t.buffer)) as Float64Array;
-  const src = block ? (viewAs(dataType, block.subarray(0, block.byteLength - (block.byteLength % itemSize))) as Float64Array) : null;
+  const src = block
+    ? (viewAs(dataType, block.subarray(0, block.byteLength - (block.byteLength % itemSize))) as Float64Array)
+    : null;
   const stride = l.samplesInBlock;
   const n = xb - xa;
   for (const [ob, s] of bands) {

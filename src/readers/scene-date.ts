@@ -17,7 +17,12 @@ function iso(file: string, y: number, mo: number, d: number, time?: [number, num
     t.getUTCMonth() !== mo - 1 ||
     t.getUTCDate() !== d ||
     (time && (t.getUTCHours() !== time[0] || t.getUTCMinutes() !== time[1] || t.getUTCSeconds() !== time[2]));
-  if (bad) throw new GeoZarrError("Format", `${file}: ${y}-${mo}-${d}${time ? ` ${time.join(":")}` : ""} is not a valid date`, { where: file });
+  if (bad)
+    throw new GeoZarrError(
+      "Format",
+      `${file}: ${y}-${mo}-${d}${time ? ` ${time.join(":")}` : ""} is not a valid date`,
+      { where: file },
+    );
   const date = `${pad(y, 4)}-${pad(mo)}-${pad(d)}`;
   return time ? `${date}T${pad(time[0])}:${pad(time[1])}:${pad(time[2])}Z` : date;
 }
@@ -33,7 +38,8 @@ function parseDigits(file: string, text: string): string | null {
   if (m) {
     const [y, doy] = [Number(m[1]), Number(m[2])];
     const t = new Date(Date.UTC(y, 0, doy));
-    if (doy < 1 || t.getUTCFullYear() !== y) throw new GeoZarrError("Format", `${file}: day ${doy} of ${y} is not a date`, { where: file });
+    if (doy < 1 || t.getUTCFullYear() !== y)
+      throw new GeoZarrError("Format", `${file}: day ${doy} of ${y} is not a date`, { where: file });
     return iso(file, y, t.getUTCMonth() + 1, t.getUTCDate());
   }
   return null;
@@ -49,16 +55,26 @@ export function dateFromName(path: string, pattern: string): string {
   try {
     re = new RegExp(pattern);
   } catch (err) {
-    throw new GeoZarrError("Usage", `time pattern ${JSON.stringify(pattern)} is not a regular expression: ${(err as Error).message}`);
+    throw new GeoZarrError(
+      "Usage",
+      `time pattern ${JSON.stringify(pattern)} is not a regular expression: ${(err as Error).message}`,
+    );
   }
   const name = path.slice(path.lastIndexOf("/") + 1);
   const m = re.exec(name);
   if (!m)
-    throw new GeoZarrError("Usage", `${path}: its name does not match the time pattern ${JSON.stringify(pattern)}`, { where: path });
+    throw new GeoZarrError(
+      "Usage",
+      `${path}: its name does not match the time pattern ${JSON.stringify(pattern)}`,
+      { where: path },
+    );
   const g = m.groups ?? {};
   if (g.year !== undefined && (g.doy !== undefined || (g.month !== undefined && g.day !== undefined))) {
     if (g.doy !== undefined) return parseDigits(path, `${g.year}${g.doy.padStart(3, "0")}`)!;
-    const time = g.hour !== undefined ? ([g.hour, g.minute ?? "0", g.second ?? "0"].map(Number) as [number, number, number]) : undefined;
+    const time =
+      g.hour !== undefined
+        ? ([g.hour, g.minute ?? "0", g.second ?? "0"].map(Number) as [number, number, number])
+        : undefined;
     return iso(path, Number(g.year), Number(g.month), Number(g.day), time);
   }
   const text = m[1] ?? m[0];
@@ -76,7 +92,11 @@ export function dateFromName(path: string, pattern: string): string {
 export function dateFromTiffTag(file: string, value: string): string {
   const m = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(value.trim());
   if (!m)
-    throw new GeoZarrError("Format", `${file}: TIFFTAG_DATETIME ${JSON.stringify(value)} is not "YYYY:MM:DD HH:MM:SS"`, { where: file });
+    throw new GeoZarrError(
+      "Format",
+      `${file}: TIFFTAG_DATETIME ${JSON.stringify(value)} is not "YYYY:MM:DD HH:MM:SS"`,
+      { where: file },
+    );
   const n = m.slice(1).map(Number) as [number, number, number, number, number, number];
   return iso(file, n[0], n[1], n[2], [n[3], n[4], n[5]]);
 }
@@ -85,6 +105,10 @@ export function dateFromTiffTag(file: string, value: string): string {
 export function sceneDate(scene: { file: string; datetime: string | null }, pattern?: string): string {
   if (pattern !== undefined) return dateFromName(scene.file, pattern);
   if (scene.datetime === null)
-    throw new GeoZarrError("Format", `${scene.file}: no TIFFTAG_DATETIME: give a pattern for the date in its name`, { where: scene.file });
+    throw new GeoZarrError(
+      "Format",
+      `${scene.file}: no TIFFTAG_DATETIME: give a pattern for the date in its name`,
+      { where: scene.file },
+    );
   return dateFromTiffTag(scene.file, scene.datetime);
 }

@@ -70,7 +70,11 @@ interface TagSource {
  * A decoder for the blocks of one image: compressed bytes in, `rows` rows of little-endian
  * samples out (the last strip of an image is shorter; tiles are always whole).
  */
-export async function blockDecoder(layout: BlockLayout, tags: TagSource, file: string): Promise<BlockDecoder> {
+export async function blockDecoder(
+  layout: BlockLayout,
+  tags: TagSource,
+  file: string,
+): Promise<BlockDecoder> {
   const decompress = await decompressor(layout, tags);
   const itemSize = layout.bitsPerSample / 8;
   return async (bytes, rows, what) => {
@@ -106,7 +110,11 @@ async function decompressor(layout: BlockLayout, tags: TagSource): Promise<Decom
   if (c === 1) return async (b) => new Uint8Array(b);
   // One output chunk of the block's size: no concatenation of zlib's default 16 KiB pieces.
   if (c === 8 || c === 32946)
-    return async (b, expected) => inflateSync(new Uint8Array(b), { chunkSize: Math.max(64, expected + 64), maxOutputLength: expected + 64 });
+    return async (b, expected) =>
+      inflateSync(new Uint8Array(b), {
+        chunkSize: Math.max(64, expected + 64),
+        maxOutputLength: expected + 64,
+      });
   if (c === 50000 && nativeZstd()) return async (b) => zstdDecompress(new Uint8Array(b));
   const params: Record<string, unknown> = {
     tileWidth: layout.blockWidth,
@@ -157,8 +165,10 @@ function undoHorizontalPredictor(b: Uint8Array, rows: number, l: BlockLayout): v
   // One loop per element type, so each stays monomorphic (typed arrays wrap on overflow: modular
   // addition, as the predictor's differences are).
   if (l.bitsPerSample === 8) accumulate8(b, rows, n, stride);
-  else if (l.bitsPerSample === 16) accumulate16(new Uint16Array(buffer, byteOffset, byteLength >> 1), rows, n, stride);
-  else if (l.bitsPerSample === 32) accumulate32(new Uint32Array(buffer, byteOffset, byteLength >> 2), rows, n, stride);
+  else if (l.bitsPerSample === 16)
+    accumulate16(new Uint16Array(buffer, byteOffset, byteLength >> 1), rows, n, stride);
+  else if (l.bitsPerSample === 32)
+    accumulate32(new Uint32Array(buffer, byteOffset, byteLength >> 2), rows, n, stride);
   else {
     const v = new BigUint64Array(buffer, byteOffset, byteLength >> 3);
     for (let r = 0; r < rows; r++)
@@ -175,7 +185,8 @@ function accumulate8(v: Uint8Array, rows: number, n: number, stride: number): vo
     }
     return;
   }
-  for (let r = 0; r < rows; r++) for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+  for (let r = 0; r < rows; r++)
+    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
 }
 function accumulate16(v: Uint16Array, rows: number, n: number, stride: number): void {
   if (stride === 1) {
@@ -186,7 +197,8 @@ function accumulate16(v: Uint16Array, rows: number, n: number, stride: number): 
     }
     return;
   }
-  for (let r = 0; r < rows; r++) for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+  for (let r = 0; r < rows; r++)
+    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
 }
 function accumulate32(v: Uint32Array, rows: number, n: number, stride: number): void {
   if (stride === 1) {
@@ -197,7 +209,8 @@ function accumulate32(v: Uint32Array, rows: number, n: number, stride: number): 
     }
     return;
   }
-  for (let r = 0; r < rows; r++) for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+  for (let r = 0; r < rows; r++)
+    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
 }
 
 /**
@@ -214,6 +227,7 @@ function undoFloatPredictor(b: Uint8Array, rows: number, l: BlockLayout): void {
     const row = b.subarray(r * rowBytes, (r + 1) * rowBytes);
     for (let i = stride; i < rowBytes; i++) row[i] = (row[i]! + row[i - stride]!) & 0xff;
     tmp.set(row);
-    for (let w = 0; w < words; w++) for (let k = 0; k < size; k++) row[w * size + k] = tmp[(size - k - 1) * words + w]!;
+    for (let w = 0; w < words; w++)
+      for (let k = 0; k < size; k++) row[w * size + k] = tmp[(size - k - 1) * words + w]!;
   }
 }

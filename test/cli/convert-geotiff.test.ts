@@ -45,14 +45,22 @@ describe("geozarr convert scene.tif", () => {
     const out = outPath();
     const r2 = await runCli("convert", tif("no_crs.tif"), out, "--crs", "EPSG:3035", "--json");
     expect(r2.code).toBe(0);
-    expect(JSON.parse(r2.stdout).georef).toEqual([{ group: "/", crs: "EPSG:3035", from: "--crs", regular: true }]);
+    expect(JSON.parse(r2.stdout).georef).toEqual([
+      { group: "/", crs: "EPSG:3035", from: "--crs", regular: true },
+    ]);
   });
 });
 
 describe("bad GeoTIFF input", () => {
   it.each([
-    ["lzma.tif", "compression LZMA (Compression=34925) is not supported (none, deflate, LZW, zstd, PackBits, JPEG and LERC are)"],
-    ["complex.tif", "complex samples are not supported (integer or floating-point samples of 8 to 64 bits are)"],
+    [
+      "lzma.tif",
+      "compression LZMA (Compression=34925) is not supported (none, deflate, LZW, zstd, PackBits, JPEG and LERC are)",
+    ],
+    [
+      "complex.tif",
+      "complex samples are not supported (integer or floating-point samples of 8 to 64 bits are)",
+    ],
     ["nbits1.tif", "1-bit samples are not supported (integer or floating-point samples of 8 to 64 bits are)"],
     ["no_georef.tif", "no georeferencing (no ModelTransformation, or ModelTiepoint with ModelPixelScale)"],
   ])("%s: exit 3, one line", async (name, message) => {
@@ -85,7 +93,9 @@ describe("bad GeoTIFF input", () => {
     expect(r.code).toBe(3);
     expectOneLine(
       r.stderr,
-      new RegExp(`${tif("truncated.tif")}: truncated file: tile \\d+ of IFD 0 needs bytes \\d+-\\d+ but the file ends at \\d+$`),
+      new RegExp(
+        `${tif("truncated.tif")}: truncated file: tile \\d+ of IFD 0 needs bytes \\d+-\\d+ but the file ends at \\d+$`,
+      ),
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     nothingLeft(out);
@@ -94,7 +104,11 @@ describe("bad GeoTIFF input", () => {
   it("options that do not apply: exit 2", async () => {
     const r1 = await runCli("convert", tif("uint16_meta.tif"), outPath(), "--unpack", "float32");
     expect(r1.code).toBe(2);
-    expectOneLine(r1.stderr, `--unpack applies to NetCDF input, not to the GeoTIFF ${tif("uint16_meta.tif")}`, "convert");
+    expectOneLine(
+      r1.stderr,
+      `--unpack applies to NetCDF input, not to the GeoTIFF ${tif("uint16_meta.tif")}`,
+      "convert",
+    );
     const r2 = await runCli("convert", tif("uint16_meta.tif"), outPath(), "--chunks", "lat=256");
     expect(r2.code).toBe(2);
     expectOneLine(r2.stderr, '--chunks: no dimension named "lat" (dimensions: band, x, y)', "convert");
@@ -108,7 +122,10 @@ describe("bad GeoTIFF input", () => {
     const out = outPath();
     const r = await runCli("convert", tif("rotated.tif"), out, "--multiscales");
     expect(r.code).toBe(3);
-    expectOneLine(r.stderr, /a rotated grid \(spatial:transform \[25,10,500000,8,-25,5200000\]\): multiscale levels need rows and columns along Y and X$/);
+    expectOneLine(
+      r.stderr,
+      /a rotated grid \(spatial:transform \[25,10,500000,8,-25,5200000\]\): multiscale levels need rows and columns along Y and X$/,
+    );
     nothingLeft(out);
   });
 });

@@ -8,8 +8,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { convert, FileSystemStore, multiscaleConversion, openStore, type PyramidSummary, validateStore, WorkerPool } from "../../src/node.js";
 import { planGeotiff } from "../../src/convert/geotiff/plan.js";
+import {
+  convert,
+  FileSystemStore,
+  multiscaleConversion,
+  openStore,
+  type PyramidSummary,
+  validateStore,
+  WorkerPool,
+} from "../../src/node.js";
 import { readRegion } from "../../src/parallel/read-region.js";
 import { openGeoTiff } from "../../src/readers/geotiff.js";
 import { codecChoiceOf } from "../../src/zarr/codecs/choice.js";
@@ -47,7 +55,14 @@ beforeAll(async () => {
 
 describe("rioxarray reads our v2 output as it reads the TIFF", () => {
   it.each(CASES)("%s: CRS, transform and values", (name) => {
-    const r = pythonJson<{ crs: boolean; wkt: string; transform: [number[], number[]]; values: boolean; shape: number[]; dtype: string[] }>(
+    const r = pythonJson<{
+      crs: boolean;
+      wkt: string;
+      transform: [number[], number[]];
+      values: boolean;
+      shape: number[];
+      dtype: string[];
+    }>(
       `
 import sys, json, warnings; warnings.filterwarnings("ignore")
 import numpy as np, rioxarray, xarray as xr
@@ -71,7 +86,12 @@ describe("gdalinfo of our v2 output agrees with gdalinfo of the TIFF", () => {
   // GDAL 3.6's Zarr driver derives the transform from 1-D coordinates: a rotated grid has none.
   it.each(CASES.filter((n) => n !== "rotated.tif"))("%s: size, geotransform, nodata", (name) => {
     const info = (path: string) =>
-      JSON.parse(python(`import sys, subprocess; print(subprocess.run(["gdalinfo", "-json", sys.argv[1]], check=True, capture_output=True, text=True).stdout)`, [path]));
+      JSON.parse(
+        python(
+          `import sys, subprocess; print(subprocess.run(["gdalinfo", "-json", sys.argv[1]], check=True, capture_output=True, text=True).stdout)`,
+          [path],
+        ),
+      );
     const a = info(tif(name));
     const b = info(`ZARR:"${out(name)}":/band_data:0`);
     expect(b.size).toEqual(a.size);
@@ -86,7 +106,9 @@ describe("gdalinfo of our v2 output agrees with gdalinfo of the TIFF", () => {
     const v3 = out("rotated.tif", "v3");
     await convert(tif("rotated.tif"), v3, { zarrFormat: 3, workers: 0 });
     const h3 = await openStore(v3);
-    expect(getNode(h3, "/band_data").meta.attributes["spatial:transform"]).toEqual([25, 10, 500000, 8, -25, 5200000]);
+    expect(getNode(h3, "/band_data").meta.attributes["spatial:transform"]).toEqual([
+      25, 10, 500000, 8, -25, 5200000,
+    ]);
   });
 });
 
@@ -111,7 +133,9 @@ async function levelValues(store: string, path: string): Promise<{ shape: number
 /** Validation errors other than the one a GeoTIFF cannot avoid: data without a CF standard_name. */
 async function errorsOf(store: string) {
   const report = await validateStore(new FileSystemStore(store), store);
-  return report.findings.filter((f) => f.severity === "error" && !(f.rule === "G4-04" && /band_data$/.test(f.path)));
+  return report.findings.filter(
+    (f) => f.severity === "error" && !(f.rule === "G4-04" && /band_data$/.test(f.path)),
+  );
 }
 
 describe("a COG's overviews as multiscale levels", () => {
@@ -144,7 +168,12 @@ describe("a COG's overviews as multiscale levels", () => {
       if (format === 3) {
         const ms = JSON.parse(readFileSync(join(store, "zarr.json"), "utf8")).attributes.multiscales;
         // GDAL 3.6 does not record how it made the overviews: no resampling_method is claimed for them.
-        expect(ms.layout.slice(1).map((l: Record<string, unknown>) => "resampling_method" in l)).toEqual([false, false, false, false]);
+        expect(ms.layout.slice(1).map((l: Record<string, unknown>) => "resampling_method" in l)).toEqual([
+          false,
+          false,
+          false,
+          false,
+        ]);
         expect(ms.layout[3].transform.scale).toEqual([275 / 137, 325 / 162]);
         expect(await errorsOf(store)).toEqual([]);
       }
@@ -174,9 +203,20 @@ describe("a COG's overviews as multiscale levels", () => {
     const l2 = await levelValues(store, "/2/band_data");
     const a = new Int16Array(l1.bytes.buffer, l1.bytes.byteOffset, l1.bytes.byteLength / 2);
     const b = new Int16Array(l2.bytes.buffer, l2.bytes.byteOffset, l2.bytes.byteLength / 2);
-    for (const [y, x] of [[0, 0], [10, 17], [137, 100], [274, 324]] as const) expect(b[y * 325 + x]).toBe(a[Math.min(549, 2 * y + 1) * 650 + Math.min(649, 2 * x + 1)]);
+    for (const [y, x] of [
+      [0, 0],
+      [10, 17],
+      [137, 100],
+      [274, 324],
+    ] as const)
+      expect(b[y * 325 + x]).toBe(a[Math.min(549, 2 * y + 1) * 650 + Math.min(649, 2 * x + 1)]);
     const ms = JSON.parse(readFileSync(join(store, "zarr.json"), "utf8")).attributes.multiscales;
-    expect(ms.layout.map((l: Record<string, unknown>) => l.resampling_method)).toEqual([undefined, undefined, "nearest", "nearest"]);
+    expect(ms.layout.map((l: Record<string, unknown>) => l.resampling_method)).toEqual([
+      undefined,
+      undefined,
+      "nearest",
+      "nearest",
+    ]);
   });
 });
 
@@ -211,7 +251,11 @@ print(json.dumps({n: {"dims": list(ds[n].dims), "equal": bool(np.array_equal(a.v
       `${tif("int16x3_band_lzw.tif")}: its bands differ in scale_factor (0.01, 0.5, 0.01), which one band_data variable cannot say: use bandsAsVariables (--bands-as-variables)`,
     );
     const split = planGeotiff(t, { ...opts, bandsAsVariables: true });
-    expect(split.nodes.filter((n) => n.kind === "array").map((n) => [n.path, n.kind === "array" && n.spec.attributes.scale_factor])).toEqual([
+    expect(
+      split.nodes
+        .filter((n) => n.kind === "array")
+        .map((n) => [n.path, n.kind === "array" && n.spec.attributes.scale_factor]),
+    ).toEqual([
       ["/spatial_ref", undefined],
       ["/x", undefined],
       ["/y", undefined],
@@ -242,7 +286,11 @@ describe("GDAL metadata and nodata in the v3 output", () => {
       "spatial:shape": [120, 160],
     });
     const root = JSON.parse(readFileSync(join(store, "zarr.json"), "utf8")).attributes;
-    expect(root).toMatchObject({ Conventions: "CF-1.11", TIFFTAG_DATETIME: "2023:06:15 10:30:21", "proj:code": "EPSG:32633" });
+    expect(root).toMatchObject({
+      Conventions: "CF-1.11",
+      TIFFTAG_DATETIME: "2023:06:15 10:30:21",
+      "proj:code": "EPSG:32633",
+    });
     expect(await errorsOf(store)).toEqual([]);
   });
 });

@@ -6,8 +6,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   closeTiffs,
   openGeoTiff,
@@ -95,7 +94,12 @@ describe("GeoTIFF reader: values as GDAL reads them", () => {
     const file = join(dir, name);
     const { image: im } = await openGeoTiff(file);
     const nb = Math.min(2, im.bands);
-    const [y0, ny, x0, nx] = [Math.floor(im.height * 0.3), Math.floor(im.height * 0.6), Math.floor(im.width * 0.3), Math.floor(im.width * 0.6)];
+    const [y0, ny, x0, nx] = [
+      Math.floor(im.height * 0.3),
+      Math.floor(im.height * 0.6),
+      Math.floor(im.width * 0.3),
+      Math.floor(im.width * 0.6),
+    ];
     const box = { start: [im.bands - nb, y0, x0], shape: [nb, ny, nx] };
     // Two targets split along y half-way, each larger than its part of the box.
     const cut = Math.floor(im.height / 2);
@@ -118,9 +122,14 @@ describe("GeoTIFF reader: values as GDAL reads them", () => {
       for (let b = 0; b < nb; b++)
         for (let y = 0; y < yb - ya; y++)
           for (let x = 0; x < nx; x++) {
-            const g = got[((part.start[0]! + b) * t.shape[1]! + (ya - t.start[1]! + y)) * t.shape[2]! + (x0 - t.start[2]! + x)];
+            const g =
+              got[
+                ((part.start[0]! + b) * t.shape[1]! + (ya - t.start[1]! + y)) * t.shape[2]! +
+                  (x0 - t.start[2]! + x)
+              ];
             const w = want[(b * (yb - ya) + y) * nx + x];
-            if (g !== w && !(Number.isNaN(g) && Number.isNaN(w))) throw new Error(`${name}: band ${b} row ${ya + y} col ${x0 + x}: ${g} != ${w}`);
+            if (g !== w && !(Number.isNaN(g) && Number.isNaN(w)))
+              throw new Error(`${name}: band ${b} row ${ya + y} col ${x0 + x}: ${g} != ${w}`);
             checked++;
           }
       expect(checked).toBe(nb * (yb - ya) * nx);
@@ -142,7 +151,12 @@ describe("GeoTIFF reader: what it tells about a file", () => {
   it("shape, type, layout, nodata, band metadata", async () => {
     const t = await openGeoTiff(join(dir, "int16x3_band_lzw.tif"));
     expect(t.image).toMatchObject({ width: 330, height: 260, bands: 3, dataType: "int16", tiled: true });
-    expect(t.image.layout).toMatchObject({ compression: 5, planar: 2, samplesInBlock: 1, littleEndian: true });
+    expect(t.image.layout).toMatchObject({
+      compression: 5,
+      planar: 2,
+      samplesInBlock: 1,
+      littleEndian: true,
+    });
     expect(t.nodata).toBe(-1);
     expect(t.metadata.bands.map((b) => b.DESCRIPTION)).toEqual(["red", "green", "blue"]);
     expect(t.metadata.bands[0]).toMatchObject({ OFFSET: "-5", UNITTYPE: "m" });
@@ -198,7 +212,9 @@ describe("GeoTIFF reader: what it tells about a file", () => {
     const t = await openGeoTiff(file);
     const box = { start: [0, 0, 0], shape: [1, t.image.height, t.image.width] };
     await expect(ours(file, t.image, box)).rejects.toThrow(
-      new RegExp(`^${file}: truncated file: tile \\d+ of IFD 0 needs bytes \\d+-\\d+ but the file ends at \\d+$`),
+      new RegExp(
+        `^${file}: truncated file: tile \\d+ of IFD 0 needs bytes \\d+-\\d+ but the file ends at \\d+$`,
+      ),
     );
   });
 });

@@ -61,7 +61,8 @@ const spec: CommandSpec = {
     },
     "bands-as-variables": {
       type: "boolean",
-      description: "GeoTIFF: one (y, x) variable per band, named by its description (default: band_data on band, y, x)",
+      description:
+        "GeoTIFF: one (y, x) variable per band, named by its description (default: band_data on band, y, x)",
     },
     multiscales: {
       type: "boolean",

@@ -24,8 +24,8 @@ import { dataTypeInfo, isBigInt, isFloat } from "../../zarr/dtype.js";
 import { defaultFillValue, type FillValue } from "../../zarr/fill-value.js";
 import type { JsonObject, JsonValue } from "../../zarr/json.js";
 import type { CopySource, NodePlan } from "../execute.js";
-import type { NetcdfPlan } from "../netcdf/plan.js";
 import { conventionAttributes, type Georef, spatialRefAttributes } from "../netcdf/grid.js";
+import type { NetcdfPlan } from "../netcdf/plan.js";
 import { checkDimNames, chunkShapeFor, type DimSizes, shardShapeFor } from "../options.js";
 import type { SourceRef } from "../source.js";
 import { IDENTITY } from "../transform.js";
@@ -62,7 +62,8 @@ function resamplingOf(gdal: string | undefined): string | undefined {
   return r === "near" ? "nearest" : r;
 }
 
-const finiteNumber = (s: string | undefined) => (s !== undefined && s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : undefined);
+const finiteNumber = (s: string | undefined) =>
+  s !== undefined && s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : undefined;
 
 /** The Zarr fill value for GDAL's nodata, or why it cannot be one. */
 function fillOf(t: GeoTiffFile, opts: GeotiffPlanOptions): { fill: FillValue; note?: string } {
@@ -71,8 +72,7 @@ function fillOf(t: GeoTiffFile, opts: GeotiffPlanOptions): { fill: FillValue; no
   const none: FillValue = opts.zarrFormat === 3 ? (isFloat(dt) ? Number.NaN : defaultFillValue(dt)) : null;
   if (nd === null) return { fill: none };
   if (isFloat(dt)) {
-    if (dt === "float32" && Number.isFinite(nd) && Math.fround(nd) !== nd)
-      return { fill: Math.fround(nd) };
+    if (dt === "float32" && Number.isFinite(nd) && Math.fround(nd) !== nd) return { fill: Math.fround(nd) };
     return { fill: nd };
   }
   const bits = 8 * dataTypeInfo(dt).size;
@@ -86,7 +86,10 @@ function fillOf(t: GeoTiffFile, opts: GeotiffPlanOptions): { fill: FillValue; no
 export function bandNames(descriptions: (string | undefined)[]): string[] {
   const used = new Set<string>();
   return descriptions.map((d, i) => {
-    let base = (d ?? "").trim().replace(/[^A-Za-z0-9_]+/g, "_").replace(/^_+|_+$/g, "");
+    let base = (d ?? "")
+      .trim()
+      .replace(/[^A-Za-z0-9_]+/g, "_")
+      .replace(/^_+|_+$/g, "");
     if (!base || RESERVED.has(base)) base = `band_${i + 1}`;
     if (/^\d/.test(base)) base = `band_${base}`;
     let name = base;
@@ -116,7 +119,8 @@ function bandAttributes(items: Record<string, string>): JsonObject {
 function sharedAttributes(file: string, bands: JsonObject[]): JsonObject {
   const out: JsonObject = {};
   const names = bands.map((b) => b.long_name);
-  if (names.some((n) => n !== undefined)) out.long_name = bands.length === 1 ? names[0]! : names.map((n) => (n ?? "") as JsonValue);
+  if (names.some((n) => n !== undefined))
+    out.long_name = bands.length === 1 ? names[0]! : names.map((n) => (n ?? "") as JsonValue);
   for (const k of new Set(bands.flatMap((b) => Object.keys(b)))) {
     if (k === "long_name") continue;
     const vs = bands.map((b) => JSON.stringify(b[k]));
@@ -144,14 +148,19 @@ function coordinateAttributes(crs: Crs, axis: "x" | "y"): JsonObject {
   };
 }
 
-export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPlan {
-  if (opts.shards && opts.zarrFormat === 2)
-    throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
-  const im = t.image;
-  const perBand = opts.bandsAsVariables === true;
-  const dims = perBand ? ["y", "x"] : ["band", "y", "x"];
-  checkDimNames("--chunks", opts.chunks, new Set(dims));
-  checkDimNames("--shard", opts.shards, new Set(dims));
+/** Where a GeoTIFF's cells are: the grid and CRS as plain data (for planners that compare scenes too). */
+export interface TiffGrid {
+  /** Cell-edge affine transform, rasterio order [a, b, c, d, e, f]. */
+  affine: number[];
+  /** [rows, cols]. */
+  shape: [number, number];
+  crs: Crs;
+  /** GTRasterTypeGeoKey: 1 PixelIsArea, 2 PixelIsPoint (the affine is cell-edge either way). */
+  rasterType: number;
+}
+
+/** The grid of a GeoTIFF, with the CRS from `crs` ("EPSG:n" or WKT) when given, else its GeoKeys. */
+export function tiffGrid(t: GeoTiffFile, crsOption?: string): TiffGrid {
   const rasterType = Number(t.geoKeys?.GTRasterTypeGeoKey ?? 1);
   const affine = tiffTransform(t.file, t.tags, rasterType);
   if (!affine)
@@ -160,13 +169,25 @@ export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPl
       `${t.file}: no georeferencing (no ModelTransformation, or ModelTiepoint with ModelPixelScale)`,
       { where: t.file },
     );
-  const crs = opts.crs ? resolveCrs(opts.crs) : crsFromGeoKeys(t.file, t.geoKeys);
+  const crs = crsOption ? resolveCrs(crsOption) : crsFromGeoKeys(t.file, t.geoKeys);
   if (!crs)
     throw new GeoZarrError(
       "Usage",
       `${t.file}: no coordinate reference system in its GeoKeys: pass --crs EPSG:<code> or a WKT string`,
       { where: t.file },
     );
+  return { affine, shape: [t.image.height, t.image.width], crs, rasterType };
+}
+
+export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPlan {
+  if (opts.shards && opts.zarrFormat === 2)
+    throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
+  const im = t.image;
+  const perBand = opts.bandsAsVariables === true;
+  const dims = perBand ? ["y", "x"] : ["band", "y", "x"];
+  checkDimNames("--chunks", opts.chunks, new Set(dims));
+  checkDimNames("--shard", opts.shards, new Set(dims));
+  const { affine, crs, rasterType } = tiffGrid(t, opts.crs);
   const notes = [...t.notes];
   if (t.geoKeys?.GeogTOWGS84GeoKey !== undefined && !opts.crs)
     notes.push(`${t.file}: the datum shift in GeogTOWGS84GeoKey is not carried into the CRS`);
@@ -187,16 +208,49 @@ export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPl
   const rootAttrs: JsonObject = { Conventions: "CF-1.11", ...t.metadata.dataset };
   if (t.datetime) rootAttrs.TIFFTAG_DATETIME = t.datetime;
   rootAttrs.history = opts.history;
-  nodes.push({ kind: "group", path: "/", attributes: v3 ? { ...rootAttrs, ...conventionAttributes(georef) } : rootAttrs });
-  nodes.push(smallArray("/spatial_ref", [], [], "int64", spatialRefAttributes(georef), opts, { kind: "constant", value: 0n, dataType: "int64" }));
+  nodes.push({
+    kind: "group",
+    path: "/",
+    attributes: v3 ? { ...rootAttrs, ...conventionAttributes(georef) } : rootAttrs,
+  });
+  nodes.push(
+    smallArray("/spatial_ref", [], [], "int64", spatialRefAttributes(georef), opts, {
+      kind: "constant",
+      value: 0n,
+      dataType: "int64",
+    }),
+  );
   if (!rotated) {
     // Cell centres (CF §4: coordinates locate the data; GDAL's Zarr driver derives its transform from them).
     const [a, , c, , e, f] = affine as [number, number, number, number, number, number];
     const xs = Array.from({ length: im.width }, (_, i) => c + (i + 0.5) * a);
     const ys = Array.from({ length: im.height }, (_, j) => f + (j + 0.5) * e);
-    nodes.push(smallArray("/x", [im.width], ["x"], "float64", coordinateAttributes(crs, "x"), opts, values(xs, "float64")));
-    nodes.push(smallArray("/y", [im.height], ["y"], "float64", coordinateAttributes(crs, "y"), opts, values(ys, "float64")));
-  } else notes.push(`${t.file}: a rotated grid: no 1-D x/y coordinates; spatial:transform and GeoTransform carry the rotation`);
+    nodes.push(
+      smallArray(
+        "/x",
+        [im.width],
+        ["x"],
+        "float64",
+        coordinateAttributes(crs, "x"),
+        opts,
+        values(xs, "float64"),
+      ),
+    );
+    nodes.push(
+      smallArray(
+        "/y",
+        [im.height],
+        ["y"],
+        "float64",
+        coordinateAttributes(crs, "y"),
+        opts,
+        values(ys, "float64"),
+      ),
+    );
+  } else
+    notes.push(
+      `${t.file}: a rotated grid: no 1-D x/y coordinates; spatial:transform and GeoTransform carry the rotation`,
+    );
 
   const bandAttrs = t.metadata.bands.map(bandAttributes);
   const common: JsonObject = {
@@ -209,9 +263,19 @@ export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPl
         samples: [i],
         attributes: { ...bandAttrs[i], ...common },
       }))
-    : [{ path: "/band_data", samples: im.bands === 0 ? [] : [...Array(im.bands).keys()], attributes: { ...sharedAttributes(t.file, bandAttrs), ...common } }];
+    : [
+        {
+          path: "/band_data",
+          samples: im.bands === 0 ? [] : [...Array(im.bands).keys()],
+          attributes: { ...sharedAttributes(t.file, bandAttrs), ...common },
+        },
+      ];
   const yx = (d: string) => d === "y" || d === "x";
-  const levels: SourceLevel[] = t.overviews.map((o) => ({ shape: [o.height, o.width], resampling: resamplingOf(o.metadata.RESAMPLING), arrays: {} }));
+  const levels: SourceLevel[] = t.overviews.map((o) => ({
+    shape: [o.height, o.width],
+    resampling: resamplingOf(o.metadata.RESAMPLING),
+    arrays: {},
+  }));
   for (const v of variables) {
     const shape = perBand ? [im.height, im.width] : [im.bands, im.height, im.width];
     const defaults = dims.map((d) => (yx(d) ? (opts.spatialChunk ?? SPATIAL_CHUNK) : 1));
@@ -221,7 +285,16 @@ export function planGeotiff(t: GeoTiffFile, opts: GeotiffPlanOptions): GeotiffPl
     nodes.push({
       kind: "array",
       path: v.path,
-      spec: { shape, chunkShape, shardShape, dataType: im.dataType, fillValue: fill, dimensionNames: dims, attributes, codec: opts.codec },
+      spec: {
+        shape,
+        chunkShape,
+        shardShape,
+        dataType: im.dataType,
+        fillValue: fill,
+        dimensionNames: dims,
+        attributes,
+        codec: opts.codec,
+      },
       copy: tiffCopy(t, im, v.samples, perBand, fill),
       grid: { yAxis: dims.indexOf("y"), xAxis: dims.indexOf("x") },
     });
@@ -245,7 +318,13 @@ function values(vs: number[], dataType: "int32" | "float64"): SourceRef {
 }
 
 /** How the values of one image are copied: segments aligned to its tiles or strips. */
-function tiffCopy(t: GeoTiffFile, im: TiffImage, samples: number[], perBand: boolean, fill: FillValue): CopySource {
+function tiffCopy(
+  t: GeoTiffFile,
+  im: TiffImage,
+  samples: number[],
+  perBand: boolean,
+  fill: FillValue,
+): CopySource {
   const l = im.layout;
   const block = [l.blockHeight, l.blockWidth];
   const sourceFill = fill ?? (isBigInt(im.dataType) ? 0n : 0);
@@ -269,11 +348,26 @@ function smallArray(
   opts: GeotiffPlanOptions,
   source: SourceRef,
 ): NodePlan {
-  const fillValue: FillValue = opts.zarrFormat === 3 ? (dataType === "int64" ? 0n : dataType === "int32" ? 0 : Number.NaN) : null;
+  const fillValue: FillValue =
+    opts.zarrFormat === 3 ? (dataType === "int64" ? 0n : dataType === "int32" ? 0 : Number.NaN) : null;
   return {
     kind: "array",
     path,
-    spec: { shape, chunkShape: shape, dataType, fillValue, dimensionNames: dims, attributes, codec: opts.codec },
-    copy: { source, sourceChunks: shape, sourceType: dataType, sourceFill: dataType === "int64" ? 0n : 0, transform: IDENTITY },
+    spec: {
+      shape,
+      chunkShape: shape,
+      dataType,
+      fillValue,
+      dimensionNames: dims,
+      attributes,
+      codec: opts.codec,
+    },
+    copy: {
+      source,
+      sourceChunks: shape,
+      sourceType: dataType,
+      sourceFill: dataType === "int64" ? 0n : 0,
+      transform: IDENTITY,
+    },
   };
 }
