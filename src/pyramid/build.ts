@@ -100,6 +100,8 @@ export interface PyramidSummary {
   zarrFormat: 2 | 3;
   levels: { asset: string; shape: [number, number]; transform: number[] }[];
   variables: { name: string; resampling: Resampling }[];
+  /** Levels 1..n copied from the source's own (a COG's overviews), not resampled. */
+  sourceLevels?: number | undefined;
   /** Arrays kept at full resolution only (not on the grid). */
   fullResolutionOnly: string[];
   storedBytes: number;
@@ -190,6 +192,7 @@ export async function addLevels(dir: string, options: PyramidOptions = {}): Prom
         name: nameOf(n.path),
         resampling: methodFor(n.meta.attributes, method),
       })),
+      ...(given.length ? { sourceLevels: Math.min(given.length, levels.length - 1) } : {}),
       fullResolutionOnly: ds.rest.map((n) => n.path),
       storedBytes: summary.storedBytes,
       seconds: (performance.now() - t0) / 1000,
