@@ -373,19 +373,20 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
         const what = `${img.tiled ? "tile" : "strip"} ${index} of IFD ${img.ifd}`;
         const offset = Number(await fd.loadValueIndexed(tagOf[0]!, index));
         const count = Number(await fd.loadValueIndexed(tagOf[1]!, index));
-        let block: Uint8Array | null = null;
-        if (count > 0 && Number.isFinite(offset)) {
-          const bytes = await readExactly(source, { offset, length: count }, what);
-          block = await decode(bytes, img.tiled ? l.blockHeight : rows, what);
-        }
         const area = {
           y: by * l.blockHeight,
           x: bx * l.blockWidth,
           rows,
           cols: Math.min(l.blockWidth, img.width - bx * l.blockWidth),
         };
-        for (const t of targets)
-          copyBlock(block, area, g.bands, l, img.dataType, itemSize, ref.fill, planes, t);
+        const copy = (block: Uint8Array | null) => {
+          for (const t of targets)
+            copyBlock(block, area, g.bands, l, img.dataType, itemSize, ref.fill, planes, t);
+        };
+        if (count > 0 && Number.isFinite(offset)) {
+          const bytes = await readExactly(source, { offset, length: count }, what);
+          await decode(bytes, img.tiled ? l.blockHeight : rows, what, copy);
+        } else copy(null);
       }
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Decode one TIFF tile or strip into little-endian samples, on whatever thread calls it (our
- * worker pool; geotiff.js's own pool is never started). Deflate and zstd run natively (node:zlib,
- * zstd-napi: the formats GDAL writes by default and for COGs), the other compressions through
+ * worker pool; geotiff.js's own pool is never started). Deflate and zstd run natively
+ * (readers/inflate.ts: libdeflate or node:zlib; zstd-napi: the formats GDAL writes most), the other compressions through
  * geotiff.js's decoders (LZW, PackBits, JPEG, LERC). Predictors are undone here rather than by
  * geotiff.js, after the byte order is fixed: its horizontal predictor adds samples in the host's
  * order, which misreads big-endian files (TIFF 6.0 section 14; Adobe Photoshop TIFF Technical
@@ -9,10 +9,10 @@
  * @module
  */
 
-import { inflateSync } from "node:zlib";
 import { getDecoder } from "geotiff";
 import { GeoZarrError, messageOf } from "../errors.js";
 import { nativeZstd, zstdDecompress } from "../zarr/codecs/zstd.js";
+import { inflateChunk } from "./inflate.js";
 
 /** TIFF Compression tag values (TIFF 6.0 and the registered extensions) and what we call them. */
 export const COMPRESSION_NAMES: Record<number, string> = {
@@ -60,7 +60,17 @@ export interface BlockLayout {
   ycbcr?: boolean | undefined;
 }
 
-export type BlockDecoder = (bytes: ArrayBuffer, rows: number, what: string) => Promise<Uint8Array>;
+/**
+ * Decode one block and hand its samples to `use`. The samples may be a view of a buffer this thread
+ * reuses for the next block (libdeflate's output, readers/inflate.ts): `use` runs before anything
+ * else can decode on the thread, so it must copy what it keeps.
+ */
+export type BlockDecoder = (
+  bytes: ArrayBuffer,
+  rows: number,
+  what: string,
+  use: (samples: Uint8Array) => void,
+) => Promise<void>;
 
 interface TagSource {
   loadValue(tag: string): Promise<unknown>;
@@ -77,11 +87,14 @@ export async function blockDecoder(
 ): Promise<BlockDecoder> {
   const decompress = await decompressor(layout, tags);
   const itemSize = layout.bitsPerSample / 8;
-  return async (bytes, rows, what) => {
+  return async (bytes, rows, what, use) => {
     const rowBytes = layout.blockWidth * layout.samplesInBlock * itemSize;
     let out: Uint8Array;
     try {
-      out = await decompress(bytes, rows * rowBytes);
+      // The native decompressors return at once (no await between them and `use`); geotiff.js's
+      // return fresh buffers.
+      const d = decompress(bytes, rows * rowBytes, layout.blockHeight * rowBytes);
+      out = d instanceof Uint8Array ? d : await d;
     } catch (err) {
       throw new GeoZarrError("Format", `${file}: cannot decode ${what}: ${messageOf(err)}`, { where: file });
     }
@@ -99,23 +112,28 @@ export async function blockDecoder(
       if (!layout.littleEndian && itemSize > 1 && layout.compression !== 34887) swapBytes(out, itemSize);
       if (layout.predictor === 2) undoHorizontalPredictor(out, rows, layout);
     }
-    return out;
+    use(out);
   };
 }
 
-type Decompress = (b: ArrayBuffer, expected: number) => Promise<Uint8Array>;
+/** Decompress a block of `expected` bytes (a strip may be written whole, `full`, even when the last). */
+type Decompress = (b: ArrayBuffer, expected: number, full: number) => Uint8Array | Promise<Uint8Array>;
 
 async function decompressor(layout: BlockLayout, tags: TagSource): Promise<Decompress> {
   const c = layout.compression;
-  if (c === 1) return async (b) => new Uint8Array(b);
-  // One output chunk of the block's size: no concatenation of zlib's default 16 KiB pieces.
+  if (c === 1) return (b) => new Uint8Array(b);
+  // The one inflater of the project: libdeflate into a kept buffer, or node:zlib.
   if (c === 8 || c === 32946)
-    return async (b, expected) =>
-      inflateSync(new Uint8Array(b), {
-        chunkSize: Math.max(64, expected + 64),
-        maxOutputLength: expected + 64,
-      });
-  if (c === 50000 && nativeZstd()) return async (b) => zstdDecompress(new Uint8Array(b));
+    return (b, expected, full) => {
+      try {
+        return inflateChunk(new Uint8Array(b), expected);
+      } catch (err) {
+        // A last strip written with every row of a full strip.
+        if (full === expected) throw err;
+        return inflateChunk(new Uint8Array(b), full);
+      }
+    };
+  if (c === 50000 && nativeZstd()) return (b) => zstdDecompress(new Uint8Array(b));
   const params: Record<string, unknown> = {
     tileWidth: layout.blockWidth,
     tileHeight: layout.blockHeight,
