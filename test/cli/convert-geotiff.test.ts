@@ -31,9 +31,13 @@ describe("geozarr convert scene.tif", () => {
     expect(r.stderr).toContain("geozarr: CRS EPSG:32633 (from GeoKeys)");
     expect(r.stderr).toContain("geozarr: note: band_data has no standard_name, which GeoZarr v0.4 requires");
     expect(r.stdout).toMatch(/cog_4ovr\.tif -> .*: Zarr v3, 4 arrays, .* chunks/);
-    expect(r.stdout).toContain("5 levels (1100x1300, 550x650, 275x325, 137x162, 68x81), levels 1-4 from the source's overviews,");
+    expect(r.stdout).toContain(
+      "5 levels (1100x1300, 550x650, 275x325, 137x162, 68x81), levels 1-4 from the source's overviews,",
+    );
     const r2 = await runCli("convert", tif("cog_1ovr.tif"), outPath(), "--multiscales", "--tile-size", "256");
-    expect(r2.stdout).toContain("4 levels (1100x1300, 550x650, 275x325, 138x163), level 1 from the source's overviews, levels 2-3 resampled (average),");
+    expect(r2.stdout).toContain(
+      "4 levels (1100x1300, 550x650, 275x325, 138x163), level 1 from the source's overviews, levels 2-3 resampled (average),",
+    );
   });
 
   it("--crs replaces the GeoKeys' CRS, and names a file without one", async () => {
