@@ -266,6 +266,22 @@ print(json.dumps({n: {"dims": list(ds[n].dims), "equal": bool(np.array_equal(a.v
   });
 });
 
+describe("overview resampling from GDAL's metadata", () => {
+  it("an overview's RESAMPLING item names its level's method; without one, none is claimed", async () => {
+    const t = await openGeoTiff(tif("cog_4ovr.tif"));
+    t.overviews[0]!.metadata.RESAMPLING = "AVERAGE";
+    t.overviews[1]!.metadata.RESAMPLING = "NEAR";
+    const plan = planGeotiff(t, { zarrFormat: 3, codec: codecChoiceOf("zstd:1"), history: "h" });
+    expect(plan.levels.map((l) => [l.shape, l.resampling])).toEqual([
+      [[550, 650], "average"],
+      [[275, 325], "nearest"],
+      [[137, 162], undefined],
+      [[68, 81], undefined],
+    ]);
+    expect(Object.keys(plan.levels[0]!.arrays)).toEqual(["/band_data"]);
+  });
+});
+
 describe("GDAL metadata and nodata in the v3 output", () => {
   it("one band: description, scale, offset, units as CF attributes; nodata as fill_value; proj: and spatial:", async () => {
     const store = out("uint16_meta.tif", "v3");
