@@ -23,7 +23,16 @@ CODES = (
     + list(range(32601, 32661))  # WGS 84 / UTM north
     + list(range(32701, 32761))  # WGS 84 / UTM south
     + list(range(25828, 25839))  # ETRS89 / UTM
-    + list(range(26910, 26920))  # NAD83 / UTM
+    + list(range(26901, 26924))  # NAD83 / UTM
+    # GeoTIFF input (issue 17): UPS, world Mercator and equal-area grids, national grids GDAL
+    # writes as EPSG codes.
+    + [32661, 32761, 3395, 6933, 6931, 6932, 3410, 4087]
+    + [3067, 2056, 21781, 28992, 3006, 31287, 2180, 3763, 5514, 3059, 3346, 2100, 3812, 31370, 25884]
+    + [3005, 3347, 3978, 3979, 2193, 3112, 4283, 7844, 4617, 4674, 4612, 6668, 4490]
+    + list(range(28348, 28359))  # GDA94 / MGA
+    + list(range(7846, 7860))  # GDA2020 / MGA
+    + list(range(31978, 31986))  # SIRGAS 2000 / UTM south
+    + list(range(23028, 23039))  # ED50 / UTM
 )
 
 

@@ -5,12 +5,14 @@
  * @module
  */
 
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { fsError, GeoZarrError } from "../errors.js";
 import { defaultWorkerCount, maxWorkerCount } from "../parallel/pool.js";
+import type { SourceLevel } from "../pyramid/levels.js";
 import type { Resampling } from "../pyramid/resample.js";
 import { openInputFile, sniffFormat } from "../readers/open.js";
+import { isTiffHeader } from "../readers/tiff-source.js";
 import { packageVersion } from "../version.js";
 import { type CodecChoice, codecChoiceOf, formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
@@ -25,6 +27,7 @@ import {
   type NodePlan,
   type ProgressInfo,
 } from "./execute.js";
+import { planGeotiff } from "./geotiff/plan.js";
 import { type NetcdfPlan, planNetcdf } from "./netcdf/plan.js";
 import { type DimSizes, parseDimSizes } from "./options.js";
 import { prepareOutput } from "./output.js";
@@ -62,14 +65,16 @@ export interface ConvertOptions {
   crs?: string | undefined;
   /** The command line recorded in the `history` attribute (default: a description of the call). */
   command?: string | undefined;
-  /** NetCDF: default chunk size along X and Y (default 4096). */
+  /** NetCDF and GeoTIFF: default chunk size along X and Y (default 4096). */
   spatialChunk?: number | undefined;
+  /** GeoTIFF: one (y, x) variable per band, named by its description, instead of band_data (band, y, x). */
+  bandsAsVariables?: boolean | undefined;
   /**
    * Runs on the complete output directory before it is moved into place (e.g. adding multiscale
-   * levels, pyramid/build.ts), with what was written; a failure there removes the output like any
-   * other.
+   * levels, pyramid/build.ts), with what was written and the levels the source has of its own (a
+   * COG's overviews); a failure there removes the output like any other.
    */
-  finish?: ((dir: string, written: ExecuteSummary) => Promise<void>) | undefined;
+  finish?: ((dir: string, written: ExecuteSummary, sourceLevels: SourceLevel[]) => Promise<void>) | undefined;
   /**
    * Also write each gridded data variable reduced by 2, 4, ... (multiscale levels 1, 2, ... until
    * one tile holds the grid) from the conversion's own bands, under `prefix`/k (no metadata:
@@ -90,13 +95,15 @@ export interface ConvertOptions {
 export interface ConvertSummary {
   input: string;
   output: string;
-  inputFormat: "zarr" | "netcdf";
+  inputFormat: InputFormat;
   zarrFormat: 2 | 3;
   codec: string;
   /** The zstd backend the conversion ran with (codecs/zstd.ts): native (zstd-napi) or wasm. */
   zstd: ZstdBackend;
   workers: number;
   arrays: ArraySummary[];
+  /** Overviews of the source (a COG's) that became multiscale levels 1..n (GeoTIFF). */
+  sourceLevels?: number | undefined;
   /** Variables not converted, and why (NetCDF). */
   dropped: { name: string; reason: string }[];
   /** How each group was georeferenced (NetCDF). */
@@ -110,9 +117,9 @@ export interface ConvertSummary {
   memory: ExecuteSummary["memory"];
 }
 
-export type InputFormat = "zarr" | "netcdf";
+export type InputFormat = "zarr" | "netcdf" | "geotiff";
 
-/** Zarr (a directory) or NetCDF-4/HDF5 / NetCDF classic (a file, by its signature). */
+/** Zarr (a directory), NetCDF-4/HDF5 / NetCDF classic or GeoTIFF (a file, by its signature). */
 export async function detectInput(path: string): Promise<InputFormat> {
   let isDir: boolean;
   try {
@@ -122,7 +129,21 @@ export async function detectInput(path: string): Promise<InputFormat> {
   }
   if (isDir) return "zarr";
   if (await sniffFormat(path)) return "netcdf";
-  throw new GeoZarrError("Format", `${path}: not a Zarr store, NetCDF or HDF5 file`, { where: path });
+  if (await isTiff(path)) return "geotiff";
+  throw new GeoZarrError("Format", `${path}: not a Zarr store, NetCDF, HDF5 or TIFF file`, { where: path });
+}
+
+async function isTiff(path: string): Promise<boolean> {
+  const fh = await open(path, "r").catch((err) => {
+    throw fsError(err, path, "open");
+  });
+  try {
+    const head = new Uint8Array(4);
+    await fh.read(head, 0, 4, 0);
+    return isTiffHeader(head);
+  } finally {
+    await fh.close();
+  }
 }
 
 function normalize(opts: ConvertOptions) {
@@ -155,16 +176,42 @@ export async function convert(
   try {
     let plan: NodePlan[];
     let netcdf: NetcdfPlan | undefined;
+    let sourceLevels: SourceLevel[] = [];
     const notes: string[] = [];
+    const history = () =>
+      `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${
+        options.command ??
+        `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${o.zarrFormat}`
+      } (geozarr ${packageVersion()})`;
+    if (inputFormat !== "geotiff" && options.bandsAsVariables)
+      throw new GeoZarrError("Usage", "--bands-as-variables applies to GeoTIFF input");
     if (inputFormat === "zarr") {
       const src = await openHierarchy(new FileSystemStore(input), { name: input });
       for (const n of src.notFollowed) notes.push(`${input}${n.key}: ${n.reason}`);
       plan = await planZarrCopy(src, { ...o, useWorkers: o.workers > 0 });
+    } else if (inputFormat === "geotiff") {
+      for (const [flag, given] of [
+        ["--variables", options.variables],
+        ["--require-standard-name", options.requireStandardName],
+        ["--unpack", options.unpack],
+      ] as const)
+        if (given)
+          throw new GeoZarrError("Usage", `${flag} applies to NetCDF input, not to the GeoTIFF ${input}`);
+      // geotiff.js loads only for GeoTIFF input.
+      const { openGeoTiff } = await import("../readers/geotiff.js");
+      const tiff = planGeotiff(await openGeoTiff(input), {
+        ...o,
+        crs: options.crs,
+        bandsAsVariables: options.bandsAsVariables,
+        spatialChunk: options.spatialChunk,
+        history: history(),
+      });
+      plan = tiff.nodes;
+      notes.push(...tiff.notes);
+      sourceLevels = tiff.levels;
+      netcdf = { nodes: [], dropped: [], notes: [], georef: tiff.georef };
     } else {
       const ds = await openInputFile(input);
-      const command =
-        options.command ??
-        `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${o.zarrFormat}`;
       netcdf = await planNetcdf(ds, {
         ...o,
         variables: options.variables,
@@ -172,11 +219,12 @@ export async function convert(
         unpack: options.unpack,
         crs: options.crs,
         spatialChunk: options.spatialChunk,
-        history: `${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${command} (geozarr ${packageVersion()})`,
+        history: history(),
       });
       plan = netcdf.nodes;
     }
-    if (options.halve) plan = plan.map((n) => withHalf(n, options.halve!));
+    // A source with levels of its own (a COG's overviews) gives levels 1..n; no halving of the bands.
+    if (options.halve && sourceLevels.length === 0) plan = plan.map((n) => withHalf(n, options.halve!));
     const summary = await executePlan(plan, new FileSystemStore(pending.tmp), {
       zarrFormat: o.zarrFormat,
       workers: o.workers,
@@ -185,7 +233,7 @@ export async function convert(
       onProgress: options.onProgress,
       signal: options.signal,
     });
-    await options.finish?.(pending.tmp, summary);
+    await options.finish?.(pending.tmp, summary, sourceLevels);
     await pending.commit();
     return {
       input,
@@ -196,6 +244,7 @@ export async function convert(
       zstd: zstdBackend().backend,
       workers: summary.workers,
       arrays: summary.arrays,
+      ...(sourceLevels.length && options.finish ? { sourceLevels: sourceLevels.length } : {}),
       dropped: netcdf?.dropped ?? [],
       georef: netcdf?.georef ?? [],
       notes: [...pending.notes, ...notes, ...(netcdf?.notes ?? [])],

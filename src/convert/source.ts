@@ -7,9 +7,10 @@
  * @module
  */
 
+import type { TiffRef } from "../readers/geotiff.js";
 import type { VariableRef } from "../readers/model.js";
 import { readVariableBox, readVariableInto } from "../readers/read.js";
-import { type AnyTypedArray, type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
+import { type AnyTypedArray, allocate, type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, chunksOverlapping, copyBox, gridIndices, intersect } from "../zarr/ndarray.js";
@@ -19,8 +20,12 @@ import type { StoreRef } from "../zarr/store/ref.js";
 export type SourceRef =
   | { kind: "zarr"; store: StoreRef; storeName: string; path: string; meta: ArrayMeta }
   | ({ kind: "netcdf" } & VariableRef)
+  /** Tiles or strips of one image of a GeoTIFF (readers/geotiff.ts). */
+  | ({ kind: "geotiff" } & TiffRef)
   /** The same value everywhere (a CF grid-mapping variable's placeholder value). */
-  | { kind: "constant"; value: number | bigint; dataType: DataType };
+  | { kind: "constant"; value: number | bigint; dataType: DataType }
+  /** Values computed by the plan (1-D coordinates of a GeoTIFF grid, the band numbers). */
+  | { kind: "values"; values: number[]; dataType: DataType };
 
 /** Read the values of `segment` into the target boxes it overlaps; returns the bytes read. */
 export type SourceReader = (ref: SourceRef, segment: Box, targets: OutBox[]) => Promise<number>;
@@ -29,6 +34,18 @@ const readers = new Map<SourceRef["kind"], () => Promise<SourceReader>>([
   ["zarr", async () => readZarrInto],
   ["netcdf", async () => readNetcdfInto],
   ["constant", async () => fillConstant],
+  ["values", async () => copyValues],
+  // geotiff.js loads only when a GeoTIFF is read.
+  [
+    "geotiff",
+    async () => {
+      const { readTiffInto } = await import("../readers/geotiff.js");
+      return (ref, segment, targets) => {
+        if (ref.kind !== "geotiff") throw new Error("not a geotiff source");
+        return readTiffInto(ref, segment, targets);
+      };
+    },
+  ],
 ]);
 
 export async function readSourceInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
@@ -83,6 +100,15 @@ export function copyIntoTargets(values: AnyTypedArray, segment: Box, targets: re
       part.shape,
     );
   }
+}
+
+async function copyValues(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
+  if (ref.kind !== "values" || segment.shape.length !== 1) throw new Error("not a 1-D values source");
+  const all = allocate(ref.dataType, ref.values.length) as Float64Array;
+  all.set(ref.values);
+  const [s0] = segment.start as [number];
+  copyIntoTargets(all.subarray(s0, s0 + segment.shape[0]!), segment, targets);
+  return segment.shape[0]! * dataTypeInfo(ref.dataType).size;
 }
 
 async function fillConstant(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {

@@ -234,8 +234,11 @@ export interface LayoutLevel {
   shape: readonly number[];
   /** The level's `spatial:transform`, rasterio order [a, b, c, d, e, f]. */
   affine: readonly number[];
-  /** How this level was computed from the one before; default: the layout's method. */
-  resampling?: string | undefined;
+  /**
+   * How this level was computed from the one before; default: the layout's method; null when
+   * nobody knows (a source's own overview that does not record it): then none is declared.
+   */
+  resampling?: string | null | undefined;
 }
 
 /**
@@ -276,7 +279,7 @@ export function multiscalesAttribute(
             ],
             translation: [l.affine[5]! - prev.affine[5]!, l.affine[2]! - prev.affine[2]!],
           },
-          resampling_method: l.resampling ?? resampling,
+          ...(l.resampling === null ? {} : { resampling_method: l.resampling ?? resampling }),
         }
       : { asset: l.asset, transform: { scale: [1, 1], translation: [0, 0] } };
     return { ...base, "spatial:shape": [...l.shape], "spatial:transform": [...l.affine] };

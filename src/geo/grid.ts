@@ -60,9 +60,9 @@ export function regularAxis(values: ArrayLike<number>): RegularAxis | null {
 }
 
 export interface GridTransform {
-  /** GDAL order: [x0, dx, 0, y0, 0, dy], origin at the outer corner of the first cell. */
+  /** GDAL order: [x0, dx, rx, y0, ry, dy], origin at the outer corner of the first cell. */
   gdal: number[];
-  /** `spatial:transform`, rasterio/affine order: [dx, 0, x0, 0, dy, y0]. */
+  /** `spatial:transform`, rasterio/affine order: [dx, rx, x0, ry, dy, y0]. */
   affine: number[];
   /** `spatial:bbox`: [xmin, ymin, xmax, ymax] of the cell edges. */
   bbox: number[];
@@ -75,15 +75,19 @@ export function gridTransform(x: RegularAxis, y: RegularAxis): GridTransform {
   return affineGrid([x.step, 0, x.first - x.step / 2, 0, y.step, y.first - y.step / 2], [y.n, x.n]);
 }
 
-/** The transform of a north-up or south-up grid of `[rows, cols]` cells from its `spatial:transform`. */
+/**
+ * The transform of a grid of `[rows, cols]` cells from its `spatial:transform` (rasterio order
+ * [a, b, c, d, e, f]; b and d are non-zero for a rotated grid, GDAL's GeoTransform terms 2 and 4).
+ */
 export function affineGrid(affine: readonly number[], [rows, cols]: readonly number[]): GridTransform {
-  const [dx, , x0, , dy, y0] = affine as [number, number, number, number, number, number];
-  const x1 = x0 + cols! * dx;
-  const y1 = y0 + rows! * dy;
+  const [a, b, c, d, e, f] = affine as [number, number, number, number, number, number];
+  // The bbox of the four cell-edge corners.
+  const xs = [c, c + cols! * a, c + rows! * b, c + cols! * a + rows! * b];
+  const ys = [f, f + cols! * d, f + rows! * e, f + cols! * d + rows! * e];
   return {
-    gdal: [x0, dx, 0, y0, 0, dy],
-    affine: [dx, 0, x0, 0, dy, y0],
-    bbox: [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)],
+    gdal: [c, a, b, f, d, e],
+    affine: [a, b, c, d, e, f],
+    bbox: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)],
     shape: [rows!, cols!],
   };
 }

@@ -52,11 +52,15 @@ export function maxWorkerCount(): number {
  */
 function startWorker(): Worker {
   const env = { ...process.env, ...zstdWorkerEnv() };
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url), { env });
+  // `web-worker` (a dependency of geotiff.js) sets itself up as a worker when it is imported on
+  // any worker thread, reading `workerData.mod`; data without `mod` makes it stand down.
+  const workerData = { geozarr: true };
+  if (!import.meta.url.endsWith(".ts"))
+    return new Worker(new URL("./worker.js", import.meta.url), { env, workerData });
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./worker.ts", import.meta.url).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, env });
+  return new Worker(boot, { eval: true, env, workerData });
 }
 
 export class WorkerPool {

@@ -58,6 +58,7 @@ import {
   methodFor,
   type PyramidLevel,
   planPyramid,
+  type SourceLevel,
   spatialOf,
   TILE_SIZES,
   tileMatrixSetOf,
@@ -87,6 +88,11 @@ export interface PyramidOptions {
    * where the chunks of levels 1, 2, ... are in the store, written with these same options.
    */
   computed?: Record<string, string[]> | undefined;
+  /**
+   * Levels the source has of its own (a COG's overviews, `convert --multiscales`): levels 1..n are
+   * read from them as they are, further levels computed from the last.
+   */
+  sourced?: SourceLevel[] | undefined;
 }
 
 export interface PyramidSummary {
@@ -94,6 +100,8 @@ export interface PyramidSummary {
   zarrFormat: 2 | 3;
   levels: { asset: string; shape: [number, number]; transform: number[] }[];
   variables: { name: string; resampling: Resampling }[];
+  /** Levels 1..n copied from the source's own (a COG's overviews), not resampled. */
+  sourceLevels?: number | undefined;
   /** Arrays kept at full resolution only (not on the grid). */
   fullResolutionOnly: string[];
   storedBytes: number;
@@ -154,7 +162,21 @@ export async function addLevels(dir: string, options: PyramidOptions = {}): Prom
         );
     }
   }
-  const levels = planPyramid(ds.rows, ds.cols, ds.georef.affine, tile, options.levels);
+  if (ds.georef.affine[1] !== 0 || ds.georef.affine[3] !== 0)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${dir}: a rotated grid (spatial:transform ${JSON.stringify(ds.georef.affine)}): multiscale levels need rows and columns along Y and X`,
+    );
+  const given = (options.sourced ?? []).slice(0, options.levels);
+  const levels = planPyramid(
+    ds.rows,
+    ds.cols,
+    ds.georef.affine,
+    tile,
+    options.levels,
+    given.map((g) => g.shape),
+  );
+  for (const [k, g] of given.entries()) levels[k + 1]!.resampling = g.resampling ?? null;
   const pending = await prepareOutput(dir, true);
   try {
     const store = new FileSystemStore(pending.tmp);
@@ -170,6 +192,7 @@ export async function addLevels(dir: string, options: PyramidOptions = {}): Prom
         name: nameOf(n.path),
         resampling: methodFor(n.meta.attributes, method),
       })),
+      ...(given.length ? { sourceLevels: Math.min(given.length, levels.length - 1) } : {}),
       fullResolutionOnly: ds.rest.map((n) => n.path),
       storedBytes: summary.storedBytes,
       seconds: (performance.now() - t0) / 1000,
@@ -272,6 +295,12 @@ async function writeLevels(
         attributes: levelAttributes(meta.attributes, level, v3),
         codec: o.codec,
       };
+      const sourced = o.sourced?.[k - 1]?.arrays[n.path];
+      if (sourced) {
+        // The source's own level (a COG overview): copied as it is, not resampled again.
+        nodes.push({ kind: "array", path: `${group}/${name}`, spec, copy: sourced });
+        continue;
+      }
       const done = o.computed?.[n.path]?.[k - 1];
       if (done) {
         // Computed during the conversion: adopt its chunks.

@@ -3,7 +3,8 @@
  * computed from the conversion's own bands while they are in memory (convert/pipeline.ts
  * `CopyJob.halve`: as many as the bands line up with; MUR: levels 1 and 2), so the full-resolution
  * data is not read and decoded a second time; the other levels, and the whole layout, come from
- * `addLevels` (pyramid/build.ts) before the output is moved into place.
+ * `addLevels` (pyramid/build.ts) before the output is moved into place. A source with levels of its
+ * own (a COG's overviews) hands them over instead: they become levels 1..n as they are.
  * @module
  */
 
@@ -35,11 +36,11 @@ export function multiscaleConversion(
           maxLevels: options.levels,
           method: (attrs) => methodFor(attrs, method),
         },
-    finish: async (dir, written) => {
+    finish: async (dir, written, sourced) => {
       const computed = Object.fromEntries(
         written.arrays.filter((a) => a.halved).map((a) => [a.path, a.halved!] as const),
       );
-      done(await addLevels(dir, { ...options, computed }));
+      done(await addLevels(dir, { ...options, computed, sourced }));
     },
   };
 }

@@ -20,6 +20,7 @@
  * @module
  */
 
+import type { CopySource } from "../convert/execute.js";
 import type { Georef } from "../geo/georef.js";
 import type { JsonObject } from "../zarr/json.js";
 import type { Resampling } from "./resample.js";
@@ -34,21 +35,41 @@ export interface PyramidLevel {
   shape: [number, number];
   /** rasterio order [a, 0, c, 0, e, f]: cell corners, the same origin at every level. */
   affine: number[];
+  /** A level the source had (SourceLevel): its own resampling, null when not recorded. */
+  resampling?: string | null | undefined;
 }
 
-/** The levels of a grid of `rows x cols` cells with the full-resolution transform `affine`. */
+/**
+ * A level the source already has (a COG's overview, GeoTIFF 1.1 reduced-resolution images): its
+ * shape, how it was made when the source says so, and where each data variable's values come
+ * from. It covers the same extent as full resolution, as overviews do (GDAL's model).
+ */
+export interface SourceLevel {
+  shape: [number, number];
+  /** The source's own name for its resampling ("average", "nearest", ...), when recorded. */
+  resampling?: string | undefined;
+  /** Data variable path -> how to read this level of it. */
+  arrays: Record<string, CopySource>;
+}
+
+/**
+ * The levels of a grid of `rows x cols` cells with the full-resolution transform `affine`; the
+ * first levels take the shapes of `given` (a source's own overviews), the rest halve the last.
+ */
 export function planPyramid(
   rows: number,
   cols: number,
   affine: number[],
   tile: number,
   maxLevels = Number.POSITIVE_INFINITY,
+  given: readonly (readonly [number, number])[] = [],
 ): PyramidLevel[] {
   const [a, , c, , e, f] = affine as [number, number, number, number, number, number];
   const levels: PyramidLevel[] = [{ asset: "0", shape: [rows, cols], affine: [a, 0, c, 0, e, f] }];
   let [r, q] = [rows, cols];
-  while ((r > tile || q > tile) && levels.length <= maxLevels) {
-    [r, q] = [reducedSize(r, 2), reducedSize(q, 2)];
+  while ((levels.length <= given.length || r > tile || q > tile) && levels.length <= maxLevels) {
+    const g = given[levels.length - 1];
+    [r, q] = g ? [g[0], g[1]] : [reducedSize(r, 2), reducedSize(q, 2)];
     levels.push({
       asset: String(levels.length),
       shape: [r, q],

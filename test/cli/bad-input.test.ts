@@ -202,6 +202,6 @@ describe("convert never leaves a half-written output", () => {
     writeFileSync(f, "hello");
     const r = await runCli("convert", f, join(dir, "n.zarr"));
     expect(r.code).toBe(3);
-    expectOneLineError(r.stderr, `${f}: not a Zarr store, NetCDF or HDF5 file`);
+    expectOneLineError(r.stderr, `${f}: not a Zarr store, NetCDF, HDF5 or TIFF file`);
   });
 });

@@ -89,7 +89,7 @@ describe("bad NetCDF input", () => {
     writeFileSync(f, "netcdf? no.");
     const r = await runCli("convert", f, join(dir, "o.zarr"));
     expect(r.code).toBe(3);
-    expectOneLine(r.stderr, `${f}: not a Zarr store, NetCDF or HDF5 file`);
+    expectOneLine(r.stderr, `${f}: not a Zarr store, NetCDF, HDF5 or TIFF file`);
   });
 
   it("a truncated NetCDF-4 file: exit 3, HDF5's reason in one line, nothing left", async () => {

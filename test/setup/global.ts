@@ -46,6 +46,10 @@ export default function setup(project: TestProject) {
     "hdf5Layouts",
     generated("scripts/fixtures/hdf5_layouts.py", (o) => [o]),
   );
+  project.provide(
+    "geotiffs",
+    generated("scripts/fixtures/geotiffs.py", (o) => [o]),
+  );
   project.provide("tmpRoot", join(TMP, "runs"));
 }
 
@@ -54,6 +58,7 @@ declare module "vitest" {
     zarrPython: string;
     netcdfFiles: string;
     hdf5Layouts: string;
+    geotiffs: string;
     tmpRoot: string;
   }
 }

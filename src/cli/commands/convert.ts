@@ -10,7 +10,7 @@ import type { Command } from "./types.js";
 const spec: CommandSpec = {
   name: "convert",
   summary:
-    "Convert a Zarr store (v2 or v3) to GeoZarr in Zarr v2 or v3: re-chunk, re-compress, shard (v3), with attributes carried over and consolidated metadata written last. The output appears only when complete.",
+    "Convert a Zarr store (v2 or v3), a NetCDF file or a GeoTIFF/COG to GeoZarr in Zarr v2 or v3: re-chunk, re-compress, shard (v3), with attributes carried over and consolidated metadata written last. The output appears only when complete.",
   positionals: ["INPUT", "OUTPUT"],
   options: {
     "zarr-format": { type: "string", arg: "2|3", description: "output Zarr format (default 3)" },
@@ -56,7 +56,13 @@ const spec: CommandSpec = {
     crs: {
       type: "string",
       arg: "EPSG:N|WKT",
-      description: "NetCDF: the CRS (default: the source's grid_mapping, or EPSG:4326 for a lat/lon grid)",
+      description:
+        "the CRS (default: NetCDF: the source's grid_mapping, or EPSG:4326 for a lat/lon grid; GeoTIFF: its GeoKeys)",
+    },
+    "bands-as-variables": {
+      type: "boolean",
+      description:
+        "GeoTIFF: one (y, x) variable per band, named by its description (default: band_data on band, y, x)",
     },
     multiscales: {
       type: "boolean",
@@ -65,14 +71,19 @@ const spec: CommandSpec = {
     },
     ...PYRAMID_OPTIONS,
   },
-  details: `Input: a Zarr store (directory) or a NetCDF-4/HDF5 or NetCDF classic file.
+  details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
+(tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
 Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions, 1 along the others
 (time, depth, ...); coordinate variables in one chunk. --chunks overrides them by dimension name.
+A GeoTIFF becomes band_data on (band, y, x) (or one variable per band with --bands-as-variables),
+with x/y cell-centre coordinates, its CRS from the GeoKeys in spatial_ref, nodata as fill_value;
+with --multiscales a COG's overviews are levels 1..n as they are, further levels computed.
 Examples:
   geozarr convert mur.nc mur.zarr --zarr-format 2 --require-standard-name
   geozarr convert mur.nc mur.zarr --unpack float32 --codec zstd:3 --shard lat=8192,lon=8192
   geozarr convert old_v2.zarr new_v3.zarr --chunks time=1,lat=2048,lon=2048
   geozarr convert mur.nc mur.zarr --multiscales --tile-size 256
+  geozarr convert scene.tif scene.zarr --multiscales --bands-as-variables
 With --multiscales, Zarr v2 output is chunked by the tile size along X/Y at full resolution too
 (GeoZarr v0.4 requires tiles to match chunks at every level); v3 keeps the chunks above.`,
 };
@@ -120,6 +131,7 @@ export const convert: Command = {
         requireStandardName: Boolean(values["require-standard-name"]),
         unpack: unpackOption(stringOption(values, "unpack")),
         crs: stringOption(values, "crs"),
+        bandsAsVariables: Boolean(values["bands-as-variables"]),
         command: commandLine(positionals, values),
         ...(multiscales
           ? multiscaleConversion(fmt === "2" ? 2 : 3, { ...pyr, signal }, (s) => {

@@ -43,7 +43,17 @@ export function pyramidOptions(values: OptionValues): PyramidOptions {
 export function pyramidLine(s: PyramidSummary): string {
   const shapes = s.levels.map((l) => `${l.shape[0]}x${l.shape[1]}`).join(", ");
   const methods = [...new Set(s.variables.map((v) => v.resampling))].join("/");
-  return `${s.store}: ${s.levels.length} levels (${shapes}), ${s.variables.length} variables resampled (${methods}), ${humanBytes(s.storedBytes)}B of overviews`;
+  const n = s.levels.length - 1;
+  const from = s.sourceLevels ?? 0;
+  // Levels the source had (a COG's overviews) are copied, not resampled.
+  const span = (a: number, b: number) => (a === b ? `level ${a}` : `levels ${a}-${b}`);
+  const how =
+    from === 0
+      ? `${s.variables.length} variables resampled (${methods})`
+      : from >= n
+        ? `${span(1, n)} from the source's overviews`
+        : `${span(1, from)} from the source's overviews, ${span(from + 1, n)} resampled (${methods})`;
+  return `${s.store}: ${s.levels.length} levels (${shapes}), ${how}, ${humanBytes(s.storedBytes)}B of overviews`;
 }
 
 const spec: CommandSpec = {

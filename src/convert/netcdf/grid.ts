@@ -26,7 +26,7 @@ export interface Georef {
   xDim: string;
   transform: GridTransform | null;
   /** How the CRS was found, for the summary. */
-  from: "--crs" | "grid_mapping" | "latitude/longitude grid";
+  from: "--crs" | "grid_mapping" | "latitude/longitude grid" | "GeoKeys";
 }
 
 const WGS84 = { a: 6378137, rf: 298.257223563 };

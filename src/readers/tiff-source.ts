@@ -1,0 +1,98 @@
+/**
+ * Where geotiff.js reads a TIFF's bytes from: a source of our own, so that every read is a
+ * positioned read we control (no whole-file buffer, no silent zero padding at the end of a
+ * truncated file), and so that other sources (HTTP or object-storage ranges, issue 15) can be
+ * added beside it with the same contract.
+ *
+ * The contract, geotiff.js's `BaseSource` (which the package does not export; `GeoTIFF.fromSource`
+ * only calls `fetch`, `fileSize` and `close`): `fetch` returns the bytes of each range, fewer at
+ * the end of the file (geotiff.js asks for 1 KiB headers speculatively, past the
+ * end of small files). Callers that need a range whole (tile data) check its length: see
+ * {@link readExactly}.
+ * @module
+ */
+
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { fsError, GeoZarrError } from "../errors.js";
+
+export interface Slice {
+  offset: number;
+  length: number;
+}
+
+const TIFF_MAGIC = [
+  [0x49, 0x49, 0x2a, 0x00], // "II*\0": little-endian TIFF
+  [0x4d, 0x4d, 0x00, 0x2a], // "MM\0*": big-endian TIFF
+  [0x49, 0x49, 0x2b, 0x00], // BigTIFF
+  [0x4d, 0x4d, 0x00, 0x2b],
+];
+
+/** Whether the first bytes of a file are a TIFF or BigTIFF header (TIFF 6.0 section 2). */
+export function isTiffHeader(head: Uint8Array): boolean {
+  return TIFF_MAGIC.some((m) => m.every((b, i) => head[i] === b));
+}
+
+/** A TIFF source: ranged reads and the size of the whole. */
+export interface RangeSource {
+  /** What the file or object is called in messages. */
+  readonly name: string;
+  readonly size: number;
+  fetchSlice(slice: Slice): Promise<{ data: ArrayBuffer; offset: number; length: number }>;
+  fetch(slices: Slice[]): Promise<ArrayBuffer[]>;
+  close(): Promise<void>;
+}
+
+/** A local file read with pread(2) on one descriptor, kept open until `close`. */
+export class FileRangeSource implements RangeSource {
+  readonly #fd: number;
+  readonly size: number;
+
+  constructor(readonly name: string) {
+    try {
+      this.#fd = openSync(name, "r");
+      this.size = fstatSync(this.#fd).size;
+    } catch (err) {
+      throw fsError(err, name, "open");
+    }
+  }
+
+  get fileSize(): number {
+    return this.size;
+  }
+
+  async fetchSlice(slice: Slice): Promise<{ data: ArrayBuffer; offset: number; length: number }> {
+    const length = Math.max(0, Math.min(slice.length, this.size - slice.offset));
+    const data = new ArrayBuffer(length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = readSync(this.#fd, new Uint8Array(data, done), 0, length - done, slice.offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (err) {
+      throw fsError(err, this.name, "read");
+    }
+    return { data: done === length ? data : data.slice(0, done), offset: slice.offset, length: done };
+  }
+
+  async fetch(slices: Slice[]): Promise<ArrayBuffer[]> {
+    return Promise.all(slices.map(async (s) => (await this.fetchSlice(s)).data));
+  }
+
+  async close(): Promise<void> {
+    closeSync(this.#fd);
+  }
+}
+
+/** The bytes of a range that must be there whole (a tile or strip); a shorter read is a truncated file. */
+export async function readExactly(source: RangeSource, slice: Slice, what: string): Promise<ArrayBuffer> {
+  const got = await source.fetchSlice(slice);
+  if (got.data.byteLength !== slice.length)
+    throw new GeoZarrError(
+      "Format",
+      `${source.name}: truncated file: ${what} needs bytes ${slice.offset}-${slice.offset + slice.length} but the file ends at ${source.size}`,
+      { where: source.name },
+    );
+  return got.data;
+}
