@@ -16,13 +16,12 @@ import { fsError, GeoZarrError } from "./errors.js";
 import { type Hierarchy, type OpenOptions, openHierarchy } from "./zarr/hierarchy.js";
 import { FileSystemStore } from "./zarr/store/fs.js";
 
-export { type ConvertOptions, type ConvertSummary, convert } from "./convert/convert.js";
 export * from "./index.js";
 export { type ArrayStats, computeStats } from "./inspect/stats.js";
+export { type ConvertOptions, type ConvertSummary, convert } from "./jobs/convert.js";
 export { defaultWorkerCount, WorkerPool } from "./parallel/pool.js";
 export { readRegion } from "./parallel/read-region.js";
 export { addLevels, type PyramidOptions, type PyramidSummary } from "./pyramid/build.js";
-export { multiscaleConversion } from "./pyramid/convert-levels.js";
 export { isLoopback } from "./server/access.js";
 export { type RunningServer, type ServeOptions, startServer } from "./server/app.js";
 export { type Report, rulesMarkdown, type ValidateOptions, validateStore } from "./validate/validate.js";

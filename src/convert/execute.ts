@@ -9,13 +9,14 @@ import { WorkerPool } from "../parallel/pool.js";
 import { dataTypeInfo } from "../zarr/dtype.js";
 import type { JsonObject } from "../zarr/json.js";
 import { chunkGridShape, product } from "../zarr/metadata/model.js";
+import type { Box } from "../zarr/ndarray.js";
 import type { MutableStore } from "../zarr/store/types.js";
 import { type ArraySpec, HierarchyWriter } from "../zarr/write/writer.js";
 import { BufferStock, type CopyJob, copyArray } from "./pipeline.js";
 
 export type CopySource = Pick<
   CopyJob,
-  "source" | "levelSource" | "sourceChunks" | "sourceType" | "sourceFill" | "transform" | "halve" | "units"
+  "source" | "derived" | "sourceChunks" | "sourceType" | "sourceFill" | "transform" | "halve" | "units"
 >;
 
 export type NodePlan =
@@ -81,113 +82,233 @@ export interface ExecuteSummary {
 export const DEFAULT_MEMORY_BUDGET = 256 * 2 ** 20;
 
 /** The bytes a copy processes: the array's, or for a sparse copy its units' (progress only). */
-function progressBytes(spec: ArraySpec, copy: CopySource): number {
-  const all = product(spec.shape);
-  const units = copy.units ? copy.units.length * product(spec.shardShape ?? spec.chunkShape) : all;
-  return Math.min(all, units) * dataTypeInfo(spec.dataType).size;
+function progressBytes(spec: ArraySpec, copy: CopySource, region?: Box): number {
+  const unit = spec.shardShape ?? spec.chunkShape;
+  const all = region ? product(region.shape) * product(unit) : product(spec.shape);
+  const units = copy.units ? copy.units.length * product(unit) : all;
+  return Math.min(product(spec.shape), all, units) * dataTypeInfo(spec.dataType).size;
 }
 
-function unitsOf(spec: ArraySpec, copy: CopySource): number {
+function unitsOf(spec: ArraySpec, copy: CopySource, region?: Box): number {
+  if (region) return product(region.shape);
   return copy.units?.length ?? product(chunkGridShape(spec.shape, spec.shardShape ?? spec.chunkShape));
 }
 
+type ArrayNode = Extract<NodePlan, { kind: "array" }>;
+
+/** One task of a plan: the part of each array it writes, as a box of the array's unit grid. */
+export interface TaskPlan {
+  /** What the task is about, for messages ("mur_20020601.nc", "time 28-29"). */
+  label: string;
+  /** Array path -> its units this task writes; arrays not named in any task are written by finalize. */
+  regions: Record<string, Box>;
+}
+
+/** A chunk (or shard) a run wrote: its key and size, what a task record lists. */
+export interface WrittenUnit {
+  key: string;
+  size: number;
+}
+
+/** What one array copy (or one task's part of it) needs: shared by every array of a run. */
+interface RunContext {
+  pool: WorkerPool;
+  writer: HierarchyWriter;
+  budget: number;
+  buffers: BufferStock;
+  signal?: AbortSignal | undefined;
+  progress: ProgressInfo;
+  onProgress?: ((p: ProgressInfo) => void) | undefined;
+  summary: ExecuteSummary;
+  written?: WrittenUnit[] | undefined;
+}
+
+function openRun(opts: ExecuteOptions, store: MutableStore) {
+  const writer = opts.writer ?? new HierarchyWriter(store, opts.zarrFormat);
+  const pool = opts.pool ?? new WorkerPool(opts.useWorkers ? opts.workers : 0);
+  // A pool of our own stops with the signal (the caller stops the pools it passes in).
+  const detach = opts.pool ? () => {} : pool.stopOn(opts.signal);
+  const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const ctx: RunContext = {
+    pool,
+    writer,
+    budget,
+    buffers: new BufferStock(),
+    signal: opts.signal,
+    progress: { unitsDone: 0, unitsTotal: 0, rawBytesDone: 0, rawBytesTotal: 0, storedBytes: 0 },
+    onProgress: opts.onProgress,
+    summary: {
+      arrays: [],
+      storedBytes: 0,
+      rawBytes: 0,
+      workers: pool.size,
+      memory: { budget, peakBuffered: 0 },
+    },
+  };
+  const close = async () => {
+    detach();
+    if (!opts.pool) await pool.close();
+  };
+  return { ctx, close };
+}
+
+/** Count what will be copied, for progress. */
+function plan(ctx: RunContext, work: { node: ArrayNode; region?: Box | undefined }[]): void {
+  for (const { node, region } of work) {
+    if (!node.copy) continue;
+    ctx.progress.unitsTotal += unitsOf(node.spec, node.copy, region);
+    ctx.progress.rawBytesTotal += progressBytes(node.spec, node.copy, region);
+  }
+  ctx.onProgress?.(ctx.progress);
+}
+
+/** Copy one array's values (or the units of `region`) through the pipeline. */
+async function copyNode(node: ArrayNode, region: Box | undefined, ctx: RunContext): Promise<void> {
+  const { spec } = node;
+  const unitShape = spec.shardShape ?? spec.chunkShape;
+  const rawProgress = node.copy ? progressBytes(spec, node.copy, region) : 0;
+  let rawDone = 0;
+  const stats = node.copy
+    ? await copyArray(
+        {
+          ...node.copy,
+          shape: spec.shape,
+          path: node.path,
+          unitShape,
+          region,
+          encoding: {
+            dataType: spec.dataType,
+            fillValue: spec.fillValue,
+            codec: spec.codec,
+            innerChunkShape: spec.shardShape ? spec.chunkShape : undefined,
+          },
+        },
+        {
+          pool: ctx.pool,
+          writer: ctx.writer,
+          shared: ctx.pool.size > 0,
+          memoryBudget: ctx.budget,
+          buffers: ctx.buffers,
+          signal: ctx.signal,
+          onUnit: (raw, stored) => {
+            // Edge units hold less than a full unit of data: never count past the array's size.
+            const add = Math.min(raw, rawProgress - rawDone);
+            rawDone += add;
+            ctx.progress.unitsDone++;
+            ctx.progress.rawBytesDone += add;
+            ctx.progress.storedBytes += stored;
+            ctx.onProgress?.(ctx.progress);
+          },
+          onWritten: ctx.written ? (key, size) => ctx.written!.push({ key, size }) : undefined,
+        },
+      )
+    : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
+  const s = ctx.summary;
+  s.memory.peakBuffered = Math.max(s.memory.peakBuffered, stats.peakBuffered);
+  s.rawBytes += rawProgress;
+  s.storedBytes += stats.storedBytes;
+  s.arrays.push({
+    path: node.path,
+    shape: spec.shape,
+    dataType: spec.dataType,
+    chunks: spec.chunkShape,
+    shards: spec.shardShape,
+    chunksWritten: stats.written,
+    chunksSkipped: stats.skipped,
+    storedBytes: stats.storedBytes,
+    ...(stats.halved ? { halved: node.copy!.halve!.slice(0, stats.halved).map((h) => h.path) } : {}),
+  });
+}
+
+const arraysOf = (nodes: NodePlan[]) => nodes.filter((n): n is ArrayNode => n.kind === "array");
+
+/**
+ * Write every node of `nodes` into `store`: each node's documents, then its values, in plan order,
+ * and consolidated metadata last (when the plan has a root group).
+ */
 export async function executePlan(
   nodes: NodePlan[],
   store: MutableStore,
   opts: ExecuteOptions,
 ): Promise<ExecuteSummary> {
-  const writer = opts.writer ?? new HierarchyWriter(store, opts.zarrFormat);
-  const pool = opts.pool ?? new WorkerPool(opts.useWorkers ? opts.workers : 0);
-  // A pool of our own stops with the signal (the caller stops the pools it passes in).
-  const detach = opts.pool ? () => {} : pool.stopOn(opts.signal);
-  const arrays = nodes.filter((n): n is Extract<NodePlan, { kind: "array" }> => n.kind === "array");
-  const progress: ProgressInfo = {
-    unitsDone: 0,
-    unitsTotal: 0,
-    rawBytesDone: 0,
-    rawBytesTotal: 0,
-    storedBytes: 0,
-  };
-  for (const a of arrays) {
-    if (!a.copy) continue;
-    progress.unitsTotal += unitsOf(a.spec, a.copy);
-    progress.rawBytesTotal += progressBytes(a.spec, a.copy);
-  }
-  opts.onProgress?.(progress);
-  const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-  const summary: ExecuteSummary = {
-    arrays: [],
-    storedBytes: 0,
-    rawBytes: 0,
-    workers: pool.size,
-    memory: { budget, peakBuffered: 0 },
-  };
-  const buffers = new BufferStock();
+  const { ctx, close } = openRun(opts, store);
   try {
+    plan(
+      ctx,
+      arraysOf(nodes).map((node) => ({ node })),
+    );
     for (const node of nodes) {
       opts.signal?.throwIfAborted();
-      if (node.kind === "group") {
-        await writer.group(node.path, node.attributes);
-        continue;
+      if (node.kind === "group") await ctx.writer.group(node.path, node.attributes);
+      else {
+        await ctx.writer.array(node.path, node.spec);
+        await copyNode(node, undefined, ctx);
       }
-      const { spec } = node;
-      await writer.array(node.path, spec);
-      const unitShape = spec.shardShape ?? spec.chunkShape;
-      const rawTotal = product(spec.shape) * dataTypeInfo(spec.dataType).size;
-      const rawProgress = node.copy ? progressBytes(spec, node.copy) : 0;
-      let rawDone = 0;
-      const stats = node.copy
-        ? await copyArray(
-            {
-              ...node.copy,
-              shape: spec.shape,
-              path: node.path,
-              unitShape,
-              encoding: {
-                dataType: spec.dataType,
-                fillValue: spec.fillValue,
-                codec: spec.codec,
-                innerChunkShape: spec.shardShape ? spec.chunkShape : undefined,
-              },
-            },
-            {
-              pool,
-              writer,
-              shared: pool.size > 0,
-              memoryBudget: budget,
-              buffers,
-              signal: opts.signal,
-              onUnit: (raw, stored) => {
-                // Edge units hold less than a full unit of data: never count past the array's size.
-                const add = Math.min(raw, rawProgress - rawDone);
-                rawDone += add;
-                progress.unitsDone++;
-                progress.rawBytesDone += add;
-                progress.storedBytes += stored;
-                opts.onProgress?.(progress);
-              },
-            },
-          )
-        : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
-      summary.memory.peakBuffered = Math.max(summary.memory.peakBuffered, stats.peakBuffered);
-      summary.rawBytes += rawTotal;
-      summary.storedBytes += stats.storedBytes;
-      summary.arrays.push({
-        path: node.path,
-        shape: spec.shape,
-        dataType: spec.dataType,
-        chunks: spec.chunkShape,
-        shards: spec.shardShape,
-        chunksWritten: stats.written,
-        chunksSkipped: stats.skipped,
-        storedBytes: stats.storedBytes,
-        ...(stats.halved ? { halved: node.copy!.halve!.slice(0, stats.halved).map((h) => h.path) } : {}),
-      });
     }
-    if (nodes[0]?.kind === "group" && nodes[0].path === "/") await writer.consolidate();
+    if (nodes[0]?.kind === "group" && nodes[0].path === "/") await ctx.writer.consolidate();
   } finally {
-    detach();
-    if (!opts.pool) await pool.close();
+    await close();
   }
-  return summary;
+  return ctx.summary;
+}
+
+/**
+ * Run one task of a plan: the units of its regions, and nothing else (no metadata: finalize
+ * writes it once every task is done). The bytes of every chunk depend only on the plan and the
+ * sources, so a task run twice writes the same files. Returns what it wrote.
+ */
+export async function runTask(
+  nodes: NodePlan[],
+  task: TaskPlan,
+  store: MutableStore,
+  opts: ExecuteOptions,
+): Promise<ExecuteSummary & { files: WrittenUnit[] }> {
+  const { ctx, close } = openRun(opts, store);
+  ctx.written = [];
+  try {
+    const work = arraysOf(nodes)
+      .filter((n) => task.regions[n.path] !== undefined)
+      .map((node) => ({ node, region: task.regions[node.path] }));
+    plan(ctx, work);
+    for (const { node, region } of work) {
+      opts.signal?.throwIfAborted();
+      await copyNode(node, region, ctx);
+    }
+  } finally {
+    await close();
+  }
+  return { ...ctx.summary, files: ctx.written };
+}
+
+/**
+ * The last step of a plan run as tasks: the arrays no task writes (coordinates, grid mappings,
+ * static variables), then every node's documents with its final shape, then consolidated metadata.
+ */
+export async function finalizePlan(
+  nodes: NodePlan[],
+  tasks: readonly TaskPlan[],
+  store: MutableStore,
+  opts: ExecuteOptions,
+): Promise<ExecuteSummary> {
+  const { ctx, close } = openRun(opts, store);
+  const byTasks = new Set(tasks.flatMap((t) => Object.keys(t.regions)));
+  try {
+    const rest = arraysOf(nodes).filter((n) => !byTasks.has(n.path));
+    plan(
+      ctx,
+      rest.map((node) => ({ node })),
+    );
+    for (const node of rest) {
+      opts.signal?.throwIfAborted();
+      await copyNode(node, undefined, ctx);
+    }
+    for (const node of nodes) {
+      if (node.kind === "group") await ctx.writer.group(node.path, node.attributes);
+      else await ctx.writer.array(node.path, node.spec);
+    }
+    if (nodes[0]?.kind === "group" && nodes[0].path === "/") await ctx.writer.consolidate();
+  } finally {
+    await close();
+  }
+  return ctx.summary;
 }

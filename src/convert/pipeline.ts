@@ -21,9 +21,8 @@
  */
 
 import { GeoZarrError } from "../errors.js";
+import type { Resampling } from "../kernels/resample.js";
 import type { WorkerPool } from "../parallel/pool.js";
-import type { LevelSource } from "../pyramid/level-task.js";
-import type { Resampling } from "../pyramid/resample.js";
 import { type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { checkChunkBytes, gridSize, MAX_DENSE_CHUNKS } from "../zarr/limits.js";
@@ -37,11 +36,12 @@ import type { Transform } from "./transform.js";
 
 export interface CopyJob {
   /**
-   * Where segments come from (exactly one of the two): a source read as is ("read-band"), or, for
-   * a pyramid level, the previous level reduced by 2 ("downsample-band", pyramid/level-task.ts).
+   * Where segments come from (exactly one of the two): a source read as is ("read-band"), or a
+   * source that a task of a layer above reads (for a pyramid level, the level before reduced by 2:
+   * "downsample-band", pyramid/level-task.ts); the copy hands its description to that task as is.
    */
   source?: SourceRef | undefined;
-  levelSource?: LevelSource | undefined;
+  derived?: { task: "downsample-band"; source: unknown } | undefined;
   /** The source's own chunk shape: segments are aligned to it. */
   sourceChunks: number[];
   shape: number[];
@@ -66,6 +66,8 @@ export interface CopyJob {
    * array declared astronomically large, zarr/limits.ts): the units overlapping stored source chunks.
    */
   units?: number[][] | undefined;
+  /** Only the units in this box of the unit grid (a task's part of the array); all when absent. */
+  region?: Box | undefined;
 }
 
 export interface HalveJob {
@@ -86,6 +88,8 @@ export interface CopyContext {
   memoryBudget: number;
   /** Buffers kept between the arrays of one job (a fresh stock per array when absent). */
   buffers?: BufferStock | undefined;
+  /** Called with the key and size of every unit (chunk or shard) written (task records). */
+  onWritten?: ((key: string, size: number) => void) | undefined;
   /** Called after each unit is written or skipped, with its uncompressed size and stored size. */
   onUnit?: (rawBytes: number, storedBytes: number) => void;
   /** Stops scheduling work; in-flight tasks finish, then the abort reason is thrown. */
@@ -311,7 +315,15 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     stock.give(b.buffer);
   };
   const unitSlots = new Slots(plan.maxUnits);
-  const unitList: Iterable<number[]> = job.units ?? gridIndices(chunkGridShape(shape, unitShape));
+  // The units to write: all, the listed ones (sparse), and of those the ones in `region` (a task's part).
+  const region = job.region;
+  const inRegion = (u: readonly number[]) =>
+    !region || u.every((c, d) => c >= region.start[d]! && c < region.start[d]! + region.shape[d]!);
+  const unitList: Iterable<number[]> = job.units
+    ? job.units.filter(inRegion)
+    : region
+      ? [...gridIndices(region.shape)].map((u) => u.map((c, d) => c + region.start[d]!))
+      : gridIndices(chunkGridShape(shape, unitShape));
   const wanted = job.units ? new Set(job.units.map(keyOf)) : null;
 
   let failure: unknown = null;
@@ -369,6 +381,7 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
             await ctx.writer.chunk(t.path, coords, out.bytes);
             stored = out.bytes.length;
           } else if (out) stored = out.written;
+          if (out) ctx.onWritten?.(ctx.writer.chunkKey(t.path, coords), stored);
           if (!t.count) return;
           stats.units++;
           if (out) {
@@ -423,15 +436,15 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
   };
 
   const readTask = (segment: Box, bands: BandRef[]) =>
-    job.levelSource
-      ? ctx.pool.run("downsample-band", { source: job.levelSource, segment, bands })
+    job.derived
+      ? ctx.pool.run(job.derived.task, { source: job.derived.source as never, segment, bands })
       : ctx.pool.run("read-band", { source: job.source!, segment, bands });
 
   // Segments: whole source chunks, `group` of them along the last dimension (aligned), identified
   // by their first source chunk's coordinates; each unit's when not aligned.
   const segments = new Map<string, Segment>();
   const unitsOver = (box: Box) => {
-    const us = chunksOverlapping(box, unitShape);
+    const us = chunksOverlapping(box, unitShape).filter(inRegion);
     return wanted ? us.filter((u) => wanted.has(keyOf(u))) : us;
   };
   const segmentsOf = (unitBox: Box): { key: string; box: Box }[] => {

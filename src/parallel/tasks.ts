@@ -21,7 +21,7 @@ export const TASK_MODULES = {
   "chunk-stats": () => import("../inspect/stats-task.js"),
   "overview-chunk": () => import("../pyramid/overview-task.js"),
   "downsample-band": () => import("../pyramid/level-task.js"),
-  "halve-band": () => import("../pyramid/halve-task.js"),
+  "halve-band": () => import("../convert/halve-task.js"),
 } as const;
 
 export type TaskKind = keyof typeof TASK_MODULES;

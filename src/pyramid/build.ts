@@ -19,6 +19,7 @@
 
 import { join } from "node:path";
 import type { ExecuteSummary, NodePlan, ProgressInfo } from "../convert/execute.js";
+import type { SourceLevel } from "../convert/multiscale.js";
 import { prepareOutput } from "../convert/output.js";
 import { IDENTITY } from "../convert/transform.js";
 import { GeoZarrError } from "../errors.js";
@@ -29,6 +30,7 @@ import {
   multiscalesAttribute,
   upgradeDeclarations,
 } from "../geo/conventions.js";
+import { methodFor, RESAMPLING_METHODS, type Resampling } from "../kernels/resample.js";
 import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
 import { type CodecChoice, codecChoiceOf } from "../zarr/codecs/choice.js";
 import { getNode, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
@@ -55,15 +57,12 @@ import {
   centres,
   DEFAULT_TILE_SIZE,
   geoTransformOf,
-  methodFor,
   type PyramidLevel,
   planPyramid,
-  type SourceLevel,
   spatialOf,
   TILE_SIZES,
   tileMatrixSetOf,
 } from "./levels.js";
-import { RESAMPLING_METHODS, type Resampling } from "./resample.js";
 import { addWebMercatorLevels } from "./webmercator-build.js";
 
 export interface PyramidOptions {
@@ -316,14 +315,17 @@ async function writeLevels(
         path: `${group}/${name}`,
         spec,
         copy: {
-          levelSource: {
-            store: refFor(store, pool.size > 0),
-            storeName: h.name,
-            path: `/${k - 1}/${name}`,
-            meta: prev,
-            yAxis: y,
-            xAxis: x,
-            method: methodFor(meta.attributes, o.method),
+          derived: {
+            task: "downsample-band",
+            source: {
+              store: refFor(store, pool.size > 0),
+              storeName: h.name,
+              path: `/${k - 1}/${name}`,
+              meta: prev,
+              yAxis: y,
+              xAxis: x,
+              method: methodFor(meta.attributes, o.method),
+            },
           },
           // Segments of this level map onto whole chunks of the previous one.
           sourceChunks: prevChunks.map((c, d) => (d === y || d === x ? Math.ceil(c / 2) : c)),

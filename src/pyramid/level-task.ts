@@ -4,7 +4,7 @@
  * The conversion pipeline (convert/pipeline.ts) asks for a segment of the new level, in the new
  * level's coordinates; this task reads the matching region of the previous level (twice the size
  * along Y and X, every other dimension as is), reduces each 2-D plane by 2 with the level's
- * resampling method (pyramid/resample.ts: NaN and the fill value never enter a statistic), and
+ * resampling method (kernels/resample.ts: NaN and the fill value never enter a statistic), and
  * copies the result into the band buffers the segment overlaps. Values stay in the stored data
  * type: packed integers are averaged as raw numbers, which is averaging in decoded space since CF
  * unpacking is linear (mean(a*v+b) = a*mean(v)+b), and rounded to the nearest integer to re-pack.
@@ -14,13 +14,13 @@
 
 import type { BandRef } from "../convert/encode-task.js";
 import { copyIntoTargets } from "../convert/source.js";
+import { downsample, halveAverage, type Resampling, reducedSize } from "../kernels/resample.js";
 import { type DataType, dataTypeInfo, integerRange, isBigInt, viewAs } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { type ArrayMeta, product } from "../zarr/metadata/model.js";
 import { type Box, chunksOverlapping, gridIndices, stridesOf } from "../zarr/ndarray.js";
 import { run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
 import type { StoreRef } from "../zarr/store/ref.js";
-import { downsample, halveAverage, type Resampling, reducedSize } from "./resample.js";
 import { sampleMercator, type TmsSampling } from "./webmercator.js";
 
 export interface LevelSource {
@@ -150,7 +150,7 @@ export async function run(input: DownsampleBandInput): Promise<{ output: number 
       outBase += i * outStrides[d]!;
     });
     if (fast) {
-      // The common case, in one pass (pyramid/resample.ts halveAverage); straight into the band
+      // The common case, in one pass (kernels/resample.ts halveAverage); straight into the band
       // when the segment lies in one (the pipeline aligns them), else into the segment buffer.
       const direct = single ? bandTarget(single, segment, outBase) : null;
       halveAverage(

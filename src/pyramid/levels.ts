@@ -20,11 +20,10 @@
  * @module
  */
 
-import type { CopySource } from "../convert/execute.js";
 import type { Georef } from "../geo/georef.js";
+import type { Resampling } from "../kernels/resample.js";
+import { reducedSize } from "../kernels/resample.js";
 import type { JsonObject } from "../zarr/json.js";
-import type { Resampling } from "./resample.js";
-import { reducedSize } from "./resample.js";
 
 export const DEFAULT_TILE_SIZE = 512;
 export const TILE_SIZES = [256, 512] as const;
@@ -37,19 +36,6 @@ export interface PyramidLevel {
   affine: number[];
   /** A level the source had (SourceLevel): its own resampling, null when not recorded. */
   resampling?: string | null | undefined;
-}
-
-/**
- * A level the source already has (a COG's overview, GeoTIFF 1.1 reduced-resolution images): its
- * shape, how it was made when the source says so, and where each data variable's values come
- * from. It covers the same extent as full resolution, as overviews do (GDAL's model).
- */
-export interface SourceLevel {
-  shape: [number, number];
-  /** The source's own name for its resampling ("average", "nearest", ...), when recorded. */
-  resampling?: string | undefined;
-  /** Data variable path -> how to read this level of it. */
-  arrays: Record<string, CopySource>;
 }
 
 /**
@@ -149,9 +135,4 @@ export function tileMatrixSetOf(
     },
     resampling_method: method,
   };
-}
-
-/** Categorical variables (CF flags) are resampled with mode whatever the default method. */
-export function methodFor(attrs: JsonObject, method: Resampling): Resampling {
-  return "flag_values" in attrs || "flag_masks" in attrs || "flag_meanings" in attrs ? "mode" : method;
 }

@@ -1,18 +1,18 @@
 /**
  * Task "overview-chunk": decode one chunk's part of a 2-D plane of an array and add it into the
- * partial averages of the overview cells it covers (pyramid/resample.ts `accumulateAverage`).
+ * partial averages of the overview cells it covers (kernels/resample.ts `accumulateAverage`).
  * Raw values are averaged; CF unpacking is linear, so the caller applies scale/offset to the
  * averages (mean(a*v+b) = a*mean(v)+b).
  * @module
  */
 
+import { accumulateAverage, type CellWindow } from "../kernels/resample.js";
 import { dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, chunkBox, intersect } from "../zarr/ndarray.js";
 import { run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
 import type { StoreRef } from "../zarr/store/ref.js";
-import { accumulateAverage, type CellWindow } from "./resample.js";
 
 export interface PlaneSpec {
   /** The plane: index of every non-spatial dimension (ignored at yAxis/xAxis). */

@@ -27,6 +27,7 @@ import {
 } from "../geo/conventions.js";
 import { type Georef, georeference } from "../geo/georef.js";
 import { affineGrid } from "../geo/grid.js";
+import { downsample, reducedSize } from "../kernels/resample.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
 import { TaskGroup } from "../parallel/task-group.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
@@ -40,7 +41,6 @@ import type { WritableStore } from "../zarr/store/types.js";
 import { encodeChunk } from "../zarr/write/encode.js";
 import { HierarchyWriter } from "../zarr/write/writer.js";
 import { type OverviewChunkOutput, type PlaneSpec, planeBox } from "./overview-task.js";
-import { downsample, reducedSize } from "./resample.js";
 
 /** Finest overview level: at most this many cells along each axis. */
 export const OVERVIEW_MAX_SIDE = 8192;

@@ -149,16 +149,19 @@ export async function addWebMercatorLevels(
               codec,
             },
             copy: {
-              levelSource: {
-                store: refFor(fromZoom ? h.store : store, pool.size > 0),
-                storeName: h.name,
-                path: fromZoom ? n.path : `/${zl.zoom + 1}/${name}`,
-                meta: prev,
-                yAxis: nd - 2,
-                xAxis: nd - 1,
-                // Coarser zooms: 2 x 2 reductions of the zoom above (the tiles nest exactly).
-                method: method === "nearest" ? "nearest" : "average",
-                mercator: fromZoom ? { affine: g.affine, zoom: zl.zoom, tile, method: method } : undefined,
+              derived: {
+                task: "downsample-band",
+                source: {
+                  store: refFor(fromZoom ? h.store : store, pool.size > 0),
+                  storeName: h.name,
+                  path: fromZoom ? n.path : `/${zl.zoom + 1}/${name}`,
+                  meta: prev,
+                  yAxis: nd - 2,
+                  xAxis: nd - 1,
+                  // Coarser zooms: 2 x 2 reductions of the zoom above (the tiles nest exactly).
+                  method: method === "nearest" ? "nearest" : "average",
+                  mercator: fromZoom ? { affine: g.affine, zoom: zl.zoom, tile, method: method } : undefined,
+                },
               },
               sourceChunks: [...lead.map(() => 1), fromZoom ? tile : tile / 2, fromZoom ? tile : tile / 2],
               sourceType: meta.dataType,

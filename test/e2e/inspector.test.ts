@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { convert } from "../../src/convert/convert.js";
+import { convert } from "../../src/jobs/convert.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { type RunningServer, startServer } from "../../src/server/app.js";
 import { launch, openPage, pixelStats } from "../helpers/browser.js";

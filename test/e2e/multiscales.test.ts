@@ -8,9 +8,8 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { convert } from "../../src/convert/convert.js";
+import { convert } from "../../src/jobs/convert.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
-import { addLevels } from "../../src/pyramid/build.js";
 import { type RunningServer, startServer } from "../../src/server/app.js";
 import { launch, lumaAt, pixelStats } from "../helpers/browser.js";
 import { tmpDir } from "../helpers/tmp.js";
@@ -52,7 +51,7 @@ beforeAll(async () => {
     zarrFormat: 3,
     workers: 0,
     requireStandardName: true,
-    finish: async (d) => void (await addLevels(d, { tileSize: 256, workers: 0 })),
+    multiscales: { tileSize: 256, workers: 0 },
   });
   server = await startServer({ store, pool, port: 0 });
   browser = await launch();

@@ -9,15 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { planGeotiff } from "../../src/convert/geotiff/plan.js";
-import {
-  convert,
-  FileSystemStore,
-  multiscaleConversion,
-  openStore,
-  type PyramidSummary,
-  validateStore,
-  WorkerPool,
-} from "../../src/node.js";
+import { convert, FileSystemStore, openStore, validateStore, WorkerPool } from "../../src/node.js";
 import { readRegion } from "../../src/parallel/read-region.js";
 import { openGeoTiff } from "../../src/readers/geotiff.js";
 import { codecChoiceOf } from "../../src/zarr/codecs/choice.js";
@@ -142,14 +134,12 @@ describe("a COG's overviews as multiscale levels", () => {
   for (const format of [2, 3] as const) {
     it(`4 overviews give levels 1-4 with GDAL's overview values (Zarr v${format})`, async () => {
       const store = out("cog_4ovr.tif", `ms${format}`);
-      let levels: PyramidSummary | undefined;
       const s = await convert(tif("cog_4ovr.tif"), store, {
         zarrFormat: format,
         workers: 2,
-        ...multiscaleConversion(format, { tileSize: 256 }, (p) => {
-          levels = p;
-        }),
+        multiscales: { tileSize: 256 },
       });
+      const levels = s.multiscales;
       expect(s.sourceLevels).toBe(4);
       // GDAL's COG overview sizes (325 / 2 = 162, not 163): the levels keep them.
       expect(levels!.levels.map((l) => l.shape)).toEqual([
@@ -182,13 +172,10 @@ describe("a COG's overviews as multiscale levels", () => {
 
   it("levels past the COG's overviews are computed from the last one", async () => {
     const store = out("cog_1ovr.tif", "ms3");
-    let levels: PyramidSummary | undefined;
-    await convert(tif("cog_1ovr.tif"), store, {
+    const { multiscales: levels } = await convert(tif("cog_1ovr.tif"), store, {
       zarrFormat: 3,
       workers: 2,
-      ...multiscaleConversion(3, { tileSize: 256, resampling: "nearest" }, (p) => {
-        levels = p;
-      }),
+      multiscales: { tileSize: 256, resampling: "nearest" },
     });
     expect(levels!.levels.map((l) => l.shape)).toEqual([
       [1100, 1300],

@@ -10,9 +10,9 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "no
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
-import { addLevels, convert, multiscaleConversion, validateStore } from "../../src/node.js";
+import { downsample, reducedSize } from "../../src/kernels/resample.js";
+import { addLevels, convert, validateStore } from "../../src/node.js";
 import { planPyramid } from "../../src/pyramid/levels.js";
-import { downsample, reducedSize } from "../../src/pyramid/resample.js";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { FILL, gridStore } from "../helpers/grid-store.js";
 import { pythonJson } from "../helpers/python.js";
@@ -26,12 +26,7 @@ const v3 = join(dir, "mur-v3.zarr");
 
 beforeAll(async () => {
   // v2: GeoZarr v0.4 wants tiles = chunks at every level, so full resolution is chunked by 256 too.
-  await convert(SAMPLE, v2, {
-    zarrFormat: 2,
-    workers: 2,
-    spatialChunk: 256,
-    finish: async (d) => void (await addLevels(d, { tileSize: 256, workers: 2 })),
-  });
+  await convert(SAMPLE, v2, { zarrFormat: 2, workers: 2, multiscales: { tileSize: 256, workers: 2 } });
   await convert(SAMPLE, v3, { zarrFormat: 3, requireStandardName: true, workers: 2 });
   await addLevels(v3, { tileSize: 256, workers: 2 });
 });
@@ -208,13 +203,8 @@ describe("convert --multiscales", () => {
     // on its own, two units across the sample); level 3 as pyramid computes it.
     const opts = { zarrFormat: 3, workers: 2, chunks: "time=1,lat=1024,lon=1024" } as const;
     const fused = join(dir, "fused.zarr");
-    let levels: Awaited<ReturnType<typeof addLevels>> | undefined;
-    const s = await convert(SAMPLE, fused, {
-      ...opts,
-      ...multiscaleConversion(3, { tileSize: 256 }, (l) => {
-        levels = l;
-      }),
-    });
+    const s = await convert(SAMPLE, fused, { ...opts, multiscales: { tileSize: 256 } });
+    const levels = s.multiscales;
     const sst = s.arrays.find((a) => a.path === "/analysed_sst")!;
     expect(sst.halved).toEqual([1, 2].map((k) => `/.geozarr-levels/${k}/analysed_sst`));
     expect(levels!.levels).toHaveLength(4);

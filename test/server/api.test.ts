@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { FetchStore } from "@zarrita/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
-import { convert } from "../../src/convert/convert.js";
+import { convert } from "../../src/jobs/convert.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { readRegion } from "../../src/parallel/read-region.js";
 import { type RunningServer, startServer } from "../../src/server/app.js";

@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { convert } from "../../src/convert/convert.js";
+import { convert } from "../../src/jobs/convert.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { addLevels } from "../../src/pyramid/build.js";
 import { type RunningServer, startServer } from "../../src/server/app.js";
@@ -29,8 +29,7 @@ beforeAll(async () => {
   await convert("examples/data/mur_small.nc", s2, {
     ...base,
     zarrFormat: 2,
-    spatialChunk: 256,
-    finish: async (d) => void (await addLevels(d, { tileSize: 256, workers: 0 })),
+    multiscales: { tileSize: 256, workers: 0 },
   });
   const sw = join(dir, "wm.zarr");
   await convert("examples/data/mur_small.nc", sw, { ...base, zarrFormat: 3 });

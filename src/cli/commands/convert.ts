@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
-import { multiscaleConversion, type PyramidSummary, convert as runConvert } from "../../node.js";
+import { convert as runConvert } from "../../node.js";
 import { type CommandSpec, intOption, sizeOption, stringOption } from "../args.js";
 import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
@@ -114,7 +114,6 @@ export const convert: Command = {
     noteZstdBackend(io);
     const bar = progressBar(process.stderr, "converting", !values.json);
     let summary: Awaited<ReturnType<typeof runConvert>>;
-    let levels: PyramidSummary | undefined;
     try {
       summary = await runConvert(positionals[0]!, positionals[1]!, {
         zarrFormat: fmt === "2" ? 2 : 3,
@@ -133,11 +132,7 @@ export const convert: Command = {
         crs: stringOption(values, "crs"),
         bandsAsVariables: Boolean(values["bands-as-variables"]),
         command: commandLine(positionals, values),
-        ...(multiscales
-          ? multiscaleConversion(fmt === "2" ? 2 : 3, { ...pyr, signal }, (s) => {
-              levels = { ...s, store: positionals[1]! };
-            })
-          : {}),
+        multiscales: multiscales ? pyr : undefined,
         signal,
         onProgress: (p) =>
           bar.update({
@@ -152,7 +147,7 @@ export const convert: Command = {
       bar.finish();
     }
     if (values.json) {
-      io.json(levels ? { ...summary, multiscales: levels } : summary);
+      io.json(summary);
       return 0;
     }
     for (const d of summary.dropped) io.err(`geozarr: dropped ${d.name}: ${d.reason}`);
@@ -168,7 +163,7 @@ export const convert: Command = {
     io.out(
       `${summary.input} -> ${summary.output}: Zarr v${summary.zarrFormat}, ${summary.arrays.length} arrays, ${chunks} chunks, ${humanBytes(summary.rawBytes)}B -> ${humanBytes(summary.storedBytes)}B (${ratio}x, ${summary.codec}) in ${summary.seconds.toFixed(1)}s with ${summary.workers} workers`,
     );
-    if (levels) io.out(pyramidLine(levels));
+    if (summary.multiscales) io.out(pyramidLine(summary.multiscales));
     return 0;
   },
 };

@@ -1,4 +1,4 @@
-import type { ArrayInfo, GroupInfo } from "../../inspect/info.js";
+import type { ArrayInfo, GroupInfo } from "../../node.js";
 import { consolidatedDocument, nodeDocuments, nodeInfo, openStore } from "../../node.js";
 import type { CommandSpec } from "../args.js";
 import { humanBytes, tuple, warnOpened } from "../io.js";

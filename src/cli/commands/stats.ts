@@ -1,4 +1,4 @@
-import type { ArrayStats } from "../../inspect/stats.js";
+import type { ArrayStats } from "../../node.js";
 import { computeStats, defaultWorkerCount, openStore, WorkerPool } from "../../node.js";
 import { type CommandSpec, intOption } from "../args.js";
 import { noteZstdBackend, tuple, warnOpened } from "../io.js";

@@ -1,4 +1,4 @@
-import type { TreeNode } from "../../inspect/tree.js";
+import type { TreeNode } from "../../node.js";
 import { buildTree, openStore } from "../../node.js";
 import type { CommandSpec } from "../args.js";
 import type { Colors } from "../io.js";

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { fsError, GeoZarrError } from "../../errors.js";
+import type { Report } from "../../node.js";
 import { FileSystemStore, validateStore } from "../../node.js";
-import type { Report } from "../../validate/validate.js";
 import { type CommandSpec, stringOption } from "../args.js";
 import type { Colors } from "../io.js";
 import type { Command } from "./types.js";

@@ -7,11 +7,11 @@
  * @module
  */
 
-import type { BandRef } from "../convert/encode-task.js";
+import { downsample, halveAverage, type Resampling } from "../kernels/resample.js";
 import { integerRange, viewAs } from "../zarr/dtype.js";
 import type { FillValue } from "../zarr/fill-value.js";
 import { product } from "../zarr/metadata/model.js";
-import { downsample, halveAverage, type Resampling } from "./resample.js";
+import type { BandRef } from "./encode-task.js";
 
 export interface HalveBandInput {
   band: BandRef;

@@ -12,7 +12,7 @@ import {
   halveAverage,
   type Resampling,
   reducedSize,
-} from "../../src/pyramid/resample.js";
+} from "../../src/kernels/resample.js";
 
 function cellValues(
   v: number[],

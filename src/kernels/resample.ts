@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { JsonObject } from "../zarr/json.js";
+
 export type Resampling = "average" | "nearest" | "mode" | "min" | "max";
 
 export const RESAMPLING_METHODS: readonly Resampling[] = ["average", "nearest", "mode", "min", "max"];
@@ -375,4 +377,9 @@ function halveLastColumn(
     }
   }
   dst[o] = n === 0 ? empty : round ? Math.round(s / n) : s / n;
+}
+
+/** Categorical variables (CF flags) are resampled with mode whatever the default method. */
+export function methodFor(attrs: JsonObject, method: Resampling): Resampling {
+  return "flag_values" in attrs || "flag_masks" in attrs || "flag_meanings" in attrs ? "mode" : method;
 }
