@@ -10,7 +10,14 @@
 import type { TiffRef } from "../readers/geotiff.js";
 import type { VariableRef } from "../readers/model.js";
 import { readVariableBox, readVariableInto } from "../readers/read.js";
-import { type AnyTypedArray, allocate, type DataType, dataTypeInfo, viewAs } from "../zarr/dtype.js";
+import {
+  type AnyTypedArray,
+  allocate,
+  type DataType,
+  dataTypeInfo,
+  isBigInt,
+  viewAs,
+} from "../zarr/dtype.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, chunksOverlapping, copyBox, gridIndices, intersect } from "../zarr/ndarray.js";
@@ -24,8 +31,19 @@ export type SourceRef =
   | ({ kind: "geotiff" } & TiffRef)
   /** The same value everywhere (a CF grid-mapping variable's placeholder value). */
   | { kind: "constant"; value: number | bigint; dataType: DataType }
-  /** Values computed by the plan (1-D coordinates of a GeoTIFF grid, the band numbers). */
-  | { kind: "values"; values: number[]; dataType: DataType };
+  /** Values computed by the plan (1-D coordinates of a GeoTIFF grid, the band numbers, times). */
+  | { kind: "values"; values: number[]; dataType: DataType }
+  /**
+   * Sources stacked along one axis (a time series: one granule per part): part `p` holds indices
+   * `p.start` to `p.start + p.count - 1` of the axis, as its own indices 0 to count - 1.
+   */
+  | { kind: "stack"; axis: number; parts: StackPart[] };
+
+export interface StackPart {
+  start: number;
+  count: number;
+  ref: SourceRef;
+}
 
 /** Read the values of `segment` into the target boxes it overlaps; returns the bytes read. */
 export type SourceReader = (ref: SourceRef, segment: Box, targets: OutBox[]) => Promise<number>;
@@ -35,6 +53,7 @@ const readers = new Map<SourceRef["kind"], () => Promise<SourceReader>>([
   ["netcdf", async () => readNetcdfInto],
   ["constant", async () => fillConstant],
   ["values", async () => copyValues],
+  ["stack", async () => readStackInto],
   // geotiff.js loads only when a GeoTIFF is read.
   [
     "geotiff",
@@ -102,10 +121,37 @@ export function copyIntoTargets(values: AnyTypedArray, segment: Box, targets: re
   }
 }
 
+/** A stack: each part the segment reaches reads its share, into the targets moved into its indices. */
+async function readStackInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
+  if (ref.kind !== "stack") throw new Error("not a stack source");
+  const a = ref.axis;
+  let bytes = 0;
+  for (const p of ref.parts) {
+    const from = Math.max(segment.start[a]!, p.start);
+    const to = Math.min(segment.start[a]! + segment.shape[a]!, p.start + p.count);
+    if (from >= to) continue;
+    const shift = (b: Box): Box => ({
+      start: b.start.map((s, d) => (d === a ? s - p.start : s)),
+      shape: b.shape,
+    });
+    const part: Box = {
+      start: segment.start.map((s, d) => (d === a ? from - p.start : s)),
+      shape: segment.shape.map((n, d) => (d === a ? to - from : n)),
+    };
+    bytes += await readSourceInto(
+      p.ref,
+      part,
+      targets.map((t) => ({ ...t, box: shift(t.box) })),
+    );
+  }
+  return bytes;
+}
+
 async function copyValues(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   if (ref.kind !== "values" || segment.shape.length !== 1) throw new Error("not a 1-D values source");
   const all = allocate(ref.dataType, ref.values.length) as Float64Array;
-  all.set(ref.values);
+  if (isBigInt(ref.dataType)) (all as unknown as BigInt64Array).set(ref.values.map((v) => BigInt(v)));
+  else all.set(ref.values);
   const [s0] = segment.start as [number];
   copyIntoTargets(all.subarray(s0, s0 + segment.shape[0]!), segment, targets);
   return segment.shape[0]! * dataTypeInfo(ref.dataType).size;
