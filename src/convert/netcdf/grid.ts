@@ -16,9 +16,8 @@ import {
   gridTransform,
   regularAxis,
 } from "../../geo/grid.js";
-import type { SourceVariable } from "../../readers/model.js";
 import type { JsonObject } from "../../zarr/json.js";
-import { gridMappingNames, type Selection } from "./select.js";
+import { type GridMappingVariable, gridMappingNames, type Selection } from "./select.js";
 
 export interface Georef {
   crs: Crs;
@@ -32,7 +31,7 @@ export interface Georef {
 const WGS84 = { a: 6378137, rf: 298.257223563 };
 
 /** A CRS from a source grid-mapping variable's attributes (CF §5.6, GDAL's spatial_ref, epsg_code). */
-function crsFromGridMapping(gm: SourceVariable): Crs {
+function crsFromGridMapping(gm: GridMappingVariable): Crs {
   const a = gm.attributes;
   for (const key of ["crs_wkt", "spatial_ref", "epsg_code"] as const) {
     const v = a[key];

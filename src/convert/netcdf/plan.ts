@@ -122,7 +122,7 @@ export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Pr
   checkDimNames("--shard", opts.shards, allDims);
   const plan: NetcdfPlan = {
     nodes: [],
-    dropped: ds.skipped.map((s) => ({ name: s.path.slice(1), reason: s.reason })),
+    dropped: [],
     notes: [],
     georef: [],
   };
