@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { JsonValue } from "../zarr/json.js";
+import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
+import type { JsonObject, JsonValue } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 
 export function numbersOf(v: JsonValue | undefined): number[] {
@@ -35,4 +36,41 @@ export function packingOf(meta: ArrayMeta): Packing | null {
   const offset = numbersOf(meta.attributes.add_offset)[0];
   if (scale === undefined && offset === undefined) return null;
   return { scale: scale ?? 1, offset: offset ?? 0 };
+}
+
+/**
+ * Whether signed storage holds unsigned values (`_Unsigned = "true"`, the NetCDF User Guide's
+ * convention for NetCDF-3, which has no unsigned types: GOES-R ABI, GDAL's Byte rasters).
+ */
+export function isUnsignedHint(attrs: JsonObject, dataType: DataType): boolean {
+  const u = attrs._Unsigned;
+  return typeof u === "string" && u.trim().toLowerCase() === "true" && dataTypeInfo(dataType).kind === "int";
+}
+
+/** The unsigned type of the same size (int16 -> uint16). */
+export function unsignedOf(dataType: DataType): DataType {
+  return dataType.startsWith("int") ? (`u${dataType}` as DataType) : dataType;
+}
+
+/** A signed value read as the unsigned one it stores (-1 -> 65535 for int16). */
+export function asUnsigned(v: number, dataType: DataType): number {
+  return v < 0 ? v + 2 ** (dataTypeInfo(dataType).size * 8) : v;
+}
+
+/**
+ * CF-decoded values of a small variable (coordinates): `_Unsigned` first, then
+ * `raw * scale_factor + add_offset` (CF §8.1). Missing values are not masked: coordinates have none.
+ */
+export function decodeValues(
+  values: ArrayLike<number | bigint>,
+  dataType: DataType,
+  attrs: JsonObject,
+): Float64Array {
+  const unsigned = isUnsignedHint(attrs, dataType);
+  const scale = numbersOf(attrs.scale_factor)[0] ?? 1;
+  const offset = numbersOf(attrs.add_offset)[0] ?? 0;
+  return Float64Array.from(values as ArrayLike<number>, (x) => {
+    const v = Number(x);
+    return (unsigned ? asUnsigned(v, dataType) : v) * scale + offset;
+  });
 }

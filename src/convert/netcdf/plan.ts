@@ -9,6 +9,7 @@
  * @module
  */
 
+import { decodeValues } from "../../cf/packing.js";
 import { GeoZarrError } from "../../errors.js";
 import type { SourceDataset, SourceGroup, SourceVariable } from "../../readers/model.js";
 import { readVariableBox } from "../../readers/read.js";
@@ -166,7 +167,8 @@ async function planGroup(
   for (const c of coordVars.values()) {
     if (c.dims.length !== 1) continue;
     const values = await readVariableBox(ref(c), { start: [0], shape: c.shape });
-    coordValues.set(c.name, Float64Array.from(values as ArrayLike<number>, Number));
+    // Packed coordinates (GOES x/y, GDAL's test_coord_scale_offset) are placed by their decoded values.
+    coordValues.set(c.name, decodeValues(values, c.dataType, c.attributes));
   }
   const georef = detectGeoref(ds.file, { ...sel, coords: [...coordVars.values()] }, coordValues, opts.crs);
   const gmName =
