@@ -9,7 +9,16 @@
  * @module
  */
 
-import { decodeValues } from "../../cf/packing.js";
+import {
+  asUnsigned,
+  decodeValues,
+  encodeAttributeFill,
+  isUnsignedHint,
+  NETCDF_DEFAULT_FILL,
+  numbersOf,
+  scalarOf,
+  unsignedOf,
+} from "../../cf/packing.js";
 import { GeoZarrError } from "../../errors.js";
 import type { SourceDataset, SourceGroup, SourceVariable } from "../../readers/model.js";
 import { readVariableBox } from "../../readers/read.js";
@@ -60,22 +69,56 @@ interface Encoding {
   attributes: JsonObject;
 }
 
-/** How one variable's values are stored: packed as is, or decoded (xarray's mask_and_scale). */
+/** Attributes in the stored type's terms (CF §2.5.1, NUG `_Unsigned`): what `_Unsigned` converts. */
+const STORED_TERMS = [
+  "_FillValue",
+  "missing_value",
+  "valid_min",
+  "valid_max",
+  "valid_range",
+  "flag_values",
+  "flag_masks",
+];
+
+/**
+ * How one variable's values are stored: packed as is, or decoded (xarray's mask_and_scale).
+ *
+ * `_Unsigned = "true"` on signed storage: the values are unsigned (NUG; GOES-R ABI, GDAL's
+ * classic Byte rasters), so they are stored as the unsigned type of the same size, bytes
+ * unchanged, with `_FillValue`, `missing_value`, `valid_*` and flags converted and `_Unsigned`
+ * dropped; unpacking reads them as unsigned before `scale_factor`/`add_offset`, as xarray does.
+ *
+ * Fill values (docs/design.md, "Fill values"): v2 carries `_FillValue` in `fill_value` (xarray's
+ * convention, which xarray and GDAL mask); v3 keeps the `_FillValue` attribute as well, because
+ * current xarray masks only the attribute. Without `_FillValue`, integers get no fill in v2 and
+ * netCDF-C's default fill in v3 (never a plausible 0); floats get NaN.
+ */
 function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean): Encoding {
   const a = { ...v.attributes };
-  const fill = num(a._FillValue) ?? num(a.missing_value);
-  const missing = [num(a._FillValue), num(a.missing_value)].filter(
-    (x): x is number => x !== undefined && !Number.isNaN(x),
+  const unsigned = isUnsignedHint(a, v.dataType);
+  const stored = unsigned ? unsignedOf(v.dataType) : v.dataType;
+  const rawFill = scalarOf(a._FillValue);
+  if (unsigned) {
+    delete a._Unsigned;
+    const conv = (x: JsonValue): JsonValue => (typeof x === "number" ? asUnsigned(x, v.dataType) : x);
+    for (const k of STORED_TERMS)
+      if (a[k] !== undefined) a[k] = Array.isArray(a[k]) ? (a[k] as JsonValue[]).map(conv) : conv(a[k]!);
+  }
+  const declared = scalarOf(a._FillValue);
+  const missingValues = [declared, ...numbersOf(a.missing_value)].filter(
+    (x): x is number | bigint => x !== undefined && !Number.isNaN(Number(x)),
   );
+  const fill: FillValue | undefined = declared ?? scalarOf(a.missing_value);
   const scale = num(a.scale_factor);
   const offset = num(a.add_offset);
   const packed = !isFloat(v.dataType) && (scale !== undefined || offset !== undefined);
-  const masked = missing.length > 0;
+  const masked = missingValues.length > 0;
   // Flags are categories, not quantities: they stay integers even when unpacking (CF §3.5).
   const flags = a.flag_values !== undefined || a.flag_masks !== undefined;
-  // Zarr's fill_value carries _FillValue (xarray's convention); keep missing_value only if it differs.
+  // Zarr's fill_value carries _FillValue (xarray's convention); in v2 keep missing_value only if it
+  // differs (fill_value is masked), in v3 always (only attributes are masked there).
   delete a._FillValue;
-  if (a.missing_value === fill) delete a.missing_value;
+  if (opts.zarrFormat === 2 && a.missing_value === fill) delete a.missing_value;
   if (isData && opts.unpack && !flags && (packed || masked)) {
     const s = scale ?? 1;
     const o = offset ?? 0;
@@ -93,20 +136,34 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
       if (a[k] !== undefined) a[k] = conv(a[k])!;
     if (s < 0 && typeof a.valid_min === "number" && typeof a.valid_max === "number")
       [a.valid_min, a.valid_max] = [a.valid_max, a.valid_min];
+    if (opts.zarrFormat === 3) a._FillValue = encodeAttributeFill(Number.NaN, opts.unpack);
     return {
       dataType: opts.unpack,
       fillValue: Number.NaN,
-      sourceFill: fill ?? defaultFillValue(v.dataType),
-      transform: { kind: "unpack", scale: s, offset: o, missing, float32: opts.unpack === "float32" },
+      sourceFill: rawFill ?? defaultFillValue(v.dataType),
+      transform: {
+        kind: "unpack",
+        scale: s,
+        offset: o,
+        missing: missingValues,
+        float32: opts.unpack === "float32",
+        ...(unsigned ? { unsignedOf: v.dataType } : {}),
+      },
       attributes: a,
     };
   }
-  const fillValue: FillValue =
-    fill ?? (isFloat(v.dataType) ? Number.NaN : opts.zarrFormat === 3 ? defaultFillValue(v.dataType) : null);
+  let fillValue: FillValue;
+  if (fill !== undefined) fillValue = fill;
+  else if (isFloat(stored)) fillValue = Number.NaN;
+  else fillValue = opts.zarrFormat === 3 ? NETCDF_DEFAULT_FILL[stored] : null;
+  if (opts.zarrFormat === 3 && declared !== undefined) a._FillValue = encodeAttributeFill(declared, stored);
+  // Edge padding is in the source's terms (before the signed -> unsigned view).
+  const sourceFill: FillValue =
+    rawFill ?? (fillValue === null || unsigned ? defaultFillValue(v.dataType) : fillValue);
   return {
-    dataType: v.dataType,
+    dataType: stored,
     fillValue,
-    sourceFill: fillValue ?? defaultFillValue(v.dataType),
+    sourceFill,
     transform: IDENTITY,
     attributes: a,
   };
