@@ -23,12 +23,12 @@ import { GeoZarrError } from "../../errors.js";
 import type { SourceDataset, SourceGroup, SourceVariable } from "../../readers/model.js";
 import { readVariableBox } from "../../readers/read.js";
 import type { CodecChoice } from "../../zarr/codecs/choice.js";
-import { type DataType, isFloat } from "../../zarr/dtype.js";
+import { type DataType, dataTypeInfo, isFloat } from "../../zarr/dtype.js";
 import { defaultFillValue, type FillValue } from "../../zarr/fill-value.js";
 import type { JsonObject, JsonValue } from "../../zarr/json.js";
 import { joinKey } from "../../zarr/store/types.js";
 import type { NodePlan } from "../execute.js";
-import { checkDimNames, chunkShapeFor, type DimSizes, shardShapeFor } from "../options.js";
+import { checkDimNames, chunkShapeFor, type DimSizes, defaultChunkShape, shardShapeFor } from "../options.js";
 import { IDENTITY, type Transform } from "../transform.js";
 import { conventionAttributes, detectGeoref, type Georef, spatialRefAttributes } from "./grid.js";
 import { type Dropped, isCoordinate, nameList, selectVariables } from "./select.js";
@@ -56,7 +56,7 @@ export interface NetcdfPlan {
   georef: { group: string; crs: string; from: Georef["from"]; regular: boolean }[];
 }
 
-/** Default chunk size along X/Y; every other dimension of a data variable gets 1 (time, depth, band...). */
+/** Default chunk size along X/Y; the other dimensions fill the chunk towards TARGET_CHUNK_BYTES. */
 export const SPATIAL_CHUNK = 4096;
 
 const num = (v: JsonValue | undefined): number | undefined => (typeof v === "number" ? v : undefined);
@@ -291,11 +291,16 @@ async function planGroup(
       const yx: [string, string] = [georef.yDim, georef.xDim];
       Object.assign(attrs, conventionAttributes(georef, yx));
     }
-    // Default chunks: coordinates whole; data 4096 along Y/X and 1 along the others (time...).
-    const defaults = v.dims.map((d, i) => {
-      if (isCoordinate(v)) return v.shape[i]!;
-      return georef && (d === georef.yDim || d === georef.xDim) ? (opts.spatialChunk ?? SPATIAL_CHUNK) : 1;
-    });
+    // Default chunks: coordinates whole; data 4096 along Y/X, the other dims filled towards the
+    // target chunk size (options.ts defaultChunkShape; documented in `convert --help`).
+    const defaults = isCoordinate(v)
+      ? v.shape
+      : defaultChunkShape(
+          v.shape,
+          dataTypeInfo(enc.dataType).size,
+          (i) => georef !== null && (v.dims[i] === georef.yDim || v.dims[i] === georef.xDim),
+          opts.spatialChunk ?? SPATIAL_CHUNK,
+        );
     const chunkShape = chunkShapeFor(v.shape, v.dims, opts.chunks, defaults);
     const shardShape = shardShapeFor(v.path, v.shape, v.dims, opts.shards, chunkShape);
     plan.nodes.push({
