@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
-import { computeStats, convert, openStore, WorkerPool } from "../../src/node.js";
+import { computeStats, convert, openStore, validateStore, WorkerPool } from "../../src/node.js";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { python, pythonJson } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
@@ -216,6 +216,16 @@ with netCDF4.Dataset(sys.argv[1], "w") as ds:
     const s = await computeStats(await openStore(out), "/time", pool);
     await pool.close();
     expect([s.valid, s.missing, s.min]).toEqual([10, 0, 0]);
+  });
+
+  it("coordinates get the standard names they were recognised by: only the unnamed data variable fails G4-04", async () => {
+    const out = f("fills3_g404.zarr");
+    await convert(f("fills3.nc"), out, { zarrFormat: 3, workers: 0 });
+    const report = await validateStore(new FileSystemStore(out), out, { rules: ["G4-04"] });
+    expect(report.findings.map((x) => x.path)).toEqual(["/elev"]);
+    const sn = (v: string) =>
+      JSON.parse(readFileSync(join(out, v, "zarr.json"), "utf8")).attributes.standard_name;
+    expect([sn("time"), sn("lat"), sn("lon")]).toEqual(["time", "latitude", "longitude"]);
   });
 
   it("v2 (xarray 2023.01 on Debian) reads the same values from our v2 output as from the source", async () => {

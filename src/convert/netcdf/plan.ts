@@ -20,6 +20,7 @@ import {
   unsignedOf,
 } from "../../cf/packing.js";
 import { GeoZarrError } from "../../errors.js";
+import { axisRole } from "../../geo/grid.js";
 import type { SourceDataset, SourceGroup, SourceVariable } from "../../readers/model.js";
 import { readVariableBox } from "../../readers/read.js";
 import type { CodecChoice } from "../../zarr/codecs/choice.js";
@@ -169,6 +170,27 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
   };
 }
 
+const ROLE_NAMES = {
+  lat: "latitude",
+  lon: "longitude",
+  y: "projection_y_coordinate",
+  x: "projection_x_coordinate",
+} as const;
+
+/** The CF standard name of a 1-D coordinate recognised by its units, axis or name (CF §4). */
+function recognisedStandardName(v: SourceVariable): string | undefined {
+  if (v.dims.length !== 1) return undefined;
+  const role = axisRole(v.name, v.attributes);
+  const units = typeof v.attributes.units === "string" ? v.attributes.units : "";
+  // Scan angles (geostationary x/y in radians) have their own names (CF Appendix F).
+  if ((role === "x" || role === "y") && /^(rad|radians?|microradians?)$/i.test(units.trim()))
+    return `projection_${role}_angular_coordinate`;
+  if (role) return ROLE_NAMES[role];
+  // Time coordinates: "<unit> since <reference>" (CF §4.4)
+  if (/^\s*\w+\s+since\s+\S/.test(units)) return "time";
+  return undefined;
+}
+
 export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Promise<NetcdfPlan> {
   if (opts.shards && opts.zarrFormat === 2)
     throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
@@ -280,6 +302,11 @@ async function planGroup(
     const isData = sel.data.includes(v);
     const enc = encodingOf(v, opts, isData);
     const attrs = enc.attributes;
+    // Coordinates carry the standard name we recognised them by (GeoZarr v0.4 wants one: G4-04).
+    if (!isData && typeof attrs.standard_name !== "string") {
+      const name = recognisedStandardName(v);
+      if (name) attrs.standard_name = name;
+    }
     const onGrid = georef !== null && v.dims.includes(georef.yDim) && v.dims.includes(georef.xDim);
     if (isData && onGrid) attrs.grid_mapping = gmName;
     else if (typeof attrs.grid_mapping === "string") delete attrs.grid_mapping;
