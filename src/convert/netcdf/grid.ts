@@ -136,24 +136,63 @@ function axisScale(crs: Crs, units: unknown): number {
   return 1;
 }
 
+type Roles = Map<string, ReturnType<typeof axisRole>>;
+
+function rolesOf(sel: Selection): Roles {
+  const roles: Roles = new Map();
+  for (const c of sel.coords) if (c.dims.length === 1) roles.set(c.name, axisRole(c.name, c.attributes));
+  return roles;
+}
+
+const gridMappingOf = (sel: Selection, v: Selection["data"][number] | undefined) => {
+  const name = v ? gridMappingNames(v.attributes.grid_mapping)[0] : undefined;
+  return sel.gridMappings.find((g) => g.name === name);
+};
+
+/**
+ * The georeferencing of a group's grids: the primary one (the first Y and X coordinates, what
+ * every single-grid file has) and then one per further pair of X/Y dimensions that data
+ * variables use (staggered ocean-model grids, a T42 grid beside a regular one), each with the CRS
+ * of its own variables' grid mapping. A further grid whose CRS cannot be told is left without one
+ * (only the primary grid asks for --crs).
+ */
+export function detectGeorefs(
+  file: string,
+  sel: Selection,
+  coordValues: Map<string, ArrayLike<number>>,
+  crsOption: string | undefined,
+): Georef[] {
+  const primary = detectGeoref(file, sel, coordValues, crsOption);
+  if (!primary) return [];
+  const out = [primary];
+  const roles = rolesOf(sel);
+  for (const v of sel.data) {
+    if (out.some((g) => v.dims.includes(g.yDim) && v.dims.includes(g.xDim))) continue;
+    const y = v.dims.find((d) => roles.get(d) === "lat" || roles.get(d) === "y");
+    const x = v.dims.find((d) => roles.get(d) === "lon" || roles.get(d) === "x");
+    if (!y || !x) continue;
+    const g = georefOf(file, sel, coordValues, crsOption, roles, y, x, gridMappingOf(sel, v), false);
+    if (g) out.push(g);
+  }
+  return out;
+}
+
 export function detectGeoref(
   file: string,
   sel: Selection,
   coordValues: Map<string, ArrayLike<number>>,
   crsOption: string | undefined,
 ): Georef | null {
-  const roles = new Map<string, ReturnType<typeof axisRole>>();
-  for (const c of sel.coords) if (c.dims.length === 1) roles.set(c.name, axisRole(c.name, c.attributes));
+  const roles = rolesOf(sel);
   let yDim = [...roles].find(([, r]) => r === "lat" || r === "y")?.[0];
   let xDim = [...roles].find(([, r]) => r === "lon" || r === "x")?.[0];
-  const gmName = sel.data.flatMap((v) => gridMappingNames(v.attributes.grid_mapping))[0];
-  const gm = sel.gridMappings.find((g) => g.name === gmName);
-  const gt = geoTransformOf(gm);
-  if ((yDim === undefined || xDim === undefined) && gt) {
+  const gm = gridMappingOf(
+    sel,
+    sel.data.find((v) => gridMappingNames(v.attributes.grid_mapping).length > 0),
+  );
+  if ((yDim === undefined || xDim === undefined) && geoTransformOf(gm)) {
     // No coordinate variables: GDAL's GeoTransform places the last two dimensions (rows, columns).
-    const v = sel.data.find(
-      (d) => gridMappingNames(d.attributes.grid_mapping)[0] === gmName && d.dims.length >= 2,
-    );
+    const v = sel.data.find((d) => gridMappingOf(sel, d) === gm && d.dims.length >= 2);
     if (v) [yDim, xDim] = v.dims.slice(-2) as [string, string];
   }
   const spatial =
@@ -168,6 +207,32 @@ export function detectGeoref(
       );
     return null;
   }
+  const onGrid = sel.data.find((v) => v.dims.includes(yDim!) && v.dims.includes(xDim!));
+  return georefOf(
+    file,
+    sel,
+    coordValues,
+    crsOption,
+    roles,
+    yDim,
+    xDim,
+    gridMappingOf(sel, onGrid) ?? gm,
+    true,
+  );
+}
+
+/** The CRS and transform of the grid on dimensions yDim/xDim (null: no CRS, when not `required`). */
+function georefOf(
+  file: string,
+  sel: Selection,
+  coordValues: Map<string, ArrayLike<number>>,
+  crsOption: string | undefined,
+  roles: Roles,
+  yDim: string,
+  xDim: string,
+  gm: GridMappingVariable | undefined,
+  required: boolean,
+): Georef | null {
   let crs: Crs;
   let from: Georef["from"];
   if (crsOption) {
@@ -179,6 +244,8 @@ export function detectGeoref(
   } else if (roles.get(yDim) === "lat" && roles.get(xDim) === "lon") {
     crs = resolveCrs("EPSG:4326");
     from = "latitude/longitude grid";
+  } else if (!required) {
+    return null;
   } else {
     throw new GeoZarrError(
       "Usage",
@@ -202,6 +269,7 @@ export function detectGeoref(
   };
   const nx = size(xDim);
   const ny = size(yDim);
+  const gt = geoTransformOf(gm);
   if (!transform && !xs && !ys && gt && gt[2] === 0 && gt[4] === 0 && nx && ny) {
     // GeoTransform of a north-up grid (no rotation terms): cell centres from the cell edges.
     transform = gridTransform(

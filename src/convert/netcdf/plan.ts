@@ -31,7 +31,7 @@ import { joinKey } from "../../zarr/store/types.js";
 import type { NodePlan } from "../execute.js";
 import { checkDimNames, chunkShapeFor, type DimSizes, defaultChunkShape, shardShapeFor } from "../options.js";
 import { IDENTITY, type Transform } from "../transform.js";
-import { conventionAttributes, detectGeoref, type Georef, spatialRefAttributes } from "./grid.js";
+import { conventionAttributes, detectGeorefs, type Georef, spatialRefAttributes } from "./grid.js";
 import { type Dropped, isCoordinate, nameList, selectVariables } from "./select.js";
 
 export interface NetcdfPlanOptions {
@@ -249,11 +249,18 @@ async function planGroup(
     // Packed coordinates (GOES x/y, GDAL's test_coord_scale_offset) are placed by their decoded values.
     coordValues.set(c.name, decodeValues(values, c.dataType, c.attributes));
   }
-  const georef = detectGeoref(ds.file, { ...sel, coords: [...coordVars.values()] }, coordValues, opts.crs);
-  const gmName =
+  const georefs = detectGeorefs(ds.file, { ...sel, coords: [...coordVars.values()] }, coordValues, opts.crs);
+  const georef = georefs[0] ?? null;
+  const base =
     byName.has("spatial_ref") && !sel.gridMappings.some((g) => g.name === "spatial_ref")
       ? "crs"
       : "spatial_ref";
+  // One grid-mapping variable per grid: the primary one `spatial_ref`, the others named by their grid.
+  const gmNames = georefs.map((g, i) => (i === 0 ? base : `${base}_${g.yDim}_${g.xDim}`));
+  const gridOf = (v: SourceVariable) => {
+    const i = georefs.findIndex((g) => v.dims.includes(g.yDim) && v.dims.includes(g.xDim));
+    return i < 0 ? null : { georef: georefs[i]!, gmName: gmNames[i]! };
+  };
 
   let attributes: JsonObject = { ...group.attributes };
   if (group.path === "/") {
@@ -262,23 +269,23 @@ async function planGroup(
   }
   if (georef && opts.zarrFormat === 3) attributes = { ...attributes, ...conventionAttributes(georef) };
   plan.nodes.push({ kind: "group", path: group.path, attributes });
-  if (georef) {
+  for (const [i, g] of georefs.entries()) {
     plan.georef.push({
       group: group.path,
-      crs: georef.crs.code ?? georef.crs.name,
-      from: georef.from,
-      regular: georef.transform !== null,
+      crs: g.crs.code ?? g.crs.name,
+      from: g.from,
+      regular: g.transform !== null,
     });
     plan.nodes.push({
       kind: "array",
-      path: joinKey(group.path, gmName),
+      path: joinKey(group.path, gmNames[i]!),
       spec: {
         shape: [],
         chunkShape: [],
         dataType: "int64",
         fillValue: opts.zarrFormat === 3 ? 0n : null,
         dimensionNames: [],
-        attributes: spatialRefAttributes(georef),
+        attributes: spatialRefAttributes(g),
         codec: opts.codec,
       },
       // rioxarray's spatial_ref holds the value 0; the CRS is in the attributes.
@@ -307,16 +314,17 @@ async function planGroup(
       const name = recognisedStandardName(v);
       if (name) attrs.standard_name = name;
     }
-    const onGrid = georef !== null && v.dims.includes(georef.yDim) && v.dims.includes(georef.xDim);
-    if (isData && onGrid) attrs.grid_mapping = gmName;
+    const grid = gridOf(v);
+    const onGrid = grid !== null;
+    if (isData && grid) attrs.grid_mapping = grid.gmName;
     else if (typeof attrs.grid_mapping === "string") delete attrs.grid_mapping;
     // A `coordinates` attribute naming only dimension coordinates is redundant (the notebook drops it).
     const listed = nameList(attrs.coordinates);
     if (listed.length && listed.every((n) => byName.get(n) && isCoordinate(byName.get(n)!)))
       delete attrs.coordinates;
     if (isData && onGrid && opts.zarrFormat === 3) {
-      const yx: [string, string] = [georef.yDim, georef.xDim];
-      Object.assign(attrs, conventionAttributes(georef, yx));
+      const yx: [string, string] = [grid.georef.yDim, grid.georef.xDim];
+      Object.assign(attrs, conventionAttributes(grid.georef, yx));
     }
     // Default chunks: coordinates whole; data 4096 along Y/X, the other dims filled towards the
     // target chunk size (options.ts defaultChunkShape; documented in `convert --help`).
@@ -325,7 +333,7 @@ async function planGroup(
       : defaultChunkShape(
           v.shape,
           dataTypeInfo(enc.dataType).size,
-          (i) => georef !== null && (v.dims[i] === georef.yDim || v.dims[i] === georef.xDim),
+          (i) => grid !== null && (v.dims[i] === grid.georef.yDim || v.dims[i] === grid.georef.xDim),
           opts.spatialChunk ?? SPATIAL_CHUNK,
         );
     const chunkShape = chunkShapeFor(v.shape, v.dims, opts.chunks, defaults);
@@ -352,7 +360,7 @@ async function planGroup(
       },
       grid:
         isData && onGrid
-          ? { yAxis: v.dims.indexOf(georef.yDim), xAxis: v.dims.indexOf(georef.xDim) }
+          ? { yAxis: v.dims.indexOf(grid.georef.yDim), xAxis: v.dims.indexOf(grid.georef.xDim) }
           : undefined,
     });
   }
