@@ -4,12 +4,12 @@
  * @module
  */
 
+import { attributeFill } from "../../cf/packing.js";
 import { defaultFillValue, sameFillValue } from "../../zarr/fill-value.js";
 import type { JsonValue } from "../../zarr/json.js";
 import type { RawNode, ValidationContext } from "../context.js";
 import { groups, isFloat, rolesIn, spatialDims } from "../roles.js";
 import { attrPointer, type Finding, finding, metaPointer, type Rule } from "../rule.js";
-import { base64Float } from "./cf-structure.js";
 
 function dataVariables(ctx: ValidationContext): RawNode[] {
   return groups(ctx).flatMap((g) => [...rolesIn(ctx, g.path).data].map((p) => ctx.nodes.get(p)!));
@@ -19,11 +19,10 @@ const packed = (n: RawNode) =>
   n.attributes.scale_factor !== undefined || n.attributes.add_offset !== undefined;
 const fillPointer = (n: RawNode) => metaPointer(n.format, "fill_value");
 
-/** A _FillValue attribute as a number (xarray writes v3 float fills as base64). */
+/** A _FillValue attribute as a number (xarray writes v3 float fills as base64: cf/packing.ts). */
 function attrFill(v: JsonValue | undefined): number | undefined {
-  if (typeof v === "number") return v;
-  if (typeof v === "string") return v === "NaN" ? Number.NaN : (base64Float(v) ?? undefined);
-  return undefined;
+  const x = attributeFill(v);
+  return x === undefined ? undefined : Number(x);
 }
 
 const declared = (n: RawNode, fill: number) =>
