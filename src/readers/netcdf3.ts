@@ -273,10 +273,12 @@ function parseHeader(head: Uint8Array, fileSize: number, file: string): Nc3Heade
   // Data lies after the header and inside the file: anything else is a corrupt or truncated file,
   // refused here, before a reader allocates what the header declares (netCDF-C: NC_ENOTNC).
   for (const v of variables) {
-    const bytes = v.isRecord ? sliceBytes(v) : product(v.shape) * itemSize(v);
     if (v.begin < headerEnd)
       throw c.corrupt(`variable ${v.name} begins at byte ${v.begin}, inside the header (${headerEnd} bytes)`);
-    if (v.begin + bytes > fileSize)
+    // Record variables are checked below, against the number of records (none may be stored).
+    // An empty variable may begin anywhere (netCDF-C writes begins past the end for them).
+    const bytes = v.isRecord ? 0 : product(v.shape) * itemSize(v);
+    if (bytes > 0 && v.begin + bytes > fileSize)
       throw new GeoZarrError(
         "Format",
         `${file}: truncated or corrupt NetCDF file: variable ${v.name} declares ${bytes} bytes at byte ${v.begin}, beyond the end of the file (${fileSize} bytes)`,

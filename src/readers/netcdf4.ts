@@ -234,6 +234,7 @@ export async function openNetcdf4(file: string): Promise<SourceDataset> {
   const fileSize = statSync(file).size;
   try {
     const ds: SourceDataset = { file, format: "netcdf4", groups: [] };
+    const phonies: { group: string; size: number; name: string }[] = [];
     const walk = (g: H5Group, path: string) => {
       const group: SourceGroup = {
         path,
@@ -264,11 +265,23 @@ export async function openNetcdf4(file: string): Promise<SourceDataset> {
           const label = h5read(file, childPath, "attribute NAME", () => obj.attrs.NAME?.value);
           if (String(label ?? "").startsWith(NOT_A_VARIABLE)) continue;
         }
-        const dims = shape.map((_, i) => {
+        const dims: string[] = [];
+        for (const [i, n] of shape.entries()) {
           const scales = h5read(file, childPath, "its dimension scales", () => obj.get_attached_scales(i));
-          // netCDF-C attaches the scale of the dimension; phony dims as netCDF-C names them
-          return scales.length ? base(scales[0]!) : `phony_dim_${i}`;
-        });
+          // netCDF-C attaches the scale of the dimension. Without one, netCDF-C makes a "phony"
+          // dimension per distinct length in the group (reused by datasets of that length), so
+          // dimensions of one name never disagree in size.
+          if (scales.length) {
+            dims.push(base(scales[0]!));
+            continue;
+          }
+          let phony = phonies.find((p) => p.group === path && p.size === n && !dims.includes(p.name));
+          if (!phony) {
+            phony = { group: path, size: n, name: `phony_dim_${phonies.length}` };
+            phonies.push(phony);
+          }
+          dims.push(phony.name);
+        }
         if (isDim) dims[0] = name;
         const dataType = dataTypeOf(metadata);
         if (!dataType) {

@@ -207,3 +207,49 @@ describe("NetCDF classic and CDF-5 header faults", () => {
     );
   });
 });
+
+describe("valid edge cases the checks must not refuse", () => {
+  it("record variables with no records, their begin at the end of the file (GDAL's test6645.nc layout)", async () => {
+    const f = join(dir, "norecords.nc");
+    python(
+      `
+import sys, netCDF4, numpy as np
+with netCDF4.Dataset(sys.argv[1], "w", format="NETCDF3_CLASSIC") as ds:
+    ds.createDimension("time", None); ds.createDimension("lat", 2); ds.createDimension("s", 10)
+    la = ds.createVariable("lat", "f4", ("lat",)); la.units = "degrees_north"; la[:] = [90, 87.5]
+    t = ds.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"
+    c = ds.createVariable("label", "S1", ("time", "s"))
+    o = ds.createVariable("obs", "f4", ("time", "lat"))
+`,
+      [f],
+    );
+    const out = join(dir, "norecords.zarr");
+    const r = await runCli("convert", f, out, "--zarr-format", "2");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "obs", ".zarray"), "utf8")).shape).toEqual([0, 2]);
+  });
+
+  it("HDF5 datasets without dimension scales get netCDF-C's phony dimensions, one per length", async () => {
+    const f = join(dir, "phony.h5");
+    python(
+      `
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as h:
+    h["a"] = np.arange(200, dtype="i4").reshape(10, 20)
+    h["b"] = np.arange(300, dtype="f4").reshape(30, 10)
+`,
+      [f],
+    );
+    const out = join(dir, "phony.zarr");
+    const r = await runCli("convert", f, out, "--zarr-format", "2");
+    expect(r.code, r.stderr).toBe(0);
+    const same = pythonJson<Record<string, unknown>>(
+      `import sys, json, numpy as np, xarray as xr
+a = xr.open_dataset(sys.argv[1]); b = xr.open_zarr(sys.argv[2])
+print(json.dumps({"dims": dict(b.sizes) == dict(a.sizes), "a": list(b.a.dims) == list(a.a.dims), "b": list(b.b.dims) == list(a.b.dims),
+  "values": bool(np.array_equal(a.a.values, b.a.values) and np.array_equal(a.b.values, b.b.values))}))`,
+      [f, out],
+    );
+    expect(same).toEqual({ dims: true, a: true, b: true, values: true });
+  });
+});
