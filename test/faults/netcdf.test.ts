@@ -252,4 +252,45 @@ print(json.dumps({"dims": dict(b.sizes) == dict(a.sizes), "a": list(b.a.dims) ==
     );
     expect(same).toEqual({ dims: true, a: true, b: true, values: true });
   });
+
+  it("an HDF5 file with a user block (superblock at 512) is read, not called 'not HDF5'", async () => {
+    const f = join(dir, "userblock.h5");
+    python(
+      `
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w", userblock_size=512) as h:
+    h["v"] = np.arange(12, dtype="f8").reshape(3, 4)
+with open(sys.argv[1], "rb") as fh:
+    assert fh.read(8) != b"\\x89HDF\\r\\n\\x1a\\n"
+`,
+      [f],
+    );
+    const out = join(dir, "userblock.zarr");
+    const r = await runCli("convert", f, out, "--zarr-format", "2");
+    expect(r.code, r.stderr).toBe(0);
+    const same = python(
+      "import sys, numpy as np, h5py, xarray as xr; print(bool(np.array_equal(h5py.File(sys.argv[1])['v'][()], xr.open_zarr(sys.argv[2]).v.values)))",
+      [f, out],
+    );
+    expect(same.trim()).toBe("True");
+  });
+
+  it("a classic name NUL-padded inside its declared length is cut at the NUL, as ncdump shows it", async () => {
+    const f = corrupt(NC3, "nulname.nc", (b) => {
+      b[b.indexOf(Buffer.from("time", "latin1"), 8) + 3] = 0; // "time" -> "tim\0"
+      return b;
+    });
+    const header = python(
+      "import sys, subprocess; print(subprocess.run(['ncdump', '-h', sys.argv[1]], capture_output=True, text=True).stdout)",
+      [f],
+    );
+    expect(header).toMatch(/\ttim = 10 ;/);
+    const out = join(dir, "nulname.zarr");
+    const r = await runCli("convert", f, out, "--zarr-format", "2");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "v", ".zattrs"), "utf8"))._ARRAY_DIMENSIONS).toEqual([
+      "tim",
+      "lat",
+    ]);
+  });
 });
