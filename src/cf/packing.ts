@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { JsonValue } from "../zarr/json.js";
+import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
+import type { JsonObject, JsonValue } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 
 export function numbersOf(v: JsonValue | undefined): number[] {
@@ -14,13 +15,22 @@ export function numbersOf(v: JsonValue | undefined): number[] {
   return [];
 }
 
-/** Stored values, other than NaN, that mean missing. */
+/**
+ * Stored values, other than NaN, that mean missing: what CF declares (`_FillValue`,
+ * `missing_value`, CF 1.11 §2.5.1), plus, in Zarr v2, the `fill_value` (xarray's v2 convention
+ * carries `_FillValue` there and masks it). A v3 `fill_value` alone is not "missing": it is what
+ * unwritten chunks hold, and current xarray masks only the `_FillValue` attribute
+ * (`use_zarr_fill_value_as_mask=False`): counting it would call real zeros missing.
+ */
 export function missingValues(meta: ArrayMeta): number[] {
   const missing = new Set<number>();
-  if (typeof meta.fillValue === "number" && !Number.isNaN(meta.fillValue)) missing.add(meta.fillValue);
-  if (typeof meta.fillValue === "bigint") missing.add(Number(meta.fillValue));
-  for (const k of ["_FillValue", "missing_value"])
-    for (const v of numbersOf(meta.attributes[k])) if (!Number.isNaN(v)) missing.add(v);
+  if (meta.zarrFormat === 2) {
+    if (typeof meta.fillValue === "number" && !Number.isNaN(meta.fillValue)) missing.add(meta.fillValue);
+    if (typeof meta.fillValue === "bigint") missing.add(Number(meta.fillValue));
+  }
+  const fill = attributeFill(meta.attributes._FillValue);
+  if (fill !== undefined && !Number.isNaN(Number(fill))) missing.add(Number(fill));
+  for (const v of numbersOf(meta.attributes.missing_value)) if (!Number.isNaN(v)) missing.add(v);
   return [...missing];
 }
 
@@ -35,4 +45,91 @@ export function packingOf(meta: ArrayMeta): Packing | null {
   const offset = numbersOf(meta.attributes.add_offset)[0];
   if (scale === undefined && offset === undefined) return null;
   return { scale: scale ?? 1, offset: offset ?? 0 };
+}
+
+/**
+ * Whether signed storage holds unsigned values (`_Unsigned = "true"`, the NetCDF User Guide's
+ * convention for NetCDF-3, which has no unsigned types: GOES-R ABI, GDAL's Byte rasters).
+ */
+export function isUnsignedHint(attrs: JsonObject, dataType: DataType): boolean {
+  const u = attrs._Unsigned;
+  return typeof u === "string" && u.trim().toLowerCase() === "true" && dataTypeInfo(dataType).kind === "int";
+}
+
+/** The unsigned type of the same size (int16 -> uint16). */
+export function unsignedOf(dataType: DataType): DataType {
+  return dataType.startsWith("int") ? (`u${dataType}` as DataType) : dataType;
+}
+
+/** A signed value read as the unsigned one it stores (-1 -> 65535 for int16). */
+export function asUnsigned(v: number, dataType: DataType): number {
+  return v < 0 ? v + 2 ** (dataTypeInfo(dataType).size * 8) : v;
+}
+
+/**
+ * CF-decoded values of a small variable (coordinates): `_Unsigned` first, then
+ * `raw * scale_factor + add_offset` (CF §8.1). Missing values are not masked: coordinates have none.
+ */
+export function decodeValues(
+  values: ArrayLike<number | bigint>,
+  dataType: DataType,
+  attrs: JsonObject,
+): Float64Array {
+  const unsigned = isUnsignedHint(attrs, dataType);
+  const scale = numbersOf(attrs.scale_factor)[0] ?? 1;
+  const offset = numbersOf(attrs.add_offset)[0] ?? 0;
+  return Float64Array.from(values as ArrayLike<number>, (x) => {
+    const v = Number(x);
+    return (unsigned ? asUnsigned(v, dataType) : v) * scale + offset;
+  });
+}
+
+/**
+ * netCDF-C's default fill values (netcdf.h NC_FILL_*): what unwritten data holds in a NetCDF
+ * file without `_FillValue`. Used as the Zarr v3 `fill_value` of such integer variables, so a
+ * missing chunk never reads as a plausible 0.
+ */
+export const NETCDF_DEFAULT_FILL: Record<DataType, number | bigint | boolean> = {
+  bool: false,
+  int8: -127,
+  uint8: 255,
+  int16: -32767,
+  uint16: 65535,
+  int32: -2147483647,
+  uint32: 4294967295,
+  int64: -9223372036854775806n,
+  uint64: 18446744073709551614n,
+  float32: 9.969209968386869e36,
+  float64: 9.969209968386869e36,
+};
+
+/** A numeric attribute value as a number or (64-bit integers beyond 2^53) a bigint. */
+export function scalarOf(v: JsonValue | undefined): number | bigint | undefined {
+  if (typeof v === "number" || typeof v === "bigint") return v;
+  if (Array.isArray(v) && (typeof v[0] === "number" || typeof v[0] === "bigint")) return v[0];
+  return undefined;
+}
+
+/**
+ * A CF `_FillValue` attribute of a Zarr v3 array as current xarray writes and reads it (its Zarr
+ * backend's fill-value coder): integers as numbers, floats as the base64 of a little-endian
+ * float64. Plain numbers and "NaN" are accepted too.
+ */
+export function attributeFill(v: JsonValue | undefined): number | bigint | undefined {
+  if (typeof v === "string") {
+    if (v === "NaN") return Number.NaN;
+    if (!/^[A-Za-z0-9+/]{11}=$/.test(v) && !/^[A-Za-z0-9+/]{6}==$/.test(v)) return undefined;
+    const bytes = Uint8Array.from(atob(v), (c) => c.charCodeAt(0));
+    const view = new DataView(bytes.buffer);
+    return bytes.length === 8 ? view.getFloat64(0, true) : view.getFloat32(0, true);
+  }
+  return scalarOf(v);
+}
+
+/** The v3 `_FillValue` attribute for a float fill, in xarray's encoding (base64 of a float64). */
+export function encodeAttributeFill(v: number | bigint, dataType: DataType): JsonValue {
+  if (typeof v === "bigint" || dataTypeInfo(dataType).kind !== "float") return v;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v, true);
+  return btoa(String.fromCharCode(...new Uint8Array(view.buffer)));
 }

@@ -79,3 +79,34 @@ export function shardShapeFor(
     return Math.min(want, c * Math.ceil(shape[d]! / c));
   });
 }
+
+/** What the default chunks aim at, uncompressed: zarr-python's and xarray users' 1-16 MB range. */
+export const TARGET_CHUNK_BYTES = 8 << 20;
+
+/**
+ * The default chunk shape of a NetCDF variable. X/Y dimensions get `spatial` (4096: MUR's
+ * 1 x 4096 x 4096, one map tile per chunk, kept whatever its size); the other dimensions grow
+ * from the innermost outwards while the chunk stays within {@link TARGET_CHUNK_BYTES}: a small
+ * grid gets several time steps per chunk, a swath or a station series whole runs of values,
+ * instead of one chunk per value along every non-spatial dimension (a 123 KB ASCAT swath was
+ * 50,367 chunk files).
+ */
+export function defaultChunkShape(
+  shape: number[],
+  itemSize: number,
+  isSpatial: (axis: number) => boolean,
+  spatial: number,
+  target = TARGET_CHUNK_BYTES,
+): number[] {
+  const chunk = shape.map((n, d) => (isSpatial(d) ? Math.max(1, Math.min(spatial, n)) : 1));
+  let bytes = chunk.reduce((p, c) => p * c, itemSize);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (isSpatial(d)) continue;
+    const room = Math.floor(target / bytes);
+    if (room <= 1) break;
+    chunk[d] = Math.max(1, Math.min(shape[d]!, room));
+    bytes *= chunk[d]!;
+    if (chunk[d]! < shape[d]!) break; // a partial dimension: the ones outside it stay 1
+  }
+  return chunk;
+}

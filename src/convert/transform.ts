@@ -12,25 +12,49 @@
  * @module
  */
 
-import type { AnyTypedArray } from "../zarr/dtype.js";
+import { type AnyTypedArray, type DataType, dataTypeInfo } from "../zarr/dtype.js";
 
 export type Transform =
   | { kind: "identity" }
   /** `float32`: compute in single precision, as numpy does for a float32 result (xarray's decode). */
-  | { kind: "unpack"; scale: number; offset: number; missing: number[]; float32?: boolean };
+  | {
+      kind: "unpack";
+      scale: number;
+      offset: number;
+      /** Raw values meaning missing, in the terms after `unsignedOf`. */
+      missing: (number | bigint)[];
+      float32?: boolean;
+      /** `_Unsigned = "true"`: the signed storage type whose values are read as unsigned first. */
+      unsignedOf?: DataType;
+    };
 
 export const IDENTITY: Transform = { kind: "identity" };
 
 type Unpack = Extract<Transform, { kind: "unpack" }>;
 
-/** The decoded value of one raw value. */
-function decoder(t: Unpack): (v: number) => number {
-  const missing = new Set(t.missing);
-  if (!t.float32) return (v) => (missing.has(v) ? Number.NaN : v * t.scale + t.offset);
+/**
+ * The decoded value of one raw value. 64-bit values arrive as bigints and are compared and
+ * decoded as float64, as xarray's mask does (numpy compares them after the cast to float).
+ */
+function decoder(t: Unpack): (v: number | bigint) => number {
+  const missing = new Set(t.missing.map(Number));
+  const wrap = t.unsignedOf ? 2 ** (dataTypeInfo(t.unsignedOf).size * 8) : 0;
+  const raw = (v: number | bigint): number => {
+    const n = Number(v);
+    return wrap && n < 0 ? n + wrap : n;
+  };
+  if (!t.float32)
+    return (v) => {
+      const r = raw(v);
+      return missing.has(r) ? Number.NaN : r * t.scale + t.offset;
+    };
   const f = Math.fround;
   const scale = f(t.scale);
   const offset = f(t.offset);
-  return (v) => (missing.has(v) ? Number.NaN : f(f(f(v) * scale) + offset));
+  return (v) => {
+    const r = raw(v);
+    return missing.has(r) ? Number.NaN : f(f(f(r) * scale) + offset);
+  };
 }
 
 /** Lookup tables by source type: [first raw value, count]. */
@@ -46,7 +70,7 @@ let lastLut: { t: Unpack; key: string; table: Float64Array } | undefined;
 function lookupTable(t: Unpack, type: string, [first, count]: [number, number]): Float64Array {
   // Called once per row: the same transform object skips building the key.
   if (lastLut?.t === t && lastLut.key.startsWith(`${type}:`)) return lastLut.table;
-  const key = `${type}:${t.scale}:${t.offset}:${t.missing.join(",")}:${t.float32}`;
+  const key = `${type}:${t.scale}:${t.offset}:${t.missing.join(",")}:${t.float32}:${t.unsignedOf}`;
   if (lastLut?.key !== key) {
     const decode = decoder(t);
     const table = new Float64Array(count);
@@ -80,13 +104,13 @@ export function transformRun(
     (dst as Float64Array).set((src as Float64Array).subarray(srcOffset, srcOffset + length), dstOffset);
     return;
   }
-  const s = src as unknown as ArrayLike<number>;
+  const s = src as unknown as ArrayLike<number | bigint>;
   const d = dst as Float64Array;
   const range = LUT_RANGE[src.constructor.name];
   if (range) {
     const table = lookupTable(t, src.constructor.name, range);
     const shift = -range[0];
-    for (let i = 0; i < length; i++) d[dstOffset + i] = table[s[srcOffset + i]! + shift]!;
+    for (let i = 0; i < length; i++) d[dstOffset + i] = table[(s[srcOffset + i] as number) + shift]!;
     return;
   }
   const decode = decoder(t);

@@ -30,6 +30,16 @@ export interface ZarrPlanOptions {
 }
 
 export async function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): Promise<NodePlan[]> {
+  // An array we cannot read cannot be copied: refuse rather than write a store without it.
+  const [first] = src.unsupported.values();
+  if (first) {
+    const paths = [...src.unsupported.keys()];
+    throw new GeoZarrError(
+      "Unsupported",
+      `${src.name}: cannot convert ${paths.length} array${paths.length > 1 ? "s" : ""} (${paths.slice(0, 3).join(", ")}${paths.length > 3 ? ", ..." : ""}): ${first.message}`,
+      { where: src.name },
+    );
+  }
   if (opts.shards && opts.zarrFormat === 2)
     throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
   const known = new Set<string>();

@@ -21,7 +21,22 @@ export interface TreeNode {
   codecs?: string[];
   fillValue?: string;
   dimensions?: (string | null)[] | null;
+  /** Why this array cannot be read (its metadata is valid, its data type or codec is not ours). */
+  unsupported?: string;
   children?: TreeNode[];
+}
+
+/** The arrays set aside under `group` (hierarchy.unsupported), as leaves saying why. */
+function unsupportedUnder(h: Hierarchy, group: string): TreeNode[] {
+  const prefix = group === "/" ? "/" : `${group}/`;
+  return [...h.unsupported]
+    .filter(([p]) => p !== "/" && p.startsWith(prefix) && !p.slice(prefix.length).includes("/"))
+    .map(([p, err]) => ({
+      name: p.slice(prefix.length),
+      path: p,
+      kind: "array" as const,
+      unsupported: err.message.replace(/^.*?: (?=unsupported|structured|nested)/, ""),
+    }));
 }
 
 function nodeOf(h: Hierarchy, rec: NodeRecord): TreeNode {
@@ -32,7 +47,9 @@ function nodeOf(h: Hierarchy, rec: NodeRecord): TreeNode {
       name,
       path: rec.path,
       kind: "group",
-      children: childrenOf(h, rec.path).map((c) => nodeOf(h, c)),
+      children: [...childrenOf(h, rec.path).map((c) => nodeOf(h, c)), ...unsupportedUnder(h, rec.path)].sort(
+        (a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+      ),
     };
   }
   const sharding = shardingOf(meta);

@@ -31,6 +31,8 @@ export interface DirectVariable {
   file: string;
   path: string;
   fd: number;
+  /** The file's size: a chunk the index places beyond it is corrupt. */
+  fileSize: number;
   itemSize: number;
   index: ChunkIndex;
   /** Position in the pipeline of each filter, or -1 when absent. */
@@ -69,7 +71,7 @@ export function directVariable(
   const { fd, size } = openFile(file, version);
   const index = readChunkIndex(fd, size, facts.objectAddress, facts.shape, facts.itemSize);
   if (!index) return null;
-  return { file, path, fd, itemSize: facts.itemSize, index, shuffle, deflate };
+  return { file, path, fd, fileSize: size, itemSize: facts.itemSize, index, shuffle, deflate };
 }
 
 /** Close the files this thread opened for direct reads. */
@@ -90,6 +92,12 @@ function decodeChunk(
   chunk: StoredChunk,
   chunkBytes: number,
 ): { bytes: Uint8Array; shuffled: boolean } {
+  // The index is read from the file: its sizes and offsets are checked before they are used.
+  if (!(chunk.size > 0 && chunk.offset >= 0 && chunk.offset + chunk.size <= v.fileSize))
+    throw fail(
+      v,
+      `corrupt chunk index: a chunk of ${chunk.size} bytes at byte ${chunk.offset}, outside the file (${v.fileSize} bytes)`,
+    );
   if (stored.length < chunk.size) stored = new Uint8Array(Math.max(chunk.size, stored.length * 2));
   const got = readSync(v.fd, stored, 0, chunk.size, chunk.offset);
   if (got !== chunk.size)

@@ -36,6 +36,20 @@ export interface Hdf5Storage {
   filters: { id: number; cd_values: number[] }[];
 }
 
+/**
+ * A variable whose values are text (NC_CHAR, NetCDF-4 strings) or of a type we do not read: its
+ * attributes still count, e.g. GDAL, CDO and NCO keep the CRS in a `char` grid-mapping variable.
+ */
+export interface OtherVariable {
+  name: string;
+  path: string;
+  dims: string[];
+  shape: number[];
+  attributes: JsonObject;
+  /** Why its values are not read ("its data type is text (NC_CHAR)"). */
+  reason: string;
+}
+
 export interface SourceGroup {
   /** "/" for the root group. */
   path: string;
@@ -43,6 +57,8 @@ export interface SourceGroup {
   /** Dimensions defined in this group, by name. */
   dims: Record<string, number>;
   variables: SourceVariable[];
+  /** Variables whose values are not read (text, compound...), with their attributes. */
+  others: OtherVariable[];
 }
 
 export interface SourceDataset {
@@ -50,8 +66,6 @@ export interface SourceDataset {
   format: InputFormat;
   /** All groups, the root first, parents before children. */
   groups: SourceGroup[];
-  /** Variables the reader skipped (unsupported types), with the reason. */
-  skipped: { path: string; reason: string }[];
 }
 
 /** How a worker opens a variable for reading. */

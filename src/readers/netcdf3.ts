@@ -15,7 +15,7 @@ import { type AnyTypedArray, allocate, type DataType, dataTypeInfo } from "../za
 import type { JsonObject, JsonValue } from "../zarr/json.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, stridesOf } from "../zarr/ndarray.js";
-import type { SourceDataset, SourceVariable } from "./model.js";
+import type { OtherVariable, SourceDataset, SourceVariable } from "./model.js";
 
 const NC_DIMENSION = 0x0a;
 const NC_VARIABLE = 0x0b;
@@ -58,7 +58,19 @@ export interface Nc3Header {
   variables: Nc3Variable[];
 }
 
-/** Sequential big-endian reader over the header bytes. */
+/** More of the file is needed to parse the header: at least `bytes` from its start. */
+class NeedMore {
+  constructor(readonly bytes: number) {}
+}
+
+/** Names are at most NC_MAX_NAME bytes (netcdf.h); a longer one is a corrupt length. */
+const NC_MAX_NAME = 256;
+
+/**
+ * Sequential big-endian reader over the header bytes. Every count and length read from the file
+ * is checked against the file's size before anything is allocated or looped over: a corrupt or
+ * hostile header fails at once with the byte it is at, instead of allocating what it declares.
+ */
 class Cursor {
   pos = 0;
   private readonly view: DataView;
@@ -66,17 +78,36 @@ class Cursor {
     private readonly bytes: Uint8Array,
     private readonly version: number,
     private readonly file: string,
+    private readonly fileSize: number,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
+  corrupt(what: string): GeoZarrError {
+    return new GeoZarrError("Format", `${this.file}: corrupt NetCDF header: ${what} (at byte ${this.pos})`, {
+      where: this.file,
+    });
+  }
   need(n: number): void {
-    if (this.pos + n > this.bytes.length) {
+    if (this.pos + n <= this.bytes.length) return;
+    if (this.pos + n > this.fileSize || !Number.isSafeInteger(n)) {
       throw new GeoZarrError(
         "Format",
-        `${this.file}: truncated or corrupt NetCDF header (at byte ${this.pos})`,
+        `${this.file}: truncated or corrupt NetCDF header: ${n} bytes declared at byte ${this.pos}, beyond the end of the file (${this.fileSize} bytes)`,
         { where: this.file },
       );
     }
+    throw new NeedMore(this.pos + n);
+  }
+  /** A count of items of at least `minBytes` each: more than the rest of the file holds is corrupt. */
+  count(what: string, minBytes: number): number {
+    const n = this.size();
+    if (n * minBytes > this.fileSize - this.pos)
+      throw new GeoZarrError(
+        "Format",
+        `${this.file}: truncated or corrupt NetCDF header: ${n} ${what} declared at byte ${this.pos}, more than the rest of the file (${this.fileSize} bytes) holds`,
+        { where: this.file },
+      );
+    return n;
   }
   u32(): number {
     this.need(4);
@@ -96,9 +127,12 @@ class Cursor {
   }
   name(): string {
     const n = this.size();
-    this.need(n);
-    const s = new TextDecoder().decode(this.bytes.subarray(this.pos, this.pos + n));
+    if (n > NC_MAX_NAME) throw this.corrupt(`a name of ${n} bytes (at most ${NC_MAX_NAME})`);
+    this.need(pad4(n));
+    // Some writers pad names with NULs inside the declared length; netCDF-C stops at the first.
+    const s = new TextDecoder().decode(this.bytes.subarray(this.pos, this.pos + n)).replace(/\0[\s\S]*$/, "");
     this.pos += pad4(n);
+    if (s === "") throw this.corrupt("an empty name");
     return s;
   }
   values(type: DataType | "char", n: number): JsonValue {
@@ -145,20 +179,33 @@ function typeOf(code: number, file: string): DataType | "char" {
 function attrList(c: Cursor, file: string): JsonObject {
   const out: JsonObject = {};
   const tag = c.u32();
-  const n = c.size();
+  // An attribute takes at least 16 bytes: name length, a 4-byte name, type, count.
+  const n = c.count("attributes", 16);
   if (tag === 0 && n === 0) return out;
   if (tag !== NC_ATTRIBUTE)
     throw new GeoZarrError("Format", `${file}: corrupt NetCDF header (attribute list)`, { where: file });
   for (let i = 0; i < n; i++) {
     const name = c.name();
     const type = typeOf(c.u32(), file);
-    out[name] = c.values(type, c.size());
+    out[name] = c.values(type, c.count("values", 1));
   }
   return out;
 }
 
 /** Parse the header of a classic file from its first bytes (`fileSize` resolves streamed record counts). */
 export function parseNc3Header(head: Uint8Array, fileSize: number, file: string): Nc3Header {
+  try {
+    return parseHeader(head, fileSize, file);
+  } catch (err) {
+    if (err instanceof NeedMore)
+      throw new GeoZarrError("Format", `${file}: truncated NetCDF header (needs ${err.bytes} bytes)`, {
+        where: file,
+      });
+    throw err;
+  }
+}
+
+function parseHeader(head: Uint8Array, fileSize: number, file: string): Nc3Header {
   if (
     head.length < 8 ||
     head[0] !== 0x43 ||
@@ -169,15 +216,16 @@ export function parseNc3Header(head: Uint8Array, fileSize: number, file: string)
     throw new GeoZarrError("Format", `${file}: not a NetCDF classic file`, { where: file });
   }
   const version = head[3] as 1 | 2 | 5;
-  const c = new Cursor(head, version, file);
+  const c = new Cursor(head, version, file, fileSize);
+  const word = version === 5 ? 8 : 4;
   c.pos = 4;
   let numrecs = c.size();
   const dims: Nc3Header["dims"] = [];
   const tag = c.u32();
-  const nd = c.size();
+  // A dimension takes at least a name length, a 4-byte name and a size.
+  const nd = c.count("dimensions", 2 * word + 4);
   if (!(tag === 0 && nd === 0)) {
-    if (tag !== NC_DIMENSION)
-      throw new GeoZarrError("Format", `${file}: corrupt NetCDF header (dimension list)`, { where: file });
+    if (tag !== NC_DIMENSION) throw c.corrupt("dimension list");
     for (let i = 0; i < nd; i++) {
       const name = c.name();
       const size = c.size();
@@ -187,26 +235,26 @@ export function parseNc3Header(head: Uint8Array, fileSize: number, file: string)
   const attributes = attrList(c, file);
   const variables: Nc3Variable[] = [];
   const vtag = c.u32();
-  const nv = c.size();
+  const nv = c.count("variables", 5 * word + 8);
   if (!(vtag === 0 && nv === 0)) {
-    if (vtag !== NC_VARIABLE)
-      throw new GeoZarrError("Format", `${file}: corrupt NetCDF header (variable list)`, { where: file });
+    if (vtag !== NC_VARIABLE) throw c.corrupt("variable list");
     for (let i = 0; i < nv; i++) {
       const name = c.name();
-      const ndims = c.size();
-      const ids = Array.from({ length: ndims }, () => c.size());
+      const ndims = c.count("dimension ids", word);
+      const ids: number[] = [];
+      for (let k = 0; k < ndims; k++) ids.push(c.size());
       const vattrs = attrList(c, file);
       const type = typeOf(c.u32(), file);
       c.size(); // vsize: recomputed below (the stored one is capped at 2^32-4 for large variables)
       const begin = version === 1 ? c.u32() : c.u64();
       const vdims = ids.map((id) => {
         const d = dims[id];
-        if (!d)
-          throw new GeoZarrError("Format", `${file}: corrupt NetCDF header (dimension id ${id})`, {
-            where: file,
-          });
+        if (!d) throw c.corrupt(`variable ${name}: dimension id ${id}`);
         return d;
       });
+      // Only the first dimension may be the record dimension (classic format spec).
+      if (vdims.slice(1).some((d) => d.isRecord))
+        throw c.corrupt(`variable ${name}: the record dimension is not its first`);
       variables.push({
         name,
         dims: vdims.map((d) => d.name),
@@ -218,26 +266,53 @@ export function parseNc3Header(head: Uint8Array, fileSize: number, file: string)
       });
     }
   }
+  const headerEnd = c.pos;
   const recordVars = variables.filter((v) => v.isRecord);
   const itemSize = (v: Nc3Variable) => (v.type === "char" ? 1 : dataTypeInfo(v.type).size);
   const sliceBytes = (v: Nc3Variable) => product(v.shape.slice(1)) * itemSize(v);
+  // Data lies after the header and inside the file: anything else is a corrupt or truncated file,
+  // refused here, before a reader allocates what the header declares (netCDF-C: NC_ENOTNC).
+  for (const v of variables) {
+    if (v.begin < headerEnd)
+      throw c.corrupt(`variable ${v.name} begins at byte ${v.begin}, inside the header (${headerEnd} bytes)`);
+    // Record variables are checked below, against the number of records (none may be stored).
+    // An empty variable may begin anywhere (netCDF-C writes begins past the end for them).
+    const bytes = v.isRecord ? 0 : product(v.shape) * itemSize(v);
+    if (bytes > 0 && v.begin + bytes > fileSize)
+      throw new GeoZarrError(
+        "Format",
+        `${file}: truncated or corrupt NetCDF file: variable ${v.name} declares ${bytes} bytes at byte ${v.begin}, beyond the end of the file (${fileSize} bytes)`,
+        { where: file },
+      );
+  }
   // One record variable is stored without padding between records (classic format spec, "vsize").
   const recsize =
     recordVars.length === 1
       ? sliceBytes(recordVars[0]!)
       : recordVars.reduce((s, v) => s + pad4(sliceBytes(v)), 0);
   const streaming = version === 5 ? numrecs >= 2 ** 64 - 4096 : numrecs === 0xffffffff;
+  const first = Math.min(...recordVars.map((v) => v.begin));
   if (streaming) {
     // STREAMING: the number of records follows from the file size
-    const first = Math.min(...recordVars.map((v) => v.begin));
     numrecs = recsize > 0 ? Math.floor((fileSize - first) / recsize) : 0;
+  } else if (numrecs > 0) {
+    for (const v of recordVars) {
+      if (v.begin + (numrecs - 1) * recsize + sliceBytes(v) > fileSize)
+        throw new GeoZarrError(
+          "Format",
+          `${file}: truncated or corrupt NetCDF file: ${numrecs} records of ${v.name} (${recsize} bytes each) declared from byte ${v.begin}, beyond the end of the file (${fileSize} bytes)`,
+          { where: file },
+        );
+    }
   }
   for (const v of recordVars) v.shape[0] = numrecs;
   for (const d of dims) if (d.isRecord) d.size = numrecs;
   return { version, numrecs, recsize, dims, attributes, variables };
 }
 
+/** Headers are read in growing steps; past this, a header is refused rather than read into memory. */
 const HEADER_READ = 1 << 20;
+const HEADER_MAX = 256 << 20;
 
 /** Read and parse a classic file's header (reading more when the header is larger). */
 export function readNc3Header(file: string): Nc3Header {
@@ -249,13 +324,21 @@ export function readNc3Header(file: string): Nc3Header {
   }
   try {
     const size = fstatSync(fd).size;
-    for (let n = HEADER_READ; ; n *= 4) {
-      const buf = new Uint8Array(Math.min(n, size));
+    let n = Math.min(HEADER_READ, size);
+    for (;;) {
+      const buf = new Uint8Array(n);
       readSync(fd, buf, 0, buf.length, 0);
       try {
-        return parseNc3Header(buf, size, file);
+        return parseHeader(buf, size, file);
       } catch (err) {
-        if (buf.length >= size) throw err;
+        if (!(err instanceof NeedMore)) throw err;
+        if (err.bytes > HEADER_MAX)
+          throw new GeoZarrError(
+            "Format",
+            `${file}: NetCDF header declares more than ${HEADER_MAX >> 20} MiB of attributes and names: corrupt, or not supported`,
+            { where: file },
+          );
+        n = Math.min(size, Math.max(err.bytes, n * 4));
       }
     }
   } finally {
@@ -265,11 +348,20 @@ export function readNc3Header(file: string): Nc3Header {
 
 export function openNetcdf3(file: string): SourceDataset {
   const h = readNc3Header(file);
-  const ds: SourceDataset = { file, format: "netcdf3", groups: [], skipped: [] };
+  const ds: SourceDataset = { file, format: "netcdf3", groups: [] };
   const variables: SourceVariable[] = [];
+  const others: OtherVariable[] = [];
   for (const v of h.variables) {
     if (v.type === "char") {
-      ds.skipped.push({ path: `/${v.name}`, reason: "its data type is text (NC_CHAR)" });
+      const { name, dims, shape, attributes } = v;
+      others.push({
+        name,
+        path: `/${name}`,
+        dims,
+        shape,
+        attributes,
+        reason: "its data type is text (NC_CHAR)",
+      });
       continue;
     }
     variables.push({
@@ -283,7 +375,7 @@ export function openNetcdf3(file: string): SourceDataset {
     });
   }
   const dims = Object.fromEntries(h.dims.map((d) => [d.name, d.size]));
-  ds.groups.push({ path: "/", attributes: h.attributes, dims, variables });
+  ds.groups.push({ path: "/", attributes: h.attributes, dims, variables, others });
   return ds;
 }
 

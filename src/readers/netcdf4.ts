@@ -10,6 +10,7 @@
  * @module
  */
 
+import { statSync } from "node:fs";
 import { GeoZarrError } from "../errors.js";
 import type { DataType } from "../zarr/dtype.js";
 import type { JsonObject } from "../zarr/json.js";
@@ -19,13 +20,20 @@ import type { Hdf5Storage, SourceDataset, SourceGroup, SourceVariable } from "./
 // Types from h5wasm/node, kept minimal: the package's own typings are not ESM-clean under NodeNext.
 export interface H5Attr {
   value: unknown;
+  metadata: H5AttrMeta;
 }
 export interface H5Dataset {
   type: "Dataset";
   file_id: bigint;
   path: string;
   shape: number[] | null;
-  metadata: { type: number; size: number; signed: boolean; littleEndian: boolean; chunks: number[] | null };
+  metadata: {
+    type: number;
+    size: number;
+    signed: boolean;
+    littleEndian: boolean;
+    chunks: number[] | null;
+  };
   attrs: Record<string, H5Attr>;
   slice(ranges: [number, number][]): unknown;
   get_attached_scales(index: number): string[];
@@ -116,17 +124,71 @@ const INTERNAL = new Set([
 ]);
 const NOT_A_VARIABLE = "This is a netCDF dimension but not a netCDF variable";
 
-function attrsOf(obj: { attrs: Record<string, H5Attr> }): JsonObject {
+/**
+ * Call into h5wasm and turn an HDF5 failure into one line naming the file, the object and what was
+ * being read (HDF5's innermost message: "incorrect metadata checksum after all read attempts").
+ */
+export function h5read<T>(file: string, object: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw h5Error(file, object, what, err);
+  }
+}
+
+function h5Error(file: string, object: string, what: string, err: unknown): GeoZarrError {
+  if (err instanceof GeoZarrError) return err;
+  return new GeoZarrError("Format", `${file}: ${object}: cannot read ${what}: ${hdf5Message(err)}`, {
+    where: file,
+    cause: err,
+  });
+}
+
+/** HDF5 type classes whose values are CF metadata: integer, float, string (H5Tpublic.h H5T_class_t). */
+const ATTRIBUTE_CLASSES = new Set([0, 1, 3]);
+
+interface H5AttrMeta {
+  type: number;
+  size: number;
+  total_size?: number;
+  vlen?: boolean;
+}
+
+/**
+ * An object's attributes. Every read error is reported (a silently dropped `units` is wrong
+ * output); only attributes of types that carry no CF metadata (references, compounds, enums:
+ * netCDF-C's own bookkeeping) are left out. A declared size beyond the file's is corruption, refused
+ * before h5wasm allocates it.
+ */
+function attrsOf(
+  file: string,
+  object: string,
+  obj: { attrs: Record<string, H5Attr> },
+  fileSize: number,
+): JsonObject {
   const out: JsonObject = {};
-  for (const [k, a] of Object.entries(obj.attrs)) {
+  const attrs = h5read(file, object, "its attribute names", () => obj.attrs);
+  for (const k of Object.keys(attrs)) {
     if (INTERNAL.has(k)) continue;
-    let v: unknown;
+    const what = `attribute ${k}`;
+    let a: H5Attr;
     try {
-      v = a.value;
-    } catch {
-      continue; // attribute types h5wasm cannot read (references, compounds): not CF metadata
+      a = attrs[k]!;
+    } catch (err) {
+      // h5wasm's own type mapping ("int of size 3 unsupported") is not corruption: not CF metadata
+      if (!/HDF5-DIAG|#\d+:/.test(String((err as Error)?.message ?? err))) continue;
+      throw h5Error(file, object, what, err);
     }
-    const j = attributeValue(v);
+    const meta = a.metadata;
+    if (!ATTRIBUTE_CLASSES.has(meta.type)) continue;
+    const bytes = meta.size * (meta.total_size ?? 1);
+    if (!(bytes <= fileSize))
+      throw new GeoZarrError(
+        "Format",
+        `${file}: ${object}: cannot read ${what}: its declared size (${bytes} bytes) exceeds the file's (${fileSize}): corrupt metadata`,
+        { where: file },
+      );
+    const j = attributeValue(h5read(file, object, what, () => a.value));
     if (j !== undefined) out[k] = j;
   }
   return out;
@@ -169,50 +231,75 @@ export function hdf5Storage(d: H5Dataset): Hdf5Storage | null {
 
 export async function openNetcdf4(file: string): Promise<SourceDataset> {
   const f = await openH5(file);
+  const fileSize = statSync(file).size;
   try {
-    const ds: SourceDataset = { file, format: "netcdf4", groups: [], skipped: [] };
+    const ds: SourceDataset = { file, format: "netcdf4", groups: [] };
+    const phonies: { group: string; size: number; name: string }[] = [];
     const walk = (g: H5Group, path: string) => {
-      const group: SourceGroup = { path, attributes: attrsOf(g), dims: {}, variables: [] };
+      const group: SourceGroup = {
+        path,
+        attributes: attrsOf(file, path, g, fileSize),
+        dims: {},
+        variables: [],
+        others: [],
+      };
       ds.groups.push(group);
       const children: [H5Group, string][] = [];
-      for (const name of g.keys()) {
+      for (const name of h5read(file, path, "its members", () => g.keys())) {
         const childPath = path === "/" ? `/${name}` : `${path}/${name}`;
-        let obj: H5Dataset | H5Group | null;
-        try {
-          obj = g.get(name);
-        } catch (err) {
-          throw new GeoZarrError("Format", `${file}: cannot read ${childPath}: ${hdf5Message(err)}`, {
-            where: file,
-          });
-        }
+        const obj = h5read(file, childPath, "its object header", () => g.get(name));
         if (!obj) continue;
         if (obj.type === "Group") {
           children.push([obj, childPath]);
           continue;
         }
-        const shape = obj.shape ?? [];
-        const isDim = String(obj.attrs.CLASS?.value ?? "") === "DIMENSION_SCALE";
+        const { shape, metadata } = h5read(file, childPath, "its dataspace and type", () => ({
+          shape: obj.shape ?? [],
+          metadata: obj.metadata,
+        }));
+        const attributes = attrsOf(file, childPath, obj, fileSize);
+        const cls = h5read(file, childPath, "attribute CLASS", () => obj.attrs.CLASS?.value);
+        const isDim = String(cls ?? "") === "DIMENSION_SCALE";
         if (isDim && shape.length === 1) group.dims[name] = shape[0]!;
-        if (isDim && String(obj.attrs.NAME?.value ?? "").startsWith(NOT_A_VARIABLE)) continue;
-        const dataType = dataTypeOf(obj.metadata);
+        if (isDim) {
+          const label = h5read(file, childPath, "attribute NAME", () => obj.attrs.NAME?.value);
+          if (String(label ?? "").startsWith(NOT_A_VARIABLE)) continue;
+        }
+        const dims: string[] = [];
+        for (const [i, n] of shape.entries()) {
+          const scales = h5read(file, childPath, "its dimension scales", () => obj.get_attached_scales(i));
+          // netCDF-C attaches the scale of the dimension. Without one, netCDF-C makes a "phony"
+          // dimension per distinct length in the group (reused by datasets of that length), so
+          // dimensions of one name never disagree in size.
+          if (scales.length) {
+            dims.push(base(scales[0]!));
+            continue;
+          }
+          let phony = phonies.find((p) => p.group === path && p.size === n && !dims.includes(p.name));
+          if (!phony) {
+            phony = { group: path, size: n, name: `phony_dim_${phonies.length}` };
+            phonies.push(phony);
+          }
+          dims.push(phony.name);
+        }
+        if (isDim) dims[0] = name;
+        const dataType = dataTypeOf(metadata);
         if (!dataType) {
-          ds.skipped.push({ path: childPath, reason: "its data type is not numeric" });
+          const reason =
+            metadata.type === 3
+              ? "its data type is text (NC_CHAR or string)"
+              : "its data type is not numeric";
+          group.others.push({ name, path: childPath, dims, shape, attributes, reason });
           continue;
         }
-        const dims = shape.map((_, i) => {
-          const scales = obj.get_attached_scales(i);
-          // netCDF-C attaches the scale of the dimension; phony dims as netCDF-C names them
-          return scales.length ? base(scales[0]!) : `phony_dim_${i}`;
-        });
-        if (isDim) dims[0] = name;
         const variable: SourceVariable = {
           name,
           path: childPath,
           dims,
           shape,
           dataType,
-          chunks: obj.metadata.chunks,
-          attributes: attrsOf(obj),
+          chunks: metadata.chunks,
+          attributes,
           hdf5: hdf5Storage(obj) ?? undefined,
         };
         group.variables.push(variable);

@@ -21,6 +21,13 @@ export async function sniffFormat(file: string): Promise<InputFormat | null> {
     const head = new Uint8Array(8);
     const { bytesRead } = await fh.read(head, 0, 8, 0);
     if (bytesRead === 8 && HDF5_MAGIC.every((b, i) => head[i] === b)) return "netcdf4";
+    // After a user block, the HDF5 superblock is at 512, 1024, 2048, ... (File Format Spec. III.A).
+    const size = (await fh.stat()).size;
+    const sig = new Uint8Array(8);
+    for (let at = 512; at + 8 <= size; at *= 2) {
+      await fh.read(sig, 0, 8, at);
+      if (HDF5_MAGIC.every((b, i) => sig[i] === b)) return "netcdf4";
+    }
     if (
       bytesRead >= 4 &&
       head[0] === 0x43 &&

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { GeoZarrError } from "../errors.js";
+import { GeoZarrError, isGeoZarrError } from "../errors.js";
 import { faultPoint } from "../faults.js";
 import {
   checkDocumentSize,
@@ -58,6 +58,12 @@ export interface Hierarchy {
   nonStandardJson: NonStandardToken[];
   /** Store entries the walk did not follow (directory links), and why. */
   notFollowed: { key: string; reason: string }[];
+  /**
+   * Arrays whose metadata is valid but which this version cannot read (a string dtype, a
+   * structured one), by path, with the error that says why: listed by `tree`, refused only when
+   * asked for, so one such array does not block the rest of the store.
+   */
+  unsupported: Map<string, GeoZarrError>;
 }
 
 export interface OpenOptions {
@@ -113,6 +119,7 @@ export async function openHierarchy(store: Store, options: OpenOptions = {}): Pr
     consolidated: null,
     nonStandardJson,
     notFollowed: [],
+    unsupported: new Map(),
   };
 
   if (zarrFormat === 3) {
@@ -148,11 +155,23 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Parse a node's metadata; an array of a kind we cannot read is set aside, not fatal. */
+function parsed(h: Hierarchy, path: string, parse: () => NodeMeta): NodeMeta | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    if (!isGeoZarrError(err, "Unsupported")) throw err;
+    h.unsupported.set(path, err);
+    return undefined;
+  }
+}
+
 function addV3(h: Hierarchy, path: string, doc: JsonValue, key: string): void {
   const where = `${h.name}${key}`;
-  const meta: NodeMeta =
-    nodeTypeV3(doc, where) === "array" ? parseArrayV3(doc, where) : parseGroupV3(doc, where);
-  h.nodes.set(path, { path, meta, documents: { [key]: doc } });
+  const meta = parsed(h, path, () =>
+    nodeTypeV3(doc, where) === "array" ? parseArrayV3(doc, where) : parseGroupV3(doc, where),
+  );
+  if (meta) h.nodes.set(path, { path, meta, documents: { [key]: doc } });
 }
 
 async function walkV3(
@@ -162,7 +181,7 @@ async function walkV3(
   read: (key: StoreKey) => Promise<JsonValue | undefined>,
 ): Promise<void> {
   addV3(h, path, doc, joinKey(path, "zarr.json"));
-  if (h.nodes.get(path)!.meta.kind === "array") return; // chunks live below arrays, not nodes
+  if (h.nodes.get(path)?.meta.kind !== "group") return; // chunks live below arrays, not nodes
   const { prefixes } = await listChildren(h, path);
   for (const child of prefixes) {
     const childPath = joinKey(path, child);
@@ -209,11 +228,12 @@ function addV2(
   if (zarray !== undefined) documents[k(".zarray")] = zarray;
   if (zgroup !== undefined) documents[k(".zgroup")] = zgroup;
   if (zattrs !== undefined) documents[k(".zattrs")] = zattrs;
-  const meta: NodeMeta =
+  const meta = parsed(h, path, () =>
     zarray !== undefined
       ? parseArrayV2(zarray, zattrs, `${h.name}${k(".zarray")}`)
-      : parseGroupV2(zgroup, zattrs, `${h.name}${k(".zgroup")}`);
-  h.nodes.set(path, { path, meta, documents });
+      : parseGroupV2(zgroup, zattrs, `${h.name}${k(".zgroup")}`),
+  );
+  if (meta) h.nodes.set(path, { path, meta, documents });
 }
 
 function consolidatedV2(doc: JsonValue, where: string): JsonObject {
@@ -248,6 +268,8 @@ function addFromZmetadata(h: Hierarchy, zmeta: JsonObject): void {
 /** The node at `path`, or a NotFound error naming the store. */
 export function getNode(h: Hierarchy, path: string): NodeRecord {
   const node = h.nodes.get(joinKey(path));
+  const unsupported = h.unsupported.get(joinKey(path));
+  if (unsupported) throw unsupported;
   if (!node) {
     throw new GeoZarrError("NotFound", `${h.name}: no array or group named ${JSON.stringify(path)}`, {
       where: path,

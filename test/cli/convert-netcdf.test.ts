@@ -122,14 +122,14 @@ describe("bad NetCDF input", () => {
     expect(leftovers()).toEqual([]);
   });
 
-  it("a classic file whose data is cut short: exit 3 when reading, nothing left", async () => {
+  it("a classic file whose data is cut short: exit 3 at open (the header declares more), nothing left", async () => {
     const f = join(dir, "short.nc");
     const bytes = readFileSync(nc("classic.nc"));
     writeFileSync(f, bytes.subarray(0, bytes.length - 600));
     const out = join(dir, "short.zarr");
     const r = await runCli("convert", f, out);
     expect(r.code).toBe(3);
-    expectOneLine(r.stderr, `${f}: truncated file: variable`);
+    expectOneLine(r.stderr, `${f}: truncated or corrupt NetCDF file: 3 records of`);
     expect(existsSync(out)).toBe(false);
     expect(leftovers()).toEqual([]);
   });
@@ -141,7 +141,7 @@ describe("bad NetCDF input", () => {
     writeFileSync(f, bytes);
     const r = await runCli("convert", f, join(dir, "c.zarr"));
     expect(r.code).toBe(3);
-    expectOneLine(r.stderr, `${f}: corrupt NetCDF header (dimension list)`);
+    expectOneLine(r.stderr, `${f}: corrupt NetCDF header: dimension list (at byte 16)`);
   });
 
   it.each([

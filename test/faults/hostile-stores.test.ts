@@ -47,6 +47,8 @@ function v3Store(
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
     fill_value: 0,
     codecs: [{ name: "bytes", configuration: { endian: "little" } }],
+    // CF declares the fill as missing: a v3 fill_value alone is data (docs/design.md, "Fill values")
+    attributes: { _FillValue: 0 },
   }).replace(/"@(\d+)@"/g, "$1");
   mkdirSync(join(dir, "a"), { recursive: true });
   writeFileSync(join(dir, "a", "zarr.json"), doc);

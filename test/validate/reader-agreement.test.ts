@@ -35,6 +35,9 @@ const V3F: SampleOptions = { zarrFormat: 3, unpack: "float32" };
 async function readerRefuses(store: MemoryStore): Promise<string | null> {
   try {
     const h = await openHierarchy(store, { name: "s" });
+    // Arrays set aside as unreadable are refused when asked for (getNode): that is the refusal.
+    const [unreadable] = h.unsupported.values();
+    if (unreadable) return unreadable.message;
     for (const n of h.nodes.values()) {
       if (n.meta.kind !== "array") continue;
       const a = openArray(store, n.path, n.meta, "s");

@@ -51,7 +51,12 @@ export class TreeView {
       h("span", { class: `icon ${node.kind}`, "aria-hidden": "true" }),
       h("span", { class: "name", text: node.name }),
       node.kind === "array"
-        ? h("span", { class: "dim", text: ` ${node.dtype} ${formatShape(node.shape)}` })
+        ? h("span", {
+            class: "dim",
+            text: node.unsupported
+              ? ` not readable: ${node.unsupported}`
+              : ` ${node.dtype} ${formatShape(node.shape)}`,
+          })
         : null,
       mark ? h("span", { class: `dot ${mark}`, title: `${mark} findings` }) : null,
     );

@@ -73,8 +73,11 @@ const spec: CommandSpec = {
   },
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
-Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions, 1 along the others
-(time, depth, ...); coordinate variables in one chunk. --chunks overrides them by dimension name.
+Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions (clipped to their size);
+the other dimensions (time, depth, ...), innermost first, take as many steps as keep a chunk
+within 8 MiB uncompressed, the rest 1 (MUR: 1 x 4096 x 4096; a 3 x 20 x 30 grid: one chunk;
+a swath without X/Y: whole rows up to 8 MiB). Coordinate variables are one chunk. --chunks
+overrides them by dimension name.
 A GeoTIFF becomes band_data on (band, y, x) (or one variable per band with --bands-as-variables),
 with x/y cell-centre coordinates, its CRS from the GeoKeys in spatial_ref, nodata as fill_value;
 with --multiscales a COG's overviews are levels 1..n as they are, further levels computed.

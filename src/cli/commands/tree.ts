@@ -27,9 +27,11 @@ export function renderTree(root: TreeNode, verbose: boolean, c: Colors): string[
       const last = i === kids.length - 1;
       const head = `${prefix}${last ? "└── " : "├── "}`;
       if (child.kind === "group") lines.push(`${head}${c.bold(child.name)}`);
+      else if (child.unsupported)
+        lines.push(`${head}${child.name} ${c.yellow(`(not readable: ${child.unsupported})`)}`);
       else lines.push(`${head}${child.name} ${tuple(child.shape!)} ${c.blue(child.dtype!)}`);
       const inner = `${prefix}${last ? "    " : "│   "}`;
-      if (verbose && child.kind === "array") {
+      if (verbose && child.kind === "array" && !child.unsupported) {
         const parts = [
           `chunks ${tuple(child.chunks!)}${child.innerChunks ? ` (shards of ${tuple(child.innerChunks)} chunks)` : ""} x${child.chunkCount}`,
           child.codecs!.length ? child.codecs!.join(" + ") : "uncompressed",

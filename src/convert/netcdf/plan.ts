@@ -9,18 +9,29 @@
  * @module
  */
 
+import {
+  asUnsigned,
+  decodeValues,
+  encodeAttributeFill,
+  isUnsignedHint,
+  NETCDF_DEFAULT_FILL,
+  numbersOf,
+  scalarOf,
+  unsignedOf,
+} from "../../cf/packing.js";
 import { GeoZarrError } from "../../errors.js";
+import { axisRole } from "../../geo/grid.js";
 import type { SourceDataset, SourceGroup, SourceVariable } from "../../readers/model.js";
 import { readVariableBox } from "../../readers/read.js";
 import type { CodecChoice } from "../../zarr/codecs/choice.js";
-import { type DataType, isFloat } from "../../zarr/dtype.js";
+import { type DataType, dataTypeInfo, isFloat } from "../../zarr/dtype.js";
 import { defaultFillValue, type FillValue } from "../../zarr/fill-value.js";
 import type { JsonObject, JsonValue } from "../../zarr/json.js";
 import { joinKey } from "../../zarr/store/types.js";
 import type { NodePlan } from "../execute.js";
-import { checkDimNames, chunkShapeFor, type DimSizes, shardShapeFor } from "../options.js";
+import { checkDimNames, chunkShapeFor, type DimSizes, defaultChunkShape, shardShapeFor } from "../options.js";
 import { IDENTITY, type Transform } from "../transform.js";
-import { conventionAttributes, detectGeoref, type Georef, spatialRefAttributes } from "./grid.js";
+import { conventionAttributes, detectGeorefs, type Georef, spatialRefAttributes } from "./grid.js";
 import { type Dropped, isCoordinate, nameList, selectVariables } from "./select.js";
 
 export interface NetcdfPlanOptions {
@@ -46,7 +57,7 @@ export interface NetcdfPlan {
   georef: { group: string; crs: string; from: Georef["from"]; regular: boolean }[];
 }
 
-/** Default chunk size along X/Y; every other dimension of a data variable gets 1 (time, depth, band...). */
+/** Default chunk size along X/Y; the other dimensions fill the chunk towards TARGET_CHUNK_BYTES. */
 export const SPATIAL_CHUNK = 4096;
 
 const num = (v: JsonValue | undefined): number | undefined => (typeof v === "number" ? v : undefined);
@@ -59,22 +70,56 @@ interface Encoding {
   attributes: JsonObject;
 }
 
-/** How one variable's values are stored: packed as is, or decoded (xarray's mask_and_scale). */
+/** Attributes in the stored type's terms (CF §2.5.1, NUG `_Unsigned`): what `_Unsigned` converts. */
+const STORED_TERMS = [
+  "_FillValue",
+  "missing_value",
+  "valid_min",
+  "valid_max",
+  "valid_range",
+  "flag_values",
+  "flag_masks",
+];
+
+/**
+ * How one variable's values are stored: packed as is, or decoded (xarray's mask_and_scale).
+ *
+ * `_Unsigned = "true"` on signed storage: the values are unsigned (NUG; GOES-R ABI, GDAL's
+ * classic Byte rasters), so they are stored as the unsigned type of the same size, bytes
+ * unchanged, with `_FillValue`, `missing_value`, `valid_*` and flags converted and `_Unsigned`
+ * dropped; unpacking reads them as unsigned before `scale_factor`/`add_offset`, as xarray does.
+ *
+ * Fill values (docs/design.md, "Fill values"): v2 carries `_FillValue` in `fill_value` (xarray's
+ * convention, which xarray and GDAL mask); v3 keeps the `_FillValue` attribute as well, because
+ * current xarray masks only the attribute. Without `_FillValue`, integers get no fill in v2 and
+ * netCDF-C's default fill in v3 (never a plausible 0); floats get NaN.
+ */
 function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean): Encoding {
   const a = { ...v.attributes };
-  const fill = num(a._FillValue) ?? num(a.missing_value);
-  const missing = [num(a._FillValue), num(a.missing_value)].filter(
-    (x): x is number => x !== undefined && !Number.isNaN(x),
+  const unsigned = isUnsignedHint(a, v.dataType);
+  const stored = unsigned ? unsignedOf(v.dataType) : v.dataType;
+  const rawFill = scalarOf(a._FillValue);
+  if (unsigned) {
+    delete a._Unsigned;
+    const conv = (x: JsonValue): JsonValue => (typeof x === "number" ? asUnsigned(x, v.dataType) : x);
+    for (const k of STORED_TERMS)
+      if (a[k] !== undefined) a[k] = Array.isArray(a[k]) ? (a[k] as JsonValue[]).map(conv) : conv(a[k]!);
+  }
+  const declared = scalarOf(a._FillValue);
+  const missingValues = [declared, ...numbersOf(a.missing_value)].filter(
+    (x): x is number | bigint => x !== undefined && !Number.isNaN(Number(x)),
   );
+  const fill: FillValue | undefined = declared ?? scalarOf(a.missing_value);
   const scale = num(a.scale_factor);
   const offset = num(a.add_offset);
   const packed = !isFloat(v.dataType) && (scale !== undefined || offset !== undefined);
-  const masked = missing.length > 0;
+  const masked = missingValues.length > 0;
   // Flags are categories, not quantities: they stay integers even when unpacking (CF §3.5).
   const flags = a.flag_values !== undefined || a.flag_masks !== undefined;
-  // Zarr's fill_value carries _FillValue (xarray's convention); keep missing_value only if it differs.
+  // Zarr's fill_value carries _FillValue (xarray's convention); in v2 keep missing_value only if it
+  // differs (fill_value is masked), in v3 always (only attributes are masked there).
   delete a._FillValue;
-  if (a.missing_value === fill) delete a.missing_value;
+  if (opts.zarrFormat === 2 && a.missing_value === fill) delete a.missing_value;
   if (isData && opts.unpack && !flags && (packed || masked)) {
     const s = scale ?? 1;
     const o = offset ?? 0;
@@ -92,23 +137,58 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
       if (a[k] !== undefined) a[k] = conv(a[k])!;
     if (s < 0 && typeof a.valid_min === "number" && typeof a.valid_max === "number")
       [a.valid_min, a.valid_max] = [a.valid_max, a.valid_min];
+    if (opts.zarrFormat === 3) a._FillValue = encodeAttributeFill(Number.NaN, opts.unpack);
     return {
       dataType: opts.unpack,
       fillValue: Number.NaN,
-      sourceFill: fill ?? defaultFillValue(v.dataType),
-      transform: { kind: "unpack", scale: s, offset: o, missing, float32: opts.unpack === "float32" },
+      sourceFill: rawFill ?? defaultFillValue(v.dataType),
+      transform: {
+        kind: "unpack",
+        scale: s,
+        offset: o,
+        missing: missingValues,
+        float32: opts.unpack === "float32",
+        ...(unsigned ? { unsignedOf: v.dataType } : {}),
+      },
       attributes: a,
     };
   }
-  const fillValue: FillValue =
-    fill ?? (isFloat(v.dataType) ? Number.NaN : opts.zarrFormat === 3 ? defaultFillValue(v.dataType) : null);
+  let fillValue: FillValue;
+  if (fill !== undefined) fillValue = fill;
+  else if (isFloat(stored)) fillValue = Number.NaN;
+  else fillValue = opts.zarrFormat === 3 ? NETCDF_DEFAULT_FILL[stored] : null;
+  if (opts.zarrFormat === 3 && declared !== undefined) a._FillValue = encodeAttributeFill(declared, stored);
+  // Edge padding is in the source's terms (before the signed -> unsigned view).
+  const sourceFill: FillValue =
+    rawFill ?? (fillValue === null || unsigned ? defaultFillValue(v.dataType) : fillValue);
   return {
-    dataType: v.dataType,
+    dataType: stored,
     fillValue,
-    sourceFill: fillValue ?? defaultFillValue(v.dataType),
+    sourceFill,
     transform: IDENTITY,
     attributes: a,
   };
+}
+
+const ROLE_NAMES = {
+  lat: "latitude",
+  lon: "longitude",
+  y: "projection_y_coordinate",
+  x: "projection_x_coordinate",
+} as const;
+
+/** The CF standard name of a 1-D coordinate recognised by its units, axis or name (CF §4). */
+function recognisedStandardName(v: SourceVariable): string | undefined {
+  if (v.dims.length !== 1) return undefined;
+  const role = axisRole(v.name, v.attributes);
+  const units = typeof v.attributes.units === "string" ? v.attributes.units : "";
+  // Scan angles (geostationary x/y in radians) have their own names (CF Appendix F).
+  if ((role === "x" || role === "y") && /^(rad|radians?|microradians?)$/i.test(units.trim()))
+    return `projection_${role}_angular_coordinate`;
+  if (role) return ROLE_NAMES[role];
+  // Time coordinates: "<unit> since <reference>" (CF §4.4)
+  if (/^\s*\w+\s+since\s+\S/.test(units)) return "time";
+  return undefined;
 }
 
 export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Promise<NetcdfPlan> {
@@ -122,7 +202,7 @@ export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Pr
   checkDimNames("--shard", opts.shards, allDims);
   const plan: NetcdfPlan = {
     nodes: [],
-    dropped: ds.skipped.map((s) => ({ name: s.path.slice(1), reason: s.reason })),
+    dropped: [],
     notes: [],
     georef: [],
   };
@@ -166,13 +246,21 @@ async function planGroup(
   for (const c of coordVars.values()) {
     if (c.dims.length !== 1) continue;
     const values = await readVariableBox(ref(c), { start: [0], shape: c.shape });
-    coordValues.set(c.name, Float64Array.from(values as ArrayLike<number>, Number));
+    // Packed coordinates (GOES x/y, GDAL's test_coord_scale_offset) are placed by their decoded values.
+    coordValues.set(c.name, decodeValues(values, c.dataType, c.attributes));
   }
-  const georef = detectGeoref(ds.file, { ...sel, coords: [...coordVars.values()] }, coordValues, opts.crs);
-  const gmName =
+  const georefs = detectGeorefs(ds.file, { ...sel, coords: [...coordVars.values()] }, coordValues, opts.crs);
+  const georef = georefs[0] ?? null;
+  const base =
     byName.has("spatial_ref") && !sel.gridMappings.some((g) => g.name === "spatial_ref")
       ? "crs"
       : "spatial_ref";
+  // One grid-mapping variable per grid: the primary one `spatial_ref`, the others named by their grid.
+  const gmNames = georefs.map((g, i) => (i === 0 ? base : `${base}_${g.yDim}_${g.xDim}`));
+  const gridOf = (v: SourceVariable) => {
+    const i = georefs.findIndex((g) => v.dims.includes(g.yDim) && v.dims.includes(g.xDim));
+    return i < 0 ? null : { georef: georefs[i]!, gmName: gmNames[i]! };
+  };
 
   let attributes: JsonObject = { ...group.attributes };
   if (group.path === "/") {
@@ -181,23 +269,23 @@ async function planGroup(
   }
   if (georef && opts.zarrFormat === 3) attributes = { ...attributes, ...conventionAttributes(georef) };
   plan.nodes.push({ kind: "group", path: group.path, attributes });
-  if (georef) {
+  for (const [i, g] of georefs.entries()) {
     plan.georef.push({
       group: group.path,
-      crs: georef.crs.code ?? georef.crs.name,
-      from: georef.from,
-      regular: georef.transform !== null,
+      crs: g.crs.code ?? g.crs.name,
+      from: g.from,
+      regular: g.transform !== null,
     });
     plan.nodes.push({
       kind: "array",
-      path: joinKey(group.path, gmName),
+      path: joinKey(group.path, gmNames[i]!),
       spec: {
         shape: [],
         chunkShape: [],
         dataType: "int64",
         fillValue: opts.zarrFormat === 3 ? 0n : null,
         dimensionNames: [],
-        attributes: spatialRefAttributes(georef),
+        attributes: spatialRefAttributes(g),
         codec: opts.codec,
       },
       // rioxarray's spatial_ref holds the value 0; the CRS is in the attributes.
@@ -221,22 +309,33 @@ async function planGroup(
     const isData = sel.data.includes(v);
     const enc = encodingOf(v, opts, isData);
     const attrs = enc.attributes;
-    const onGrid = georef !== null && v.dims.includes(georef.yDim) && v.dims.includes(georef.xDim);
-    if (isData && onGrid) attrs.grid_mapping = gmName;
+    // Coordinates carry the standard name we recognised them by (GeoZarr v0.4 wants one: G4-04).
+    if (!isData && typeof attrs.standard_name !== "string") {
+      const name = recognisedStandardName(v);
+      if (name) attrs.standard_name = name;
+    }
+    const grid = gridOf(v);
+    const onGrid = grid !== null;
+    if (isData && grid) attrs.grid_mapping = grid.gmName;
     else if (typeof attrs.grid_mapping === "string") delete attrs.grid_mapping;
     // A `coordinates` attribute naming only dimension coordinates is redundant (the notebook drops it).
     const listed = nameList(attrs.coordinates);
     if (listed.length && listed.every((n) => byName.get(n) && isCoordinate(byName.get(n)!)))
       delete attrs.coordinates;
     if (isData && onGrid && opts.zarrFormat === 3) {
-      const yx: [string, string] = [georef.yDim, georef.xDim];
-      Object.assign(attrs, conventionAttributes(georef, yx));
+      const yx: [string, string] = [grid.georef.yDim, grid.georef.xDim];
+      Object.assign(attrs, conventionAttributes(grid.georef, yx));
     }
-    // Default chunks: coordinates whole; data 4096 along Y/X and 1 along the others (time...).
-    const defaults = v.dims.map((d, i) => {
-      if (isCoordinate(v)) return v.shape[i]!;
-      return georef && (d === georef.yDim || d === georef.xDim) ? (opts.spatialChunk ?? SPATIAL_CHUNK) : 1;
-    });
+    // Default chunks: coordinates whole; data 4096 along Y/X, the other dims filled towards the
+    // target chunk size (options.ts defaultChunkShape; documented in `convert --help`).
+    const defaults = isCoordinate(v)
+      ? v.shape
+      : defaultChunkShape(
+          v.shape,
+          dataTypeInfo(enc.dataType).size,
+          (i) => grid !== null && (v.dims[i] === grid.georef.yDim || v.dims[i] === grid.georef.xDim),
+          opts.spatialChunk ?? SPATIAL_CHUNK,
+        );
     const chunkShape = chunkShapeFor(v.shape, v.dims, opts.chunks, defaults);
     const shardShape = shardShapeFor(v.path, v.shape, v.dims, opts.shards, chunkShape);
     plan.nodes.push({
@@ -261,7 +360,7 @@ async function planGroup(
       },
       grid:
         isData && onGrid
-          ? { yAxis: v.dims.indexOf(georef.yDim), xAxis: v.dims.indexOf(georef.xDim) }
+          ? { yAxis: v.dims.indexOf(grid.georef.yDim), xAxis: v.dims.indexOf(grid.georef.xDim) }
           : undefined,
     });
   }

@@ -17,8 +17,11 @@ export interface Dropped {
 export interface Selection {
   data: SourceVariable[];
   coords: SourceVariable[];
-  /** Variables referenced as grid mappings (their CRS is re-encoded as `spatial_ref`). */
-  gridMappings: SourceVariable[];
+  /**
+   * Variables referenced as grid mappings (their CRS is re-encoded as `spatial_ref`), of any type:
+   * GDAL, CDO and NCO write them as `char` scalars.
+   */
+  gridMappings: GridMappingVariable[];
   dropped: Dropped[];
 }
 
@@ -27,6 +30,8 @@ export interface SelectOptions {
   variables?: string[] | undefined;
   requireStandardName?: boolean | undefined;
 }
+
+export type GridMappingVariable = Pick<SourceVariable, "name" | "attributes">;
 
 export const isCoordinate = (v: SourceVariable) => v.dims.length === 1 && v.dims[0] === v.name;
 
@@ -46,9 +51,11 @@ export function gridMappingNames(v: unknown): string[] {
 export function selectVariables(group: SourceGroup, opts: SelectOptions, allNames: string[]): Selection {
   const byName = new Map(group.variables.map((v) => [v.name, v]));
   const gridMappingSet = new Set(group.variables.flatMap((v) => gridMappingNames(v.attributes.grid_mapping)));
-  const gridMappings = [...gridMappingSet]
-    .map((n) => byName.get(n))
-    .filter((v): v is SourceVariable => v !== undefined);
+  const gridMappings: GridMappingVariable[] = [];
+  for (const n of gridMappingSet) {
+    const v = byName.get(n) ?? group.others.find((o) => o.name === n);
+    if (v) gridMappings.push(v);
+  }
   const candidates = group.variables.filter((v) => !isCoordinate(v) && !gridMappingSet.has(v.name));
   const dropped: Dropped[] = [];
   let data = candidates;
@@ -103,6 +110,12 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
   for (const v of group.variables) {
     if (isCoordinate(v) && !needed.has(v.name) && data.length > 0)
       dropped.push({ name: v.name, reason: "no kept variable uses its dimension" });
+  }
+  // Variables whose values are not read: dropped with their reason, unless they are grid mappings.
+  for (const o of group.others) {
+    if (gridMappingSet.has(o.name)) continue;
+    const id = group.path === "/" ? o.name : `${group.path.slice(1)}/${o.name}`;
+    dropped.push({ name: id, reason: o.reason });
   }
   return { data, coords, gridMappings, dropped };
 }

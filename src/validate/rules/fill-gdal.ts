@@ -4,12 +4,12 @@
  * @module
  */
 
+import { attributeFill } from "../../cf/packing.js";
 import { defaultFillValue, sameFillValue } from "../../zarr/fill-value.js";
 import type { JsonValue } from "../../zarr/json.js";
 import type { RawNode, ValidationContext } from "../context.js";
 import { groups, isFloat, rolesIn, spatialDims } from "../roles.js";
 import { attrPointer, type Finding, finding, metaPointer, type Rule } from "../rule.js";
-import { base64Float } from "./cf-structure.js";
 
 function dataVariables(ctx: ValidationContext): RawNode[] {
   return groups(ctx).flatMap((g) => [...rolesIn(ctx, g.path).data].map((p) => ctx.nodes.get(p)!));
@@ -19,11 +19,10 @@ const packed = (n: RawNode) =>
   n.attributes.scale_factor !== undefined || n.attributes.add_offset !== undefined;
 const fillPointer = (n: RawNode) => metaPointer(n.format, "fill_value");
 
-/** A _FillValue attribute as a number (xarray writes v3 float fills as base64). */
+/** A _FillValue attribute as a number (xarray writes v3 float fills as base64: cf/packing.ts). */
 function attrFill(v: JsonValue | undefined): number | undefined {
-  if (typeof v === "number") return v;
-  if (typeof v === "string") return v === "NaN" ? Number.NaN : (base64Float(v) ?? undefined);
-  return undefined;
+  const x = attributeFill(v);
+  return x === undefined ? undefined : Number(x);
 }
 
 const declared = (n: RawNode, fill: number) =>
@@ -31,24 +30,33 @@ const declared = (n: RawNode, fill: number) =>
     (v) => v !== undefined && sameFillValue(v, fill),
   );
 
+/**
+ * FV-01. Zarr v2: xarray carries `_FillValue` in `fill_value` and masks it (and GDAL takes it as
+ * nodata), so any fill_value is a declared fill. Zarr v3: current xarray masks only the
+ * `_FillValue` attribute (`use_zarr_fill_value_as_mask=False`), GDAL the fill_value: a non-NaN
+ * fill_value without an equal `_FillValue`/`missing_value` is masked by some readers and not by
+ * others, which is worth a warning, not an error (docs/design.md, "Fill values").
+ */
 export const FV01: Rule = {
   id: "FV-01",
-  severity: "error",
+  severity: "warning",
   summary:
-    'Unpacked floating-point data variables use fill_value "NaN" (unless _FillValue declares their fill)',
-  reference: "xarray#10646, #10064 (v3 fill_value 0 on float data); CF 1.11 §2.5.1",
+    'Unpacked floating-point data variables in Zarr v3 use fill_value "NaN" or declare it with _FillValue (readers disagree otherwise)',
+  reference:
+    "xarray#10646, #10064 (v3 fill_value 0 on float data); xarray's Zarr backend (v3 fill values); CF 1.11 §2.5.1",
   check(ctx) {
     const out: Finding[] = [];
     for (const n of dataVariables(ctx)) {
       const fv = n.meta?.fillValue;
+      if (n.format !== 3) continue; // v2: fill_value is xarray's _FillValue, masked by every reader
       if (!isFloat(n) || packed(n) || typeof fv !== "number" || Number.isNaN(fv) || declared(n, fv)) continue;
       out.push(
         finding(
           this,
           n.path,
           fillPointer(n),
-          `fill_value is ${fv} on ${n.meta!.dataType} data: missing chunks and missing values read as ${fv}, a valid value`,
-          'set fill_value "NaN" (or declare the fill with _FillValue)',
+          `fill_value is ${fv} on ${n.meta!.dataType} data without an equal _FillValue: GDAL masks ${fv}, xarray (v3) reads it as a value`,
+          'set fill_value "NaN", or declare the fill with a _FillValue attribute',
         ),
       );
     }
@@ -148,9 +156,10 @@ export const FV04: Rule = {
           | undefined) ?? x.chunkShape;
       const diffs: string[] = [];
       if (a.dataType !== b.dataType) diffs.push(`data type ${a.dataType} vs ${b.dataType}`);
-      // v2 may say null ("no fill value") where v3 must record one: the type's default, same meaning.
+      // v2 may say null ("no fill value") where v3 must record one (the type's default, or
+      // netCDF-C's for integers): neither is a declared missing value, so they mean the same.
       const fill = (x: typeof a) => x.fillValue ?? defaultFillValue(x.dataType);
-      if (!sameFillValue(fill(a), fill(b)))
+      if (a.fillValue !== null && b.fillValue !== null && !sameFillValue(fill(a), fill(b)))
         diffs.push(`fill_value ${String(a.fillValue)} vs ${String(b.fillValue)}`);
       if (inner(a).join(",") !== inner(b).join(",")) diffs.push(`chunks [${inner(a)}] vs [${inner(b)}]`);
       if (compression(n) !== compression(m)) diffs.push(`compression ${compression(n)} vs ${compression(m)}`);

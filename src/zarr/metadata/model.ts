@@ -122,9 +122,11 @@ export function describeCodecs(meta: ArrayMeta): string[] {
     const name = c.name.replace(/^numcodecs\./, "");
     if (name === "bytes" || (name === "transpose" && meta.order === "F")) return;
     if (name === "sharding_indexed") {
-      const s = shardingOf(meta)!;
-      out.push(`sharding(chunks=[${s.chunkShape.join(", ")}])`);
-      s.codecs.forEach(add);
+      // This codec's own configuration: a shard's inner chunks may be sharded again (nested
+      // sharding), so the array's outer sharding is not the one to describe here.
+      const cfg = (c.configuration ?? {}) as { chunk_shape?: number[]; codecs?: CodecSpec[] };
+      out.push(`sharding(chunks=[${(cfg.chunk_shape ?? []).join(", ")}])`);
+      (cfg.codecs ?? []).forEach(add);
       return;
     }
     const cfg = Object.entries(c.configuration ?? {})

@@ -57,7 +57,19 @@ export function openArray(
   meta: ArrayMeta,
   storeName = "store",
 ): OpenedArray {
-  checkCodecNames(meta, `${storeName}${joinKey(path)}`);
+  const where = `${storeName}${joinKey(path)}`;
+  // zarrita reads one level of sharding: a shard whose inner chunks are sharded again is refused
+  // here, by name, rather than failing in every chunk read.
+  if ((shardingOf(meta)?.codecs ?? []).some((c) => c.name === "sharding_indexed")) {
+    throw new GeoZarrError(
+      "Unsupported",
+      `${where}: nested sharding (inner chunks sharded again) is not supported`,
+      {
+        where,
+      },
+    );
+  }
+  checkCodecNames(meta, where);
   const arr = new zarr.Array(
     store as zarr.Readable,
     joinKey(path) as zarr.AbsolutePath,
