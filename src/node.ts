@@ -18,7 +18,9 @@ import { FileSystemStore } from "./zarr/store/fs.js";
 
 export * from "./index.js";
 export { type ArrayStats, computeStats } from "./inspect/stats.js";
+export { appendSeries } from "./jobs/append.js";
 export { type ConvertOptions, type ConvertSummary, convert } from "./jobs/convert.js";
+export { convertSeries, type SeriesOptions, type SeriesSummary } from "./jobs/series.js";
 export { defaultWorkerCount, WorkerPool } from "./parallel/pool.js";
 export { readRegion } from "./parallel/read-region.js";
 export { addLevels, type PyramidOptions, type PyramidSummary } from "./pyramid/build.js";

@@ -65,7 +65,9 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
       `${spec.name}: missing ${spec.positionals.slice(parsed.positionals.length, required).join(" ")}`,
     );
   }
-  if (parsed.positionals.length > spec.positionals.length) {
+  // A positional named "NAME..." takes any number of arguments (at least one).
+  const variadic = spec.positionals.some((p) => p.endsWith("..."));
+  if (!variadic && parsed.positionals.length > spec.positionals.length) {
     throw new GeoZarrError(
       "Usage",
       `${spec.name}: unexpected argument ${JSON.stringify(parsed.positionals[spec.positionals.length])}`,

@@ -12,7 +12,7 @@ import { chunkGridShape, product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { MutableStore } from "../zarr/store/types.js";
 import { type ArraySpec, HierarchyWriter } from "../zarr/write/writer.js";
-import { BufferStock, type CopyJob, copyArray } from "./pipeline.js";
+import { BufferStock, type CopyJob, copyArray, fusedLevels } from "./pipeline.js";
 
 export type CopySource = Pick<
   CopyJob,
@@ -94,7 +94,7 @@ function unitsOf(spec: ArraySpec, copy: CopySource, region?: Box): number {
   return copy.units?.length ?? product(chunkGridShape(spec.shape, spec.shardShape ?? spec.chunkShape));
 }
 
-type ArrayNode = Extract<NodePlan, { kind: "array" }>;
+export type ArrayNode = Extract<NodePlan, { kind: "array" }>;
 
 /** One task of a plan: the part of each array it writes, as a box of the array's unit grid. */
 export interface TaskPlan {
@@ -162,46 +162,56 @@ function plan(ctx: RunContext, work: { node: ArrayNode; region?: Box | undefined
   ctx.onProgress?.(ctx.progress);
 }
 
+/** The copy job of an array node (of `region` of its unit grid). */
+function jobOf(node: ArrayNode & { copy: CopySource }, region?: Box): CopyJob {
+  const { spec } = node;
+  return {
+    ...node.copy,
+    shape: spec.shape,
+    path: node.path,
+    unitShape: spec.shardShape ?? spec.chunkShape,
+    region,
+    encoding: {
+      dataType: spec.dataType,
+      fillValue: spec.fillValue,
+      codec: spec.codec,
+      innerChunkShape: spec.shardShape ? spec.chunkShape : undefined,
+    },
+  };
+}
+
+/** Where the reduced copies of an array go that its copy computes itself (its fused levels). */
+export function halvedPaths(node: NodePlan): string[] {
+  if (node.kind !== "array" || !node.copy?.halve) return [];
+  return node.copy.halve
+    .slice(0, fusedLevels(jobOf(node as ArrayNode & { copy: CopySource })))
+    .map((h) => h.path);
+}
+
 /** Copy one array's values (or the units of `region`) through the pipeline. */
 async function copyNode(node: ArrayNode, region: Box | undefined, ctx: RunContext): Promise<void> {
   const { spec } = node;
-  const unitShape = spec.shardShape ?? spec.chunkShape;
   const rawProgress = node.copy ? progressBytes(spec, node.copy, region) : 0;
   let rawDone = 0;
   const stats = node.copy
-    ? await copyArray(
-        {
-          ...node.copy,
-          shape: spec.shape,
-          path: node.path,
-          unitShape,
-          region,
-          encoding: {
-            dataType: spec.dataType,
-            fillValue: spec.fillValue,
-            codec: spec.codec,
-            innerChunkShape: spec.shardShape ? spec.chunkShape : undefined,
-          },
+    ? await copyArray(jobOf(node as ArrayNode & { copy: CopySource }, region), {
+        pool: ctx.pool,
+        writer: ctx.writer,
+        shared: ctx.pool.size > 0,
+        memoryBudget: ctx.budget,
+        buffers: ctx.buffers,
+        signal: ctx.signal,
+        onUnit: (raw, stored) => {
+          // Edge units hold less than a full unit of data: never count past the array's size.
+          const add = Math.min(raw, rawProgress - rawDone);
+          rawDone += add;
+          ctx.progress.unitsDone++;
+          ctx.progress.rawBytesDone += add;
+          ctx.progress.storedBytes += stored;
+          ctx.onProgress?.(ctx.progress);
         },
-        {
-          pool: ctx.pool,
-          writer: ctx.writer,
-          shared: ctx.pool.size > 0,
-          memoryBudget: ctx.budget,
-          buffers: ctx.buffers,
-          signal: ctx.signal,
-          onUnit: (raw, stored) => {
-            // Edge units hold less than a full unit of data: never count past the array's size.
-            const add = Math.min(raw, rawProgress - rawDone);
-            rawDone += add;
-            ctx.progress.unitsDone++;
-            ctx.progress.rawBytesDone += add;
-            ctx.progress.storedBytes += stored;
-            ctx.onProgress?.(ctx.progress);
-          },
-          onWritten: ctx.written ? (key, size) => ctx.written!.push({ key, size }) : undefined,
-        },
-      )
+        onWritten: ctx.written ? (key, size) => ctx.written!.push({ key, size }) : undefined,
+      })
     : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
   const s = ctx.summary;
   s.memory.peakBuffered = Math.max(s.memory.peakBuffered, stats.peakBuffered);

@@ -54,6 +54,16 @@ export interface PendingOutput {
 /** The marker file in a partial output: who made it (so a later run can tell it is ours). */
 export const PARTIAL_MARKER = ".geozarr-partial.json";
 
+/** A resumable run's plan and task records, in its staging area (convert/staging.ts). */
+export const STAGING_META = ".geozarr-run";
+
+/** How many task records a staging area holds (for the message that offers to resume it). */
+async function tasksDone(dir: string): Promise<number> {
+  return (await readdir(join(dir, STAGING_META, "tasks")).catch(() => [] as string[])).filter((f) =>
+    f.endsWith(".json"),
+  ).length;
+}
+
 interface LockInfo {
   pid: number;
   host: string;
@@ -230,15 +240,23 @@ async function leftovers(parent: string, name: string): Promise<string[]> {
   const prefix = `.${name}.`;
   const entries = await readdir(parent).catch(() => [] as string[]);
   return entries
-    .filter((e) => e.startsWith(prefix) && /^(partial|old)-\d+-[0-9a-f]+$/.test(e.slice(prefix.length)))
+    .filter((e) => e.startsWith(prefix) && /^(partial|old)-[0-9a-f][0-9a-f-]*$/.test(e.slice(prefix.length)))
     .map((e) => join(parent, e));
 }
 
-export async function prepareOutput(
+/** For a run that can be resumed (a plan of tasks, convert/staging.ts). */
+export interface StagingOptions {
+  /** The staging area is `.OUT.partial-<id>`, the same for every run of the same plan. */
+  id: string;
+  /** Continue in the staging area an interrupted run of the same plan left (else it is refused). */
+  resume?: boolean | undefined;
+}
+
+/** Where an output goes, after the checks every run makes (relations to inputs, the working directory). */
+async function checkTarget(
   dst: string,
-  overwrite: boolean,
-  inputs: string[] = [],
-): Promise<PendingOutput> {
+  inputs: string[],
+): Promise<{ parent: string; name: string; target: string }> {
   const given = resolve(dst);
   const name = basename(given);
   let parent: string;
@@ -264,7 +282,72 @@ export async function prepareOutput(
       { where: dst },
     );
   }
+  return { parent, name, target };
+}
 
+/**
+ * The staging directory of a run beside `target`: new, or (resumable runs) the one an interrupted
+ * run of the same plan left, continued with `resume`. Other left-overs are refused unless `discard`.
+ */
+async function openStaging(
+  t: { parent: string; name: string },
+  dst: string,
+  staging: StagingOptions | undefined,
+  discard: boolean,
+  notes: string[],
+  overwritable = true,
+): Promise<string> {
+  const { parent, name } = t;
+  const tag = staging?.id ?? `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = join(parent, `.${name}.partial-${tag}`);
+  const all = await leftovers(parent, name);
+  // The staging area of this same plan, left by an interrupted run: continued with `resume`.
+  const mine = staging && all.includes(tmp) ? tmp : null;
+  const how = overwritable
+    ? "discard it with the overwrite option (--overwrite)"
+    : `remove it (rm -rf ${tmp})`;
+  if (mine && !staging?.resume && !discard) {
+    throw new GeoZarrError(
+      "Exists",
+      `${dst}: an interrupted run of this same conversion left ${basename(tmp)} with ${await tasksDone(tmp)} tasks done; continue it with the resume option (--resume), or ${how}`,
+      { where: dst },
+    );
+  }
+  const left = all.filter((l) => l !== mine);
+  if (left.length && !discard) {
+    throw new GeoZarrError(
+      "Exists",
+      `${dst}: ${left.length} partial output${left.length > 1 ? "s" : ""} of an interrupted run left beside it (${left.map((l) => basename(l)).join(", ")}); remove ${left.length > 1 ? "them" : "it"} (rm -rf ${left.join(" ")})${staging ? ", or continue one with the same arguments and --resume" : ""} or use the overwrite option (--overwrite)`,
+      { where: dst },
+    );
+  }
+  for (const l of left) await rm(l, { recursive: true, force: true });
+  if (mine && !staging?.resume) await rm(mine, { recursive: true, force: true });
+  const resumed = mine !== null && staging?.resume === true;
+  if (staging?.resume && !resumed)
+    notes.push("nothing to resume: no interrupted run of this conversion was found");
+  try {
+    if (!resumed) await mkdir(tmp);
+    // A resumable staging area outlives this process (its task records are what --resume uses).
+    if (!staging) own(tmp);
+    await writeFile(
+      join(tmp, PARTIAL_MARKER),
+      `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), output: join(parent, name) })}\n`,
+    );
+  } catch (err) {
+    throw fsError(err, tmp, "create directory");
+  }
+  return tmp;
+}
+
+export async function prepareOutput(
+  dst: string,
+  overwrite: boolean,
+  inputs: string[] = [],
+  staging?: StagingOptions,
+): Promise<PendingOutput> {
+  const t = await checkTarget(dst, inputs);
+  const { parent, name, target } = t;
   const notes: string[] = [];
   const release = await acquireLock(join(parent, `.${name}.geozarr-lock`), dst, notes);
   try {
@@ -287,28 +370,7 @@ export async function prepareOutput(
           },
         );
     }
-    const left = await leftovers(parent, name);
-    if (left.length && !overwrite) {
-      throw new GeoZarrError(
-        "Exists",
-        `${dst}: ${left.length} partial output${left.length > 1 ? "s" : ""} of an interrupted run left beside it (${left.map((l) => basename(l)).join(", ")}); remove ${left.length > 1 ? "them" : "it"} (rm -rf ${left.join(" ")}) or use the overwrite option (--overwrite)`,
-        { where: dst },
-      );
-    }
-    for (const l of left) await rm(l, { recursive: true, force: true });
-
-    const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
-    const tmp = join(parent, `.${name}.partial-${tag}`);
-    try {
-      await mkdir(tmp);
-      own(tmp);
-      await writeFile(
-        join(tmp, PARTIAL_MARKER),
-        `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), output: target })}\n`,
-      );
-    } catch (err) {
-      throw fsError(err, tmp, "create directory");
-    }
+    const tmp = await openStaging(t, dst, staging, overwrite, notes);
     let done = false;
     const finish = async () => {
       done = true;
@@ -321,6 +383,7 @@ export async function prepareOutput(
       async commit() {
         if (done) return;
         await rm(join(tmp, PARTIAL_MARKER), { force: true });
+        await rm(join(tmp, STAGING_META), { recursive: true, force: true });
         const now = await lstatOrNull(target);
         try {
           if (existing) {
@@ -332,7 +395,7 @@ export async function prepareOutput(
                   where: dst,
                 },
               );
-            const old = join(parent, `.${name}.old-${tag}`);
+            const old = join(parent, `.${name}.old-${process.pid}-${randomBytes(4).toString("hex")}`);
             await rename(target, old);
             await rename(tmp, target);
             await rm(old, { recursive: true, force: true });
@@ -353,8 +416,53 @@ export async function prepareOutput(
       },
       async abort() {
         if (done) return;
-        await rm(tmp, { recursive: true, force: true });
+        // A resumable run keeps its staging area (and what it finished) for --resume.
+        if (!staging) await rm(tmp, { recursive: true, force: true });
         await finish();
+      },
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** An append to an existing store: the store locked, a staging area beside it for the new chunks. */
+export interface PendingAppend {
+  tmp: string;
+  notes: string[];
+  /** Release the lock (the staging area stays, for --resume, unless `discard`). */
+  release(discard?: boolean): Promise<void>;
+}
+
+/**
+ * Lock an existing Zarr store `dst` for an append and open its staging area (resumable, named by
+ * the plan). The store itself is changed only by the append's finalize, in an order that keeps it
+ * readable throughout (jobs/append.ts).
+ */
+export async function prepareAppend(
+  dst: string,
+  inputs: string[],
+  staging: StagingOptions,
+): Promise<PendingAppend> {
+  const t = await checkTarget(dst, inputs);
+  const existing = await lstatOrNull(t.target);
+  if (!existing) throw new GeoZarrError("NotFound", `${dst}: no such store to append to`, { where: dst });
+  const why = await whyNotReplaceable(t.target);
+  if (why || (await readdir(t.target)).length === 0)
+    throw new GeoZarrError("Usage", `${dst}: cannot append to it: ${why ?? "it is an empty directory"}`, {
+      where: dst,
+    });
+  const notes: string[] = [];
+  const release = await acquireLock(join(t.parent, `.${t.name}.geozarr-lock`), dst, notes);
+  try {
+    const tmp = await openStaging(t, dst, staging, false, notes, false);
+    return {
+      tmp,
+      notes,
+      async release(discard = false) {
+        if (discard) await rm(tmp, { recursive: true, force: true });
+        await release();
       },
     };
   } catch (err) {

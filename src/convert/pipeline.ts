@@ -219,7 +219,7 @@ function halfBox(b: Box): Box {
  * always qualifies); along the other dimensions the level's chunks divide the unit. The values are stored as read (no transform), so the copies are
  * in the stored type.
  */
-function fusedLevels(job: CopyJob): number {
+export function fusedLevels(job: CopyJob): number {
   const halve = job.halve ?? [];
   const nd = job.shape.length;
   if (nd < 2 || job.transform.kind !== "identity" || job.sourceType !== job.encoding.dataType) return 0;

@@ -22,6 +22,7 @@ export const TASK_MODULES = {
   "overview-chunk": () => import("../pyramid/overview-task.js"),
   "downsample-band": () => import("../pyramid/level-task.js"),
   "halve-band": () => import("../convert/halve-task.js"),
+  "scan-input": () => import("../convert/series/scan-task.js"),
 } as const;
 
 export type TaskKind = keyof typeof TASK_MODULES;

@@ -1,18 +1,39 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { convert as runConvert } from "../../node.js";
-import { type CommandSpec, intOption, sizeOption, stringOption } from "../args.js";
+import type { CommandSpec } from "../args.js";
 import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
-import { PYRAMID_OPTIONS, pyramidLine, pyramidOptions } from "./pyramid.js";
+import { encodingOptions, runSeries } from "./convert-series.js";
+import { PYRAMID_OPTIONS, pyramidLine } from "./pyramid.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
   name: "convert",
   summary:
     "Convert a Zarr store (v2 or v3), a NetCDF file or a GeoTIFF/COG to GeoZarr in Zarr v2 or v3: re-chunk, re-compress, shard (v3), with attributes carried over and consolidated metadata written last. The output appears only when complete.",
-  positionals: ["INPUT", "OUTPUT"],
+  positionals: ["INPUT...", "OUTPUT"],
   options: {
+    concat: {
+      type: "string",
+      arg: "DIM",
+      description:
+        "a time series: the inputs (NetCDF granules; globs and --inputs-from too) into one store along DIM, in the order of their decoded times",
+    },
+    append: {
+      type: "string",
+      arg: "DIM",
+      description: "add the inputs' steps along DIM after those of the existing store OUTPUT",
+    },
+    "inputs-from": {
+      type: "string",
+      arg: "FILE",
+      description: "read more inputs from FILE, one path per line",
+    },
+    resume: {
+      type: "boolean",
+      description: "continue an interrupted time-series run (same arguments): only unfinished tasks run",
+    },
     "zarr-format": { type: "string", arg: "2|3", description: "output Zarr format (default 3)" },
     chunks: {
       type: "string",
@@ -81,8 +102,17 @@ overrides them by dimension name.
 A GeoTIFF becomes band_data on (band, y, x) (or one variable per band with --bands-as-variables),
 with x/y cell-centre coordinates, its CRS from the GeoKeys in spatial_ref, nodata as fill_value;
 with --multiscales a COG's overviews are levels 1..n as they are, further levels computed.
+Time series: --concat time takes many granules (quoted globs are expanded by geozarr; --inputs-from
+FILE lists them one per line) into one store, ordered by their decoded times; every input must
+agree with the first on variables, types, packing, grid, CRS and chunking (else an error naming
+the file, before anything is written); duplicate times are refused and gaps reported. Chunks along
+time: 1 granule each by default, --chunks time=N groups N. The run is a plan of tasks, one per
+time chunk; an interrupted run (Ctrl-C, kill) is continued with the same command and --resume.
+--append time adds later granules to an existing store, which stays readable throughout.
 Examples:
   geozarr convert mur.nc mur.zarr --zarr-format 2 --require-standard-name
+  geozarr convert 'mur/*.nc' mur_series.zarr --concat time --unpack float32
+  geozarr convert new/*.nc mur_series.zarr --append time
   geozarr convert mur.nc mur.zarr --unpack float32 --codec zstd:3 --shard lat=8192,lon=8192
   geozarr convert old_v2.zarr new_v3.zarr --chunks time=1,lat=2048,lon=2048
   geozarr convert mur.nc mur.zarr --multiscales --tile-size 256
@@ -91,15 +121,12 @@ With --multiscales, Zarr v2 output is chunked by the tile size along X/Y at full
 (GeoZarr v0.4 requires tiles to match chunks at every level); v3 keeps the chunks above.`,
 };
 
-function unpackOption(v: string | undefined): "float32" | "float64" | undefined {
-  if (v === undefined || v === "float32" || v === "float64") return v;
-  throw new GeoZarrError("Usage", `--unpack must be float32 or float64, got ${JSON.stringify(v)}`);
-}
-
 /** The command as typed, for the output's `history` attribute (paths reduced to their names). */
 function commandLine(positionals: string[], values: Record<string, string | boolean | undefined>): string {
+  // What the data is, not how this run went: --resume leaves the same store as a run that was
+  // never interrupted.
   const opts = Object.entries(values)
-    .filter(([k, v]) => v !== undefined && v !== false && k !== "json")
+    .filter(([k, v]) => v !== undefined && v !== false && k !== "json" && k !== "resume")
     .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`));
   return ["geozarr convert", ...positionals.map((p) => basename(p)), ...opts].join(" ");
 }
@@ -107,35 +134,26 @@ function commandLine(positionals: string[], values: Record<string, string | bool
 export const convert: Command = {
   spec,
   async run({ positionals, values }, io, signal) {
-    const fmt = stringOption(values, "zarr-format") ?? "3";
-    if (fmt !== "2" && fmt !== "3")
-      throw new GeoZarrError("Usage", `--zarr-format must be 2 or 3, got ${JSON.stringify(fmt)}`);
-    const multiscales = Boolean(values.multiscales);
-    const pyr = pyramidOptions(values);
-    if (!multiscales && ["levels", "resampling", "tile-size", "tms"].some((k) => values[k] !== undefined))
-      throw new GeoZarrError("Usage", "--levels, --resampling, --tile-size and --tms need --multiscales");
+    const inputs = positionals.slice(0, -1);
+    const output = positionals.at(-1)!;
+    const series =
+      values.concat !== undefined || values.append !== undefined || values["inputs-from"] !== undefined;
+    if (series) return runSeries(inputs, output, values, io, signal, commandLine(positionals, values));
+    if (inputs.length > 1)
+      throw new GeoZarrError(
+        "Usage",
+        `${inputs.length} inputs: several inputs need --concat DIM (a time series)`,
+      );
+    if (values.resume)
+      throw new GeoZarrError("Usage", "--resume applies to time series (--concat, --append)");
+    const enc = encodingOptions(values);
     noteZstdBackend(io);
     const bar = progressBar(process.stderr, "converting", !values.json);
     let summary: Awaited<ReturnType<typeof runConvert>>;
     try {
-      summary = await runConvert(positionals[0]!, positionals[1]!, {
-        zarrFormat: fmt === "2" ? 2 : 3,
-        chunks: stringOption(values, "chunks"),
-        shards: stringOption(values, "shard"),
-        codec: stringOption(values, "codec"),
-        workers: intOption(values, "workers", 0),
-        memoryBudget: sizeOption(values, "memory"),
-        overwrite: Boolean(values.overwrite),
-        variables: stringOption(values, "variables")
-          ?.split(",")
-          .map((v) => v.trim())
-          .filter(Boolean),
-        requireStandardName: Boolean(values["require-standard-name"]),
-        unpack: unpackOption(stringOption(values, "unpack")),
-        crs: stringOption(values, "crs"),
-        bandsAsVariables: Boolean(values["bands-as-variables"]),
+      summary = await runConvert(inputs[0]!, output, {
+        ...enc,
         command: commandLine(positionals, values),
-        multiscales: multiscales ? pyr : undefined,
         signal,
         onProgress: (p) =>
           bar.update({

@@ -147,3 +147,39 @@ export function v3Compressors(c: CodecChoice, typesize: number): CodecSpec[] {
       ];
   }
 }
+
+/**
+ * The choice an array's own codec chain records (what an append keeps writing with), or null when
+ * it is not one geozarr writes: the inverse of {@link v2Compressor} and {@link v3Compressors}.
+ */
+export function codecChoiceOfChain(codecs: readonly CodecSpec[]): CodecChoice | null {
+  const rest = codecs.filter((c) => c.name !== "bytes" && c.name !== "transpose");
+  if (rest.length === 0) return { name: "none" };
+  if (rest.length !== 1) return null;
+  const c = rest[0]!;
+  const cfg = c.configuration ?? {};
+  const num = (v: unknown, d: number) => (typeof v === "number" ? v : d);
+  switch (c.name.replace(/^numcodecs\./, "")) {
+    case "zstd":
+      return { name: "zstd", level: num(cfg.level, 0) };
+    case "gzip":
+      return { name: "gzip", level: num(cfg.level, 5) };
+    case "zlib":
+      return { name: "zlib", level: num(cfg.level, 5) };
+    case "blosc": {
+      const cname = cfg.cname;
+      if (cname !== "zstd" && cname !== "zlib" && cname !== "lz4") return null;
+      // v2 (numcodecs) numbers the shuffle 0/1/2, v3 names it.
+      const sh = cfg.shuffle;
+      const shuffle =
+        sh === 0 || sh === "noshuffle"
+          ? "noshuffle"
+          : sh === 2 || sh === "bitshuffle"
+            ? "bitshuffle"
+            : "shuffle";
+      return { name: "blosc", cname, clevel: num(cfg.clevel, 5), shuffle };
+    }
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * `appendSeries(inputs, store, options)`: add later granules to a time-series store, in place,
+ * with the store readable and consistent throughout.
+ *
+ * The store's own encoding is kept: the new granules are planned with its format, codec, chunks
+ * and packing (and must plan to the very same array specs), and its time encoding (units,
+ * calendar, type) is the one new times are written in (never re-derived from the new files:
+ * xarray #5969). Times must come after the store's last. The new chunks are written by tasks into
+ * a staging area beside the store, so an append killed then leaves the store exactly as it was and
+ * `resume` finishes it. Finalize then changes the store in an order a reader never sees half of:
+ * the new chunks, which lie beyond the arrays' current shapes, are moved in first; then the time
+ * coordinate's chunk (its first values unchanged); then each array's document with the new shape,
+ * each replaced by rename; consolidated metadata last, which is what readers open.
+ * @module
+ */
+
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { decodeInstants, timeEncoding } from "../cf/time.js";
+import { type ArrayNode, type ExecuteSummary, runTask } from "../convert/execute.js";
+import { expandInputs } from "../convert/inputs.js";
+import { planNetcdf } from "../convert/netcdf/plan.js";
+import { PARTIAL_MARKER, prepareAppend, STAGING_META } from "../convert/output.js";
+import { normalizeOptions } from "../convert/plan-input.js";
+import { contentId, planToJson } from "../convert/plan-json.js";
+import { encodeSeries, orderByTime } from "../convert/series/order.js";
+import { checkAgreement, type SeriesSource, seriesTasks } from "../convert/series/plan.js";
+import type { ScannedInput } from "../convert/series/scan-task.js";
+import { Staging } from "../convert/staging.js";
+import { fsError, GeoZarrError } from "../errors.js";
+import { WorkerPool } from "../parallel/pool.js";
+import { readRegion } from "../parallel/read-region.js";
+import { openInputFile } from "../readers/open.js";
+import { codecChoiceOfChain, formatCodecChoice } from "../zarr/codecs/choice.js";
+import { zstdBackend } from "../zarr/codecs/zstd.js";
+import { type Hierarchy, openHierarchy } from "../zarr/hierarchy.js";
+import { encodeJson, isJsonObject, type JsonObject, jsonEqual } from "../zarr/json.js";
+import { type ArrayMeta, shardingOf } from "../zarr/metadata/model.js";
+import { FileSystemStore } from "../zarr/store/fs.js";
+import { refFor } from "../zarr/store/ref.js";
+import { joinKey } from "../zarr/store/types.js";
+import { historyLine } from "./convert.js";
+import {
+  merge,
+  runStagedTasks,
+  type SeriesOptions,
+  type SeriesSummary,
+  scanInputs,
+  type TaskCounts,
+} from "./series.js";
+import { readSeriesRecord } from "./series-record.js";
+
+/** The store's arrays along `dim`: the coordinate of `dim` and the data arrays using it. */
+function seriesArrays(h: Hierarchy, dim: string) {
+  const arrays = [...h.nodes.values()].filter(
+    (n) => n.meta.kind === "array",
+  ) as (Hierarchy["nodes"] extends Map<string, infer N> ? N : never)[];
+  const coord = arrays.find(
+    (n) => n.path.split("/").pop() === dim && (n.meta as ArrayMeta).dimensionNames?.join() === dim,
+  );
+  const data = arrays.filter((n) => n !== coord && (n.meta as ArrayMeta).dimensionNames?.includes(dim));
+  return { coord, data };
+}
+
+/** The store's encoding as planning options: what the new granules must be planned with. */
+function storeSettings(h: Hierarchy, data: { path: string; meta: ArrayMeta }[], scanned: ScannedInput) {
+  const first = data[0]!.meta;
+  const sharding = shardingOf(first);
+  const codec = codecChoiceOfChain(sharding ? sharding.codecs : first.codecs);
+  if (!codec)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${h.name}${data[0]!.path}: its codecs are not ones geozarr writes, so new chunks could not match them`,
+    );
+  const chunks: Record<string, number> = {};
+  const shards: Record<string, number> = {};
+  for (const { meta } of data) {
+    const s = shardingOf(meta);
+    const inner = s ? s.chunkShape : meta.chunkShape;
+    meta.dimensionNames?.forEach((d, i) => {
+      if (d) chunks[d] = inner[i]!;
+      if (d && s) shards[d] = meta.chunkShape[i]!;
+    });
+  }
+  // Unpacked when a stored float comes from a packed integer variable of the granules.
+  let unpack: "float32" | "float64" | undefined;
+  for (const { path, meta } of data) {
+    const v = scanned.variables[path];
+    if (
+      v &&
+      (meta.dataType === "float32" || meta.dataType === "float64") &&
+      v.dataType !== meta.dataType &&
+      !v.dataType.startsWith("float")
+    )
+      unpack = meta.dataType;
+  }
+  return { codec, chunks, shards: Object.keys(shards).length ? shards : undefined, unpack };
+}
+
+/** Write a file by rename, so a reader sees the old or the new bytes, never a part. */
+async function replaceFile(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw fsError(err, path, "write");
+  }
+}
+
+/** Every file under `dir` (relative paths), but the run's own metadata. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (d === dir && (e.name === STAGING_META || e.name === PARTIAL_MARKER)) continue;
+      if (e.isDirectory()) await walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+export async function appendSeries(
+  given: string[],
+  store: string,
+  options: SeriesOptions,
+): Promise<SeriesSummary> {
+  const t0 = performance.now();
+  const dim = options.concat;
+  const o = normalizeOptions(options);
+  const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });
+  if (inputs.length === 0) throw new GeoZarrError("Usage", "no inputs");
+  const fsStore = new FileSystemStore(store);
+  const h = await openHierarchy(fsStore, { name: store });
+  const root = h.nodes.get("/");
+  if (root && "multiscales" in root.meta.attributes)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${store}: has multiscale levels; append to the full-resolution store, then rebuild the levels with geozarr pyramid`,
+    );
+  const { coord, data } = seriesArrays(h, dim);
+  if (!coord)
+    throw new GeoZarrError("Usage", `${store}: has no coordinate array "${dim}" to append along`, {
+      where: store,
+    });
+  if (data.length === 0)
+    throw new GeoZarrError("Usage", `${store}: no array has the dimension "${dim}"`, { where: store });
+  const coordMeta = coord.meta as ArrayMeta;
+  const enc = timeEncoding(coordMeta.attributes.units, coordMeta.attributes.calendar);
+  if (!enc)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${store}${coord.path}: its units and calendar are not a time encoding geozarr can append to`,
+    );
+  const pool = new WorkerPool(o.workers);
+  const detach = pool.stopOn(options.signal);
+  try {
+    const old = await readRegion(h, coord.path, pool);
+    const oldValues = Array.from(old.data as ArrayLike<number | bigint>, Number);
+    const n0 = oldValues.length;
+    const last = decodeInstants(oldValues.slice(-1), enc)![0]!;
+    const scanned = await scanInputs(inputs, dim, pool, options.signal);
+    const timed = orderByTime(scanned, dim, { instant: last, store });
+    const record = await readSeriesRecord(store);
+    const first = timed[0]!.input;
+    const notes: string[] = [];
+    if (record && record.concat === dim) {
+      const ref = { ...record.first, size: 0, mtimeMs: 0 } as ScannedInput;
+      checkAgreement(
+        ref,
+        timed.map((t) => t.input),
+        Object.keys(record.first.variables),
+        dim,
+      );
+    } else
+      notes.push(
+        `${store} has no ${".geozarr-series.json"} (not made by geozarr's time-series convert): the new granules were checked against its metadata only`,
+      );
+    // The new granules planned with the store's settings must give the store's very arrays.
+    const settings = storeSettings(
+      h,
+      data.map((n) => ({ path: n.path, meta: n.meta as ArrayMeta })),
+      first,
+    );
+    const dataNames = data.map((n) => n.path.slice(1));
+    const history = historyLine(options.command ?? `geozarr convert ${inputs.length} inputs --append ${dim}`);
+    const one = await planNetcdf(await openInputFile(first.file), {
+      zarrFormat: h.zarrFormat,
+      codec: settings.codec,
+      chunks: settings.chunks,
+      shards: settings.shards,
+      unpack: settings.unpack,
+      variables: dataNames.filter((n) => !n.includes("/")),
+      history,
+    });
+    const added = timed.reduce((n, t) => n + t.instants.length, 0);
+    const steps = n0 + added;
+    const sources: SeriesSource[] = [];
+    let at = n0;
+    for (const t of timed) {
+      sources.push({
+        file: t.input.file,
+        size: t.input.size,
+        mtimeMs: t.input.mtimeMs,
+        start: at,
+        count: t.instants.length,
+      });
+      at += t.instants.length;
+    }
+    const byFile = new Map(timed.map((t) => [t.input.file, t.input]));
+    const nodes: ArrayNode[] = [];
+    for (const node of data) {
+      const meta = node.meta as ArrayMeta;
+      const planned = one.nodes.find((n): n is ArrayNode => n.kind === "array" && n.path === node.path);
+      if (planned?.copy?.source?.kind !== "netcdf")
+        throw new GeoZarrError(
+          "Format",
+          `${first.file}: has no variable ${node.path} to append to ${store}`,
+          { where: first.file },
+        );
+      const axis = meta.dimensionNames!.indexOf(dim);
+      const sharding = shardingOf(meta);
+      const inner = sharding ? sharding.chunkShape : meta.chunkShape;
+      const same =
+        planned.spec.dataType === meta.dataType &&
+        jsonEqual(planned.spec.fillValue, meta.fillValue) &&
+        planned.spec.chunkShape.every((c, d) => d === axis || c === inner[d]);
+      if (!same)
+        throw new GeoZarrError(
+          "Format",
+          `${first.file}: ${node.path} would be stored as ${planned.spec.dataType} with fill ${String(planned.spec.fillValue)}, the store has ${meta.dataType} with fill ${String(meta.fillValue)}: not the same encoding`,
+          { where: first.file },
+        );
+      const T = (sharding ? meta.chunkShape : inner)[axis]!;
+      if (n0 % T !== 0 && planned.copy.transform.kind !== "identity")
+        throw new GeoZarrError(
+          "Unsupported",
+          `${store}${node.path}: its last chunk along ${dim} is partly filled (${n0 % T} of ${T} steps) and holds decoded values; appending needs whole chunks there (convert with --chunks ${dim}=1, or append whole chunks' worth of granules)`,
+        );
+      const ref = planned.copy.source;
+      const parts = [
+        // The steps already in the store that share a chunk with new ones are read back from it.
+        ...(n0 % T !== 0
+          ? [
+              {
+                start: 0,
+                count: n0,
+                ref: {
+                  kind: "zarr" as const,
+                  store: refFor(fsStore, o.workers > 0),
+                  storeName: store,
+                  path: node.path,
+                  meta,
+                },
+              },
+            ]
+          : []),
+        ...sources.map((s) => {
+          const g = byFile.get(s.file)!;
+          return {
+            start: s.start,
+            count: s.count,
+            ref: { ...ref, file: g.file, format: g.format, hdf5: g.variables[ref.path]?.hdf5 },
+          };
+        }),
+      ];
+      nodes.push({
+        ...planned,
+        spec: {
+          ...planned.spec,
+          shape: meta.shape.map((s, d) => (d === axis ? steps : s)),
+          chunkShape: inner,
+          shardShape: sharding ? meta.chunkShape : undefined,
+          attributes: meta.attributes,
+        },
+        copy: { ...planned.copy, source: { kind: "stack", axis, parts } },
+      });
+    }
+    const tasks = seriesTasks(
+      nodes,
+      nodes.map((n) => n.path),
+      dim,
+      sources,
+      n0,
+      steps,
+    );
+    const values = [...oldValues, ...encodeSeries(timed, enc, coordMeta.dataType, dim)];
+    const id = contentId({ store, n0, values, tasks, sources, nodes });
+    const pending = await prepareAppend(store, inputs, { id, resume: options.resume });
+    let ok = false;
+    try {
+      const staging = new Staging(pending.tmp, id);
+      await staging.writePlan(planToJson({ id, append: store, nodes, tasks, sources }));
+      const stagingStore = new FileSystemStore(pending.tmp);
+      const total: ExecuteSummary = {
+        arrays: [],
+        storedBytes: 0,
+        rawBytes: 0,
+        workers: pool.size,
+        memory: { budget: 0, peakBuffered: 0 },
+      };
+      const counts: TaskCounts = { tasks: tasks.length, done: 0, skipped: 0, failed: 0 };
+      const exec = {
+        zarrFormat: h.zarrFormat,
+        workers: o.workers,
+        useWorkers: o.workers > 0,
+        memoryBudget: options.memoryBudget,
+        signal: options.signal,
+        pool,
+      };
+      await runStagedTasks({ nodes, tasks, sources }, staging, stagingStore, exec, counts, total, options);
+      // The time coordinate, whole, into the staging area (its chunk rewritten: old values the same).
+      const timeNode: ArrayNode = {
+        kind: "array",
+        path: coord.path,
+        spec: {
+          shape: [steps],
+          chunkShape: coordMeta.chunkShape,
+          dataType: coordMeta.dataType,
+          fillValue: coordMeta.fillValue,
+          dimensionNames: [dim],
+          attributes: coordMeta.attributes,
+          codec: codecChoiceOfChain(coordMeta.codecs) ?? settings.codec,
+        },
+        copy: {
+          source: { kind: "values", values, dataType: coordMeta.dataType },
+          sourceChunks: coordMeta.chunkShape,
+          sourceType: coordMeta.dataType,
+          sourceFill: coordMeta.fillValue,
+          transform: { kind: "identity" },
+        },
+      };
+      const timeChunks = Math.ceil(steps / coordMeta.chunkShape[0]!);
+      const timeTask = { label: dim, regions: { [coord.path]: { start: [0], shape: [timeChunks] } } };
+      merge(total, await runTask([timeNode], timeTask, stagingStore, exec));
+      options.signal?.throwIfAborted();
+      await applyAppend(
+        h,
+        store,
+        pending.tmp,
+        { [coord.path]: [steps], ...Object.fromEntries(nodes.map((n) => [n.path, n.spec.shape])) },
+        history,
+      );
+      ok = true;
+      return {
+        inputs: inputs.length,
+        output: store,
+        zarrFormat: h.zarrFormat,
+        codec: formatCodecChoice(settings.codec),
+        zstd: zstdBackend().backend,
+        workers: pool.size,
+        concat: dim,
+        steps,
+        first: new Date(decodeInstants(oldValues.slice(0, 1), enc)![0]!)
+          .toISOString()
+          .replace(/\.000Z$/, "Z"),
+        last: new Date(timed.at(-1)!.instants.at(-1)!).toISOString().replace(/\.000Z$/, "Z"),
+        missing: [],
+        plan: { id, ...counts },
+        arrays: total.arrays,
+        dropped: [],
+        notes: [...pending.notes, ...notes],
+        rawBytes: total.rawBytes,
+        storedBytes: total.storedBytes,
+        seconds: (performance.now() - t0) / 1000,
+        memory: total.memory,
+      };
+    } finally {
+      await pending.release(ok);
+    }
+  } finally {
+    detach();
+    await pool.close();
+  }
+}
+
+/**
+ * Finalize an append, in the order that keeps the store consistent for readers: the staged chunks
+ * moved in (beyond the current shapes, or the time chunk whose old values are unchanged), then
+ * the array documents with their new shapes, then consolidated metadata, each replaced by rename.
+ */
+async function applyAppend(
+  h: Hierarchy,
+  store: string,
+  staging: string,
+  shapes: Record<string, number[]>,
+  history: string,
+): Promise<void> {
+  for (const f of await filesUnder(staging)) {
+    const to = join(store, f);
+    await mkdir(dirname(to), { recursive: true });
+    await rename(join(staging, f), to).catch((err) => {
+      throw fsError(err, to, "move into place");
+    });
+  }
+  // The documents, shapes updated; the root's history gets the append's line (CF: newest first).
+  const docs = new Map<string, JsonObject>();
+  for (const node of h.nodes.values()) {
+    for (const [key, doc] of Object.entries(node.documents)) {
+      if (!isJsonObject(doc)) continue;
+      // v3 documents read from consolidated metadata are stored as the node's own zarr.json.
+      docs.set(h.zarrFormat === 3 ? joinKey(node.path, "zarr.json") : key, doc);
+    }
+  }
+  const changed = new Set<string>();
+  for (const [path, shape] of Object.entries(shapes)) {
+    const key = h.zarrFormat === 2 ? `${path}/.zarray` : `${path}/zarr.json`;
+    const doc = docs.get(key);
+    if (!doc) continue;
+    docs.set(key, { ...doc, shape });
+    changed.add(key);
+  }
+  const rootKey = h.zarrFormat === 2 ? "/.zattrs" : "/zarr.json";
+  const rootDoc = docs.get(rootKey) ?? {};
+  const attrs = (
+    h.zarrFormat === 2 ? rootDoc : ((rootDoc.attributes as JsonObject | undefined) ?? {})
+  ) as JsonObject;
+  const hist = typeof attrs.history === "string" && attrs.history ? `${history}\n${attrs.history}` : history;
+  const newAttrs = { ...attrs, history: hist };
+  const { consolidated_metadata: _, ...rootRest } = rootDoc;
+  docs.set(rootKey, h.zarrFormat === 2 ? newAttrs : { ...rootRest, attributes: newAttrs });
+  changed.add(rootKey);
+  for (const key of changed) {
+    if (h.zarrFormat === 3 && key === "/zarr.json" && h.consolidated) continue; // written last, consolidated
+    await replaceFile(join(store, key), encodeJson(docs.get(key)));
+  }
+  if (!h.consolidated) return;
+  // Consolidated metadata last: it is what readers open.
+  if (h.zarrFormat === 2) {
+    const metadata: JsonObject = {};
+    for (const [key, doc] of [...docs].sort(([a], [b]) => (a < b ? -1 : 1))) metadata[key.slice(1)] = doc;
+    await replaceFile(join(store, ".zmetadata"), encodeJson({ metadata, zarr_consolidated_format: 1 }));
+  } else {
+    const metadata: JsonObject = {};
+    for (const [key, doc] of [...docs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (key === "/zarr.json") continue;
+      metadata[key.slice(1, -"/zarr.json".length)] = doc;
+    }
+    const rootV3 = docs.get("/zarr.json")!;
+    await replaceFile(
+      join(store, "zarr.json"),
+      encodeJson({ ...rootV3, consolidated_metadata: { kind: "inline", must_understand: false, metadata } }),
+    );
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * `convertSeries(inputs, output, options)`: many granules into one time-series store, as a plan
+ * run task by task (convert/series/plan.ts): every granule scanned on the worker pool and checked
+ * against the first before anything is written; then each task writes its whole chunks into the
+ * staging area and leaves a record; then finalize writes the arrays no task writes, the time
+ * coordinate as one chunk, every document with its final shape, and consolidated metadata last;
+ * the multiscale levels, when asked, come after; the store is moved into place at the very end.
+ *
+ * Interrupted (Ctrl-C, kill -9, power loss), a run leaves its staging area and records; the same
+ * command with `resume` re-runs only the tasks without an intact record, and finishes.
+ * @module
+ */
+
+import { basename } from "node:path";
+import {
+  type ArraySummary,
+  type ExecuteSummary,
+  finalizePlan,
+  halvedPaths,
+  runTask,
+} from "../convert/execute.js";
+import { expandInputs } from "../convert/inputs.js";
+import { withHalving } from "../convert/multiscale.js";
+import { planNetcdf } from "../convert/netcdf/plan.js";
+import { prepareOutput } from "../convert/output.js";
+import { normalizeOptions } from "../convert/plan-input.js";
+import { contentId, planToJson } from "../convert/plan-json.js";
+import { planSeries, type SeriesPlan } from "../convert/series/plan.js";
+import type { ScannedInput } from "../convert/series/scan-task.js";
+import { Staging } from "../convert/staging.js";
+import { GeoZarrError } from "../errors.js";
+import { methodFor } from "../kernels/resample.js";
+import { WorkerPool } from "../parallel/pool.js";
+import { addLevels, type PyramidSummary, validatePyramidOptions } from "../pyramid/build.js";
+import { DEFAULT_TILE_SIZE } from "../pyramid/levels.js";
+import { openInputFile } from "../readers/open.js";
+import { formatCodecChoice } from "../zarr/codecs/choice.js";
+import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
+import type { JsonObject } from "../zarr/json.js";
+import { FileSystemStore } from "../zarr/store/fs.js";
+import { type ConvertOptions, historyLine } from "./convert.js";
+import { writeSeriesRecord } from "./series-record.js";
+
+export interface SeriesOptions extends ConvertOptions {
+  /** The dimension to concatenate along ("time"). */
+  concat: string;
+  /** A file listing inputs, one per line. */
+  inputsFrom?: string | undefined;
+  /** Continue an interrupted run of the same conversion. */
+  resume?: boolean | undefined;
+  /** Called as tasks finish: done (incl. skipped as already done) of total, and their sources' bytes. */
+  onTasks?: ((done: number, total: number, bytesDone: number, bytesTotal: number) => void) | undefined;
+}
+
+export interface SeriesSummary {
+  inputs: number;
+  output: string;
+  zarrFormat: 2 | 3;
+  codec: string;
+  zstd: ZstdBackend;
+  workers: number;
+  concat: string;
+  /** Steps along the concatenation dimension, the first and last time. */
+  steps: number;
+  first: string;
+  last: string;
+  /** Steps a regular series lacks (ISO times). */
+  missing: string[];
+  /** The plan: its id and task counts (done now, skipped as done before, failed). */
+  plan: { id: string; tasks: number; done: number; skipped: number; failed: number };
+  arrays: ArraySummary[];
+  dropped: { name: string; reason: string }[];
+  notes: string[];
+  rawBytes: number;
+  storedBytes: number;
+  seconds: number;
+  memory: ExecuteSummary["memory"];
+  multiscales?: PyramidSummary | undefined;
+}
+
+const LEVELS_PREFIX = "/.geozarr-levels";
+
+/** Scan every input on the pool (one task each, in parallel), in the order given. */
+export async function scanInputs(files: string[], concatDim: string, pool: WorkerPool, signal?: AbortSignal) {
+  const out: ScannedInput[] = new Array(files.length);
+  const jobs: Promise<void>[] = [];
+  for (const [i, file] of files.entries()) {
+    signal?.throwIfAborted();
+    await pool.slot();
+    jobs.push(
+      pool.run("scan-input", { file, concatDim }).then((s) => {
+        out[i] = s;
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return out;
+}
+
+/** The plan's stable identity: everything but the time it was made (the history line). */
+function planIdOf(plan: SeriesPlan, settings: object): string {
+  return contentId({
+    ...settings,
+    tasks: plan.tasks,
+    sources: plan.sources,
+    nodes: withoutHistory(plan.nodes),
+  });
+}
+
+function withoutHistory(nodes: SeriesPlan["nodes"]) {
+  return nodes.map((n) =>
+    n.kind === "group" && n.path === "/" ? { ...n, attributes: { ...n.attributes, history: null } } : n,
+  );
+}
+
+export async function convertSeries(
+  given: string[],
+  output: string,
+  options: SeriesOptions,
+): Promise<SeriesSummary> {
+  const t0 = performance.now();
+  const o = normalizeOptions(options);
+  const ms = options.multiscales;
+  if (ms) validatePyramidOptions(ms);
+  const tileSize = ms?.tileSize ?? DEFAULT_TILE_SIZE;
+  const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
+  const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });
+  if (inputs.length === 0) throw new GeoZarrError("Usage", "no inputs");
+  const pool = new WorkerPool(o.workers);
+  const detach = pool.stopOn(options.signal);
+  try {
+    const scanned = await scanInputs(inputs, options.concat, pool, options.signal);
+    const stepsPerChunk = typeof options.chunks === "object" ? options.chunks?.[options.concat] : undefined;
+    const chunkText = typeof options.chunks === "string" ? options.chunks : undefined;
+    const T =
+      stepsPerChunk ??
+      Number(new RegExp(`(?:^|,)\\s*${options.concat}\\s*=\\s*(\\d+)`).exec(chunkText ?? "")?.[1] ?? 1);
+    const command =
+      options.command ??
+      `geozarr convert ${inputs.length} inputs ${basename(output)} --concat ${options.concat} --zarr-format ${o.zarrFormat}`;
+    const history = historyLine(command);
+    const plan = await planSeries({
+      scanned,
+      concatDim: options.concat,
+      stepsPerChunk: T,
+      open: openInputFile,
+      planOne: async (ds) => {
+        const one = await planNetcdf(ds, {
+          ...o,
+          variables: options.variables,
+          requireStandardName: options.requireStandardName,
+          unpack: options.unpack,
+          crs: options.crs,
+          spatialChunk: ms && o.zarrFormat === 2 && !ms.tms ? tileSize : undefined,
+          history,
+        });
+        return one;
+      },
+    });
+    // The levels a conversion computes from its own units, per task (convert/multiscale.ts).
+    if (ms && !ms.tms) {
+      const halving = {
+        prefix: LEVELS_PREFIX,
+        tileSize,
+        maxLevels: ms.levels,
+        method: (a: JsonObject) => methodFor(a, method),
+      };
+      plan.nodes = plan.nodes.map((n) => withHalving(n, halving));
+    }
+    const id = planIdOf(plan, {
+      zarrFormat: o.zarrFormat,
+      codec: o.codec,
+      concat: options.concat,
+      multiscales: ms ?? null,
+    });
+    const pending = await prepareOutput(output, options.overwrite ?? false, inputs, {
+      id,
+      resume: options.resume,
+    });
+    try {
+      const staging = new Staging(pending.tmp, id);
+      await staging.writePlan(planToJson({ id, ...plan, timed: undefined }));
+      const store = new FileSystemStore(pending.tmp);
+      const total: ExecuteSummary = {
+        arrays: [],
+        storedBytes: 0,
+        rawBytes: 0,
+        workers: pool.size,
+        memory: { budget: 0, peakBuffered: 0 },
+      };
+      const counts = { tasks: plan.tasks.length, done: 0, skipped: 0, failed: 0 };
+      const exec = {
+        zarrFormat: o.zarrFormat,
+        workers: o.workers,
+        useWorkers: o.workers > 0,
+        memoryBudget: options.memoryBudget,
+        signal: options.signal,
+        pool,
+      };
+      await runStagedTasks(plan, staging, store, exec, counts, total, options);
+      const fin = await finalizePlan(plan.nodes, plan.tasks, store, exec);
+      merge(total, fin);
+      await writeSeriesRecord(pending.tmp, plan.timed[0]!.input, options.concat);
+      let levels: PyramidSummary | undefined;
+      if (ms) {
+        const computed = Object.fromEntries(
+          plan.nodes.flatMap((n) => {
+            const paths = halvedPaths(n);
+            return paths.length ? [[n.path, paths] as const] : [];
+          }),
+        );
+        const built = await addLevels(pending.tmp, { ...ms, signal: options.signal, computed });
+        levels = { ...built, store: output };
+      }
+      await pending.commit();
+      return {
+        inputs: inputs.length,
+        output,
+        zarrFormat: o.zarrFormat,
+        codec: formatCodecChoice(o.codec),
+        zstd: zstdBackend().backend,
+        workers: pool.size,
+        concat: options.concat,
+        steps: plan.steps,
+        first: plan.first,
+        last: plan.last,
+        missing: plan.missing,
+        plan: { id, ...counts },
+        arrays: total.arrays,
+        dropped: [],
+        notes: [...pending.notes],
+        rawBytes: total.rawBytes,
+        storedBytes: total.storedBytes,
+        seconds: (performance.now() - t0) / 1000,
+        memory: total.memory,
+        ...(levels ? { multiscales: levels } : {}),
+      };
+    } catch (err) {
+      await pending.abort();
+      throw err;
+    }
+  } finally {
+    detach();
+    await pool.close();
+  }
+}
+
+/** A run's task counts: in all, done now, skipped (done before), failed. */
+export interface TaskCounts {
+  tasks: number;
+  done: number;
+  skipped: number;
+  failed: number;
+}
+
+/**
+ * Run the tasks of a plan into its staging store, skipping those an earlier run finished (an
+ * intact record, staging.ts), recording each as it ends.
+ */
+export async function runStagedTasks(
+  plan: Pick<SeriesPlan, "nodes" | "tasks" | "sources">,
+  staging: Staging,
+  store: FileSystemStore,
+  exec: Parameters<typeof runTask>[3],
+  counts: TaskCounts,
+  total: ExecuteSummary,
+  options: Pick<SeriesOptions, "signal" | "onTasks">,
+): Promise<void> {
+  const bytesOf = (t: SeriesPlan["tasks"][number]) =>
+    t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
+  const bytesTotal = plan.tasks.reduce((n, t) => n + bytesOf(t), 0);
+  let bytesDone = 0;
+  for (const [index, task] of plan.tasks.entries()) {
+    options.signal?.throwIfAborted();
+    const sources = task.sources.map((i) => {
+      const s = plan.sources[i]!;
+      return { file: s.file, size: s.size, mtimeMs: s.mtimeMs };
+    });
+    if (await staging.done(index, sources)) counts.skipped++;
+    else {
+      const r = await runTask(plan.nodes, task, store, exec);
+      await staging.record({ index, label: task.label, sources, files: r.files });
+      merge(total, r);
+      counts.done++;
+    }
+    bytesDone += bytesOf(task);
+    options.onTasks?.(counts.done + counts.skipped, counts.tasks, bytesDone, bytesTotal);
+  }
+}
+
+/** Add one step's summary into the run's, array by array. */
+export function merge(total: ExecuteSummary, s: ExecuteSummary): void {
+  total.storedBytes += s.storedBytes;
+  total.rawBytes += s.rawBytes;
+  total.memory = {
+    budget: s.memory.budget,
+    peakBuffered: Math.max(total.memory.peakBuffered, s.memory.peakBuffered),
+  };
+  for (const a of s.arrays) {
+    const t = total.arrays.find((x) => x.path === a.path);
+    if (!t) total.arrays.push({ ...a });
+    else {
+      t.chunksWritten += a.chunksWritten;
+      t.chunksSkipped += a.chunksSkipped;
+      t.storedBytes += a.storedBytes;
+    }
+  }
+}
