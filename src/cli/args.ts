@@ -66,7 +66,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     );
   }
   // A positional named "NAME..." takes any number of arguments (at least one).
-  const variadic = spec.positionals.some((p) => p.endsWith("..."));
+  const variadic = spec.positionals.some((p) => p.replace(/\]$/, "").endsWith("..."));
   if (!variadic && parsed.positionals.length > spec.positionals.length) {
     throw new GeoZarrError(
       "Usage",

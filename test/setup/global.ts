@@ -50,6 +50,10 @@ export default function setup(project: TestProject) {
     "geotiffs",
     generated("scripts/fixtures/geotiffs.py", (o) => [o]),
   );
+  project.provide(
+    "seriesGranules",
+    generated("scripts/fixtures/series_granules.py", (o) => [o]),
+  );
   project.provide("tmpRoot", join(TMP, "runs"));
 }
 
@@ -59,6 +63,7 @@ declare module "vitest" {
     netcdfFiles: string;
     hdf5Layouts: string;
     geotiffs: string;
+    seriesGranules: string;
     tmpRoot: string;
   }
 }

@@ -12,7 +12,7 @@ const spec: CommandSpec = {
   name: "convert",
   summary:
     "Convert a Zarr store (v2 or v3), a NetCDF file or a GeoTIFF/COG to GeoZarr in Zarr v2 or v3: re-chunk, re-compress, shard (v3), with attributes carried over and consolidated metadata written last. The output appears only when complete.",
-  positionals: ["INPUT...", "OUTPUT"],
+  positionals: ["[INPUT...]", "OUTPUT"],
   options: {
     concat: {
       type: "string",
