@@ -98,6 +98,26 @@ function storeSettings(h: Hierarchy, data: { path: string; meta: ArrayMeta }[], 
   return { codec, chunks, shards: Object.keys(shards).length ? shards : undefined, unpack };
 }
 
+/**
+ * Whether a granule rewrites steps the store has: all its times are the store's, consecutive
+ * (a granule with some of the store's times and some new ones is refused).
+ */
+function replacesSteps(s: ScannedInput, at: Map<number, number>, dim: string): boolean {
+  const own = timeEncoding(s.concat.attributes.units, s.concat.attributes.calendar);
+  const instants = own ? decodeInstants(s.concat.values, own) : null;
+  if (!instants) return false;
+  const known = instants.map((t) => at.get(t));
+  if (known.every((i) => i === undefined)) return false;
+  if (known.some((i, k) => i === undefined || i !== known[0]! + k)) {
+    throw new GeoZarrError(
+      "Usage",
+      `${s.file}: some of its ${dim} steps are in the store and some are not; replaceTimes rewrites whole granules of the store's times`,
+      { where: s.file },
+    );
+  }
+  return true;
+}
+
 /** Write a file by rename, so a reader sees the old or the new bytes, never a part. */
 async function replaceFile(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
@@ -164,9 +184,21 @@ export async function appendSeries(
     const old = await readRegion(h, coord.path, pool);
     const oldValues = Array.from(old.data as ArrayLike<number | bigint>, Number);
     const n0 = oldValues.length;
-    const last = decodeInstants(oldValues.slice(-1), enc)![0]!;
+    const oldInstants = decodeInstants(oldValues, enc)!;
+    const last = oldInstants.at(-1)!;
     const scanned = await scanInputs(inputs, dim, pool, options.signal);
-    const timed = orderByTime(scanned, dim, { instant: last, store });
+    // With replaceTimes, granules whose times the store has rewrite those steps in place; the
+    // others must come after the store's last time.
+    const at = new Map(oldInstants.map((t, i) => [t, i]));
+    const replacing = options.replaceTimes ? scanned.filter((s) => replacesSteps(s, at, dim)) : [];
+    const timed = [
+      ...(replacing.length ? orderByTime(replacing, dim) : []),
+      ...orderByTime(
+        scanned.filter((s) => !replacing.includes(s)),
+        dim,
+        { instant: last, store },
+      ),
+    ];
     const record = await readSeriesRecord(store);
     const first = timed[0]!.input;
     const notes: string[] = [];
@@ -199,19 +231,21 @@ export async function appendSeries(
       variables: dataNames.filter((n) => !n.includes("/")),
       history,
     });
-    const added = timed.reduce((n, t) => n + t.instants.length, 0);
+    const appended = timed.filter((t) => !replacing.includes(t.input));
+    const added = appended.reduce((n, t) => n + t.instants.length, 0);
     const steps = n0 + added;
     const sources: SeriesSource[] = [];
-    let at = n0;
+    let next = n0;
     for (const t of timed) {
+      const start = replacing.includes(t.input) ? at.get(t.instants[0]!)! : next;
       sources.push({
         file: t.input.file,
         size: t.input.size,
         mtimeMs: t.input.mtimeMs,
-        start: at,
+        start,
         count: t.instants.length,
       });
-      at += t.instants.length;
+      if (!replacing.includes(t.input)) next += t.instants.length;
     }
     const byFile = new Map(timed.map((t) => [t.input.file, t.input]));
     const nodes: ArrayNode[] = [];
@@ -238,15 +272,18 @@ export async function appendSeries(
           { where: first.file },
         );
       const T = (sharding ? meta.chunkShape : inner)[axis]!;
-      if (n0 % T !== 0 && planned.copy.transform.kind !== "identity")
+      // Steps of the store that share a chunk with rewritten or added ones are read back from it.
+      const shared =
+        (added > 0 && n0 % T !== 0) ||
+        sources.some((src) => src.start < n0 && (src.start % T !== 0 || (src.start + src.count) % T !== 0));
+      if (shared && planned.copy.transform.kind !== "identity")
         throw new GeoZarrError(
           "Unsupported",
-          `${store}${node.path}: its last chunk along ${dim} is partly filled (${n0 % T} of ${T} steps) and holds decoded values; appending needs whole chunks there (convert with --chunks ${dim}=1, or append whole chunks' worth of granules)`,
+          `${store}${node.path}: a chunk of ${T} steps along ${dim} would hold both stored and new steps, and it holds decoded values; appending needs whole chunks there (convert with --chunks ${dim}=1, or append whole chunks' worth of granules)`,
         );
       const ref = planned.copy.source;
       const parts = [
-        // The steps already in the store that share a chunk with new ones are read back from it.
-        ...(n0 % T !== 0
+        ...(shared
           ? [
               {
                 start: 0,
@@ -282,15 +319,14 @@ export async function appendSeries(
         copy: { ...planned.copy, source: { kind: "stack", axis, parts } },
       });
     }
-    const tasks = seriesTasks(
-      nodes,
-      nodes.map((n) => n.path),
-      dim,
-      sources,
-      n0,
-      steps,
-    );
-    const values = [...oldValues, ...encodeSeries(timed, enc, coordMeta.dataType, dim)];
+    const paths = nodes.map((n) => n.path);
+    const tasks = [
+      ...sources
+        .filter((src) => src.start < n0)
+        .flatMap((src) => seriesTasks(nodes, paths, dim, sources, src.start, src.start + src.count)),
+      ...(added ? seriesTasks(nodes, paths, dim, sources, n0, steps) : []),
+    ];
+    const values = [...oldValues, ...encodeSeries(appended, enc, coordMeta.dataType, dim)];
     const id = contentId({ store, n0, values, tasks, sources, nodes });
     const pending = await prepareAppend(store, inputs, { id, resume: options.resume });
     let ok = false;
@@ -360,7 +396,9 @@ export async function appendSeries(
         first: new Date(decodeInstants(oldValues.slice(0, 1), enc)![0]!)
           .toISOString()
           .replace(/\.000Z$/, "Z"),
-        last: new Date(timed.at(-1)!.instants.at(-1)!).toISOString().replace(/\.000Z$/, "Z"),
+        last: new Date(Math.max(last, ...timed.map((t) => t.instants.at(-1)!)))
+          .toISOString()
+          .replace(/\.000Z$/, "Z"),
         missing: [],
         plan: { id, ...counts },
         arrays: total.arrays,

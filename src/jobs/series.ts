@@ -48,6 +48,8 @@ export interface SeriesOptions extends ConvertOptions {
   inputsFrom?: string | undefined;
   /** Continue an interrupted run of the same conversion. */
   resume?: boolean | undefined;
+  /** Append: granules whose times the store has rewrite those steps in place (else they are refused). */
+  replaceTimes?: boolean | undefined;
   /** Called as tasks finish: done (incl. skipped as already done) of total, and their sources' bytes. */
   onTasks?: ((done: number, total: number, bytesDone: number, bytesTotal: number) => void) | undefined;
 }

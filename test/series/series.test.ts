@@ -324,4 +324,54 @@ describe("interrupted, resumed, appended: the same store as an uninterrupted run
     const strip = (m: Map<string, string>) => new Map([...m].filter(([k]) => k !== ".geozarr-series.json"));
     expect(strip(content(out))).toEqual(strip(content(all)));
   });
+
+  it("--replace-times rewrites the steps of granules whose times the store has, and appends the rest", async () => {
+    const store = join(root, "replace", "s.zarr");
+    mkdirSync(join(root, "replace"), { recursive: true });
+    cpSync(clean, store, { recursive: true });
+    const fixed = join(root, "replace", "b_0605_fixed.nc");
+    cpSync(join(days(), "b_0605.nc"), fixed);
+    pythonJson(
+      `import json, sys, netCDF4
+d = netCDF4.Dataset(sys.argv[1], "a"); v = d["analysed_sst"]; v.set_auto_maskandscale(False)
+x = v[:]; x[x > -32768] += 7; v[:] = x; d.close(); print("{}")`,
+      [fixed],
+    );
+    const before = treeFingerprint(store);
+    let r = await runCliProcess(["convert", fixed, store, "--append", "time"], EPOCH);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/b_0605_fixed\.nc: 2002-06-05T09:00:00Z is not after the last time/);
+    expect(treeFingerprint(store)).toEqual(before);
+    r = await runCliProcess(
+      ["convert", fixed, join(g(), "more", "mur_0608.nc"), store, "--append", "time", "--replace-times"],
+      EPOCH,
+    );
+    expect(r.code).toBe(0);
+    const st = new FileSystemStore(store);
+    const sst = await zarr.open.v3(zarr.root(st as never).resolve("analysed_sst"), { kind: "array" });
+    expect(sst.shape).toEqual([7, 719, 1440]);
+    const orig = await zarr.open.v3(zarr.root(new FileSystemStore(clean) as never).resolve("analysed_sst"), {
+      kind: "array",
+    });
+    const [a, b, a2, b2] = await Promise.all([
+      zarr.get(orig, [3, null, null]),
+      zarr.get(sst, [3, null, null]),
+      zarr.get(orig, [2, null, null]),
+      zarr.get(sst, [2, null, null]),
+    ]);
+    const x = a.data as Int16Array;
+    const y = b.data as Int16Array;
+    let changed = 0;
+    let wrong = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] === -32768) wrong += y[i] === -32768 ? 0 : 1;
+      else if (y[i] === x[i]! + 7) changed++;
+      else wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(changed).toBeGreaterThan(600_000);
+    expect(
+      Buffer.from((b2.data as Int16Array).buffer).equals(Buffer.from((a2.data as Int16Array).buffer)),
+    ).toBe(true);
+  });
 });

@@ -62,6 +62,8 @@ export async function runSeries(
   if (concat && append)
     throw new GeoZarrError("Usage", "--concat and --append: give one (--append adds to an existing store)");
   const dim = concat ?? append;
+  if (values["replace-times"] && !append)
+    throw new GeoZarrError("Usage", "--replace-times applies to --append");
   if (!dim) throw new GeoZarrError("Usage", "--inputs-from needs --concat DIM or --append DIM");
   const enc = encodingOptions(values);
   noteZstdBackend(io);
@@ -71,6 +73,7 @@ export async function runSeries(
     concat: dim,
     inputsFrom: stringOption(values, "inputs-from"),
     resume: Boolean(values.resume),
+    replaceTimes: Boolean(values["replace-times"]),
     command,
     signal,
     onTasks: (done: number, total: number, bytesDone = 0, bytesTotal = 0) =>

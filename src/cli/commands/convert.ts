@@ -34,6 +34,10 @@ const spec: CommandSpec = {
       type: "boolean",
       description: "continue an interrupted time-series run (same arguments): only unfinished tasks run",
     },
+    "replace-times": {
+      type: "boolean",
+      description: "with --append: granules whose times the store already has rewrite those steps in place",
+    },
     "zarr-format": { type: "string", arg: "2|3", description: "output Zarr format (default 3)" },
     chunks: {
       type: "string",
