@@ -20,6 +20,15 @@ export * from "./index.js";
 export { type ArrayStats, computeStats } from "./inspect/stats.js";
 export { appendSeries } from "./jobs/append.js";
 export { type ConvertOptions, type ConvertSummary, convert } from "./jobs/convert.js";
+export { type PlannedRun, type PrepareOptions, planRun, prepareRun } from "./jobs/prepare.js";
+export {
+  type FinalizeResult,
+  finalizeStaged,
+  type RunPlan,
+  readRunPlan,
+  runTaskOf,
+  type TaskOutcome,
+} from "./jobs/run-plan.js";
 export { convertSeries, type SeriesOptions, type SeriesSummary } from "./jobs/series.js";
 export { defaultWorkerCount, WorkerPool } from "./parallel/pool.js";
 export { readRegion } from "./parallel/read-region.js";

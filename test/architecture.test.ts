@@ -20,6 +20,8 @@ interface Import {
   from: string;
   to: string;
   typeOnly: boolean;
+  /** A dynamic import() (loaded when first used). */
+  dynamic: boolean;
 }
 
 function imports(file: string): Import[] {
@@ -31,7 +33,7 @@ function imports(file: string): Import[] {
     const to = spec.startsWith(".")
       ? relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, ".ts")
       : spec;
-    out.push({ from: relative(SRC, file), to, typeOnly: Boolean(m[2]) });
+    out.push({ from: relative(SRC, file), to, typeOnly: Boolean(m[2]), dynamic: m[4] !== undefined });
   }
   return out;
 }
@@ -89,6 +91,8 @@ const ALLOWED: Record<string, string[]> = {
     "faults.ts",
     "version.ts",
   ],
+  // Runs spread over processes through BullMQ on Redis: above the jobs they queue.
+  queue: ["queue", "jobs", "convert", "parallel", "zarr", "errors.ts", "faults.ts", "version.ts"],
   validate: ["validate", "zarr", "geo", "cf", "errors.ts", "faults.ts"],
   server: [
     "server",
@@ -105,7 +109,7 @@ const ALLOWED: Record<string, string[]> = {
     "node.ts",
     "index.ts",
   ],
-  cli: ["cli", "node.ts", "index.ts", "errors.ts", "faults.ts", "version.ts", "zarr"],
+  cli: ["cli", "node.ts", "index.ts", "queue.ts", "errors.ts", "faults.ts", "version.ts", "zarr"],
 };
 
 describe("architecture", () => {
@@ -119,6 +123,18 @@ describe("architecture", () => {
       return !allowed.includes(layer(i.to));
     });
     expect(bad.map((i) => `${i.from} -> ${i.to}`)).toEqual([]);
+  });
+
+  it("only the queue layer imports BullMQ and its Redis client, and the CLI loads it lazily", () => {
+    const bull = all.filter((i) => i.to === "bullmq" || i.to === "ioredis");
+    expect(bull.filter((i) => layer(i.from) !== "queue").map((i) => i.from)).toEqual([]);
+    // node.ts is what every command loads; BullMQ takes half a second to import.
+    const fromNode = all.filter((i) => i.from === "node.ts" && layer(i.to) === "queue");
+    expect(fromNode.map((i) => i.to)).toEqual([]);
+    const eager = all.filter(
+      (i) => layer(i.from) === "cli" && i.to === "queue.ts" && !i.dynamic && !i.typeOnly,
+    );
+    expect(eager.map((i) => i.from)).toEqual([]);
   });
 
   it("the browser entry point (index.ts) reaches no node: module", () => {

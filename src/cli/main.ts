@@ -16,9 +16,12 @@ import { info } from "./commands/info.js";
 import { pyramid } from "./commands/pyramid.js";
 import { serve } from "./commands/serve.js";
 import { stats } from "./commands/stats.js";
+import { status } from "./commands/status.js";
+import { task } from "./commands/task.js";
 import { tree } from "./commands/tree.js";
 import type { Command } from "./commands/types.js";
 import { validate } from "./commands/validate.js";
+import { worker } from "./commands/worker.js";
 import { type Io, processIo } from "./io.js";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130, terminated: 143 } as const;
@@ -29,7 +32,18 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, io: 3, interrupted: 130, term
  */
 export const STOP_GRACE_MS = 800;
 
-export const COMMANDS: Record<string, Command> = { convert, pyramid, tree, info, stats, validate, serve };
+export const COMMANDS: Record<string, Command> = {
+  convert,
+  pyramid,
+  tree,
+  info,
+  stats,
+  validate,
+  serve,
+  worker,
+  status,
+  task,
+};
 
 function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
@@ -73,6 +87,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const controller = new AbortController();
   let stopCode: number = EXIT.interrupted;
   let force: ReturnType<typeof setTimeout> | undefined;
+  let grace = STOP_GRACE_MS;
   const onSignal = (sig: NodeJS.Signals) => {
     const code = sig === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
     // A second signal: leave now.
@@ -83,7 +98,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     force = setTimeout(() => {
       io.err(`geozarr: ${sig === "SIGTERM" ? "terminated" : "interrupted"}`);
       process.exit(code);
-    }, STOP_GRACE_MS);
+    }, grace);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -93,6 +108,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.out(helpText(cmd.spec));
       return EXIT.ok;
     }
+    if (cmd.stopGraceMs) grace = cmd.stopGraceMs(args.values);
     const code = await cmd.run(args, io, controller.signal);
     if (!controller.signal.aborted) return code;
     io.err(`geozarr: ${stopCode === EXIT.terminated ? "terminated" : "interrupted"}`);

@@ -45,10 +45,22 @@ export interface PendingOutput {
   tmp: string;
   /** Things the caller should report (a stale lock taken over). */
   notes: string[];
+  /** What the destination was when checked (null: absent), for a later run to check again. */
+  existing: EntryIdentity | null;
   /** Move the finished output into place (replacing the checked existing one when overwriting). */
   commit(): Promise<void>;
-  /** Remove the partial output and release the lock. Safe to call more than once. */
+  /**
+   * Remove the partial output and release the lock; a resumable run's staging area stays (for
+   * resume, or for the tasks of a queued run). Safe to call more than once.
+   */
   abort(): Promise<void>;
+}
+
+/** A directory entry's identity (device, inode, birth time): the same entry, not a replacement. */
+export interface EntryIdentity {
+  dev: number;
+  ino: number;
+  birthtimeMs: number;
 }
 
 /** The marker file in a partial output: who made it (so a later run can tell it is ours). */
@@ -117,8 +129,16 @@ const inside = (child: string, parent: string) => child === parent || child.star
  * The same directory entry: device and inode, and (inodes are reused at once on ext4) the birth
  * time where the file system records one.
  */
-function sameEntry(a: Stats, b: Stats): boolean {
+function sameEntry(a: EntryIdentity, b: EntryIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs;
+}
+
+const identityOf = (s: Stats): EntryIdentity => ({ dev: s.dev, ino: s.ino, birthtimeMs: s.birthtimeMs });
+
+/** The identity of the entry at `path`, or null when there is none. */
+export async function entryIdentity(path: string): Promise<EntryIdentity | null> {
+  const s = await lstatOrNull(path);
+  return s && identityOf(s);
 }
 
 /** Why `overwrite` may not replace `path`, or null when it may (see the module comment). */
@@ -250,6 +270,11 @@ export interface StagingOptions {
   id: string;
   /** Continue in the staging area an interrupted run of the same plan left (else it is refused). */
   resume?: boolean | undefined;
+  /**
+   * The destination as an earlier step of this run found it (the step that planned a queued run):
+   * it must still be that entry (or still be absent), else the run is refused.
+   */
+  expect?: EntryIdentity | null | undefined;
 }
 
 /** Where an output goes, after the checks every run makes (relations to inputs, the working directory). */
@@ -352,6 +377,15 @@ export async function prepareOutput(
   const release = await acquireLock(join(parent, `.${name}.geozarr-lock`), dst, notes);
   try {
     const existing = await lstatOrNull(target);
+    if (staging?.expect !== undefined) {
+      const was = staging.expect;
+      if (was === null ? existing !== null : !existing || !sameEntry(identityOf(existing), was))
+        throw new GeoZarrError(
+          "Exists",
+          `${dst}: ${was === null ? "appeared" : "was replaced by something else"} since the run was planned; not ${was === null ? "replacing" : "overwriting"} it`,
+          { where: dst },
+        );
+    }
     if (existing && !overwrite) {
       throw new GeoZarrError(
         "Exists",
@@ -380,6 +414,7 @@ export async function prepareOutput(
     return {
       tmp,
       notes,
+      existing: existing && identityOf(existing),
       async commit() {
         if (done) return;
         await rm(join(tmp, PARTIAL_MARKER), { force: true });

@@ -1,25 +1,27 @@
 /**
  * Plans as JSON, exactly: a plan holds fill values and transforms (NaN, infinities, 64-bit
  * integers as bigints) that plain JSON cannot carry, so they are written as tagged objects
- * (`{"$number": "NaN"}`, `{"$bigint": "18446744073709551615"}`) and turned back on reading. The
- * text is canonical (object keys sorted), so equal plans have equal text and equal ids.
+ * (`{"$number": "NaN"}`, `{"$bigint": "18446744073709551615"}`) and turned back on reading. For
+ * ids the text is canonical (object keys sorted), so equal plans have equal ids; a plan stored for
+ * other processes keeps its keys' order (attributes are written in the order they have).
  * @module
  */
 
 import { createHash } from "node:crypto";
 import { GeoZarrError } from "../errors.js";
 
-function tag(value: unknown): unknown {
+function tag(value: unknown, sort: boolean): unknown {
   if (typeof value === "number" && !Number.isFinite(value)) {
     return { $number: Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity" };
   }
   if (typeof value === "bigint") return { $bigint: value.toString() };
-  if (Array.isArray(value)) return value.map(tag);
+  if (Array.isArray(value)) return value.map((v) => tag(v, sort));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
+    const keys = Object.keys(value);
+    for (const k of sort ? keys.sort() : keys) {
       const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = tag(v);
+      if (v !== undefined) out[k] = tag(v, sort);
     }
     return out;
   }
@@ -46,9 +48,12 @@ function untag(value: unknown): unknown {
   return value;
 }
 
-/** Canonical JSON text of a plan (or any plain data with NaN and bigints). */
-export function planToJson(value: unknown): string {
-  return JSON.stringify(tag(value));
+/**
+ * JSON text of a plan (or any plain data with NaN and bigints). `canonical` sorts object keys (for
+ * ids and digests); otherwise keys keep their order, which attributes must keep in the output.
+ */
+export function planToJson(value: unknown, canonical = true): string {
+  return JSON.stringify(tag(value, canonical));
 }
 
 /** The plan a text of {@link planToJson} describes; `where` names the text in errors. */

@@ -350,7 +350,14 @@ export async function appendSeries(
         signal: options.signal,
         pool,
       };
-      await runStagedTasks({ nodes, tasks, sources }, staging, stagingStore, exec, counts, total, options);
+      await runStagedTasks(
+        { nodes, tasks, sources, zarrFormat: h.zarrFormat },
+        staging,
+        exec,
+        counts,
+        total,
+        options,
+      );
       // The time coordinate, whole, into the staging area (its chunk rewritten: old values the same).
       const timeNode: ArrayNode = {
         kind: "array",

@@ -89,6 +89,27 @@ export function historyLine(command: string): string {
   return `${when.toISOString().replace(/\.\d+Z$/, "Z")} ${command} (geozarr ${packageVersion()})`;
 }
 
+/** Plan one input as `convert` does (the levels' halving and chunking when multiscales are asked). */
+export async function planConversion(input: string, output: string, options: ConvertOptions) {
+  const ms = options.multiscales;
+  if (ms) validatePyramidOptions(ms);
+  const tileSize = ms?.tileSize ?? DEFAULT_TILE_SIZE;
+  const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
+  return planInput(input, options, {
+    history: historyLine(
+      options.command ??
+        `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${options.zarrFormat ?? 3}`,
+    ),
+    // GeoZarr v0.4 wants tiles to match chunks at every level, full resolution included.
+    spatialChunk: ms && (options.zarrFormat ?? 3) === 2 && !ms.tms ? tileSize : undefined,
+    // WebMercatorQuad levels are reprojected, not halvings of the conversion's units.
+    halving:
+      ms && !ms.tms
+        ? { prefix: LEVELS_PREFIX, tileSize, maxLevels: ms.levels, method: (a) => methodFor(a, method) }
+        : undefined,
+  });
+}
+
 export async function convert(
   input: string,
   output: string,
@@ -96,25 +117,10 @@ export async function convert(
 ): Promise<ConvertSummary> {
   const t0 = performance.now();
   const ms = options.multiscales;
-  if (ms) validatePyramidOptions(ms);
-  const tileSize = ms?.tileSize ?? DEFAULT_TILE_SIZE;
-  const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
   // The output is checked and locked before any work: a refused or concurrent run stops at once.
   const pending = await prepareOutput(output, options.overwrite ?? false, [input]);
   try {
-    const plan = await planInput(input, options, {
-      history: historyLine(
-        options.command ??
-          `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${options.zarrFormat ?? 3}`,
-      ),
-      // GeoZarr v0.4 wants tiles to match chunks at every level, full resolution included.
-      spatialChunk: ms && (options.zarrFormat ?? 3) === 2 && !ms.tms ? tileSize : undefined,
-      // WebMercatorQuad levels are reprojected, not halvings of the conversion's units.
-      halving:
-        ms && !ms.tms
-          ? { prefix: LEVELS_PREFIX, tileSize, maxLevels: ms.levels, method: (a) => methodFor(a, method) }
-          : undefined,
-    });
+    const plan = await planConversion(input, output, options);
     const summary = await executePlan(plan.nodes, new FileSystemStore(pending.tmp), {
       zarrFormat: plan.zarrFormat,
       workers: plan.workers,

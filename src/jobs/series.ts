@@ -11,35 +11,34 @@
  * @module
  */
 
-import { basename } from "node:path";
-import {
-  type ArraySummary,
-  type ExecuteSummary,
-  finalizePlan,
-  halvedPaths,
-  runTask,
-} from "../convert/execute.js";
+import { basename, resolve } from "node:path";
+import type { ArraySummary, ExecuteSummary } from "../convert/execute.js";
 import { expandInputs } from "../convert/inputs.js";
 import { withHalving } from "../convert/multiscale.js";
 import { planNetcdf } from "../convert/netcdf/plan.js";
-import { prepareOutput } from "../convert/output.js";
 import { normalizeOptions } from "../convert/plan-input.js";
-import { contentId, planToJson } from "../convert/plan-json.js";
 import { planSeries, type SeriesPlan } from "../convert/series/plan.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
-import { Staging } from "../convert/staging.js";
+import type { Staging } from "../convert/staging.js";
 import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
 import { WorkerPool } from "../parallel/pool.js";
-import { addLevels, type PyramidSummary, validatePyramidOptions } from "../pyramid/build.js";
+import { type PyramidSummary, validatePyramidOptions } from "../pyramid/build.js";
 import { DEFAULT_TILE_SIZE } from "../pyramid/levels.js";
 import { openInputFile } from "../readers/open.js";
 import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
-import { FileSystemStore } from "../zarr/store/fs.js";
 import { type ConvertOptions, historyLine } from "./convert.js";
-import { writeSeriesRecord } from "./series-record.js";
+import {
+  type DraftPlan,
+  finishRun,
+  planId,
+  type RunPlan,
+  runPlanTask,
+  stageRun,
+  type TaskSet,
+} from "./run-plan.js";
 
 export interface SeriesOptions extends ConvertOptions {
   /** The dimension to concatenate along ("time"). */
@@ -99,20 +98,83 @@ export async function scanInputs(files: string[], concatDim: string, pool: Worke
   return out;
 }
 
-/** The plan's stable identity: everything but the time it was made (the history line). */
-function planIdOf(plan: SeriesPlan, settings: object): string {
-  return contentId({
-    ...settings,
-    tasks: plan.tasks,
-    sources: plan.sources,
-    nodes: withoutHistory(plan.nodes),
-  });
+/** A series planned: what a local and a queued run share. */
+export interface PlannedSeries {
+  draft: DraftPlan;
+  inputs: string[];
+  about: Pick<SeriesPlan, "steps" | "first" | "last" | "missing">;
 }
 
-function withoutHistory(nodes: SeriesPlan["nodes"]) {
-  return nodes.map((n) =>
-    n.kind === "group" && n.path === "/" ? { ...n, attributes: { ...n.attributes, history: null } } : n,
-  );
+/** Scan and plan a series on `pool` (the output is checked and locked later, by `stageRun`). */
+export async function planSeriesRun(
+  given: string[],
+  output: string,
+  options: SeriesOptions,
+  pool: WorkerPool,
+): Promise<PlannedSeries> {
+  const o = normalizeOptions(options);
+  const ms = options.multiscales;
+  if (ms) validatePyramidOptions(ms);
+  const tileSize = ms?.tileSize ?? DEFAULT_TILE_SIZE;
+  const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
+  const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });
+  if (inputs.length === 0) throw new GeoZarrError("Usage", "no inputs");
+  const scanned = await scanInputs(inputs, options.concat, pool, options.signal);
+  const stepsPerChunk = typeof options.chunks === "object" ? options.chunks?.[options.concat] : undefined;
+  const chunkText = typeof options.chunks === "string" ? options.chunks : undefined;
+  const T =
+    stepsPerChunk ??
+    Number(new RegExp(`(?:^|,)\\s*${options.concat}\\s*=\\s*(\\d+)`).exec(chunkText ?? "")?.[1] ?? 1);
+  const command =
+    options.command ??
+    `geozarr convert ${inputs.length} inputs ${basename(output)} --concat ${options.concat} --zarr-format ${o.zarrFormat}`;
+  const history = historyLine(command);
+  const plan = await planSeries({
+    scanned,
+    concatDim: options.concat,
+    stepsPerChunk: T,
+    open: openInputFile,
+    planOne: (ds) =>
+      planNetcdf(ds, {
+        ...o,
+        variables: options.variables,
+        requireStandardName: options.requireStandardName,
+        unpack: options.unpack,
+        crs: options.crs,
+        spatialChunk: ms && o.zarrFormat === 2 && !ms.tms ? tileSize : undefined,
+        history,
+      }),
+  });
+  // The levels a conversion computes from its own units, per task (convert/multiscale.ts).
+  if (ms && !ms.tms) {
+    const halving = {
+      prefix: LEVELS_PREFIX,
+      tileSize,
+      maxLevels: ms.levels,
+      method: (a: JsonObject) => methodFor(a, method),
+    };
+    plan.nodes = plan.nodes.map((n) => withHalving(n, halving));
+  }
+  const multiscales = ms && { ...ms, signal: undefined, onProgress: undefined };
+  const id = planId(plan, {
+    zarrFormat: o.zarrFormat,
+    codec: o.codec,
+    concat: options.concat,
+    multiscales: multiscales ?? null,
+  });
+  const draft: DraftPlan = {
+    version: 1,
+    id,
+    output: resolve(output),
+    overwrite: options.overwrite ?? false,
+    zarrFormat: o.zarrFormat,
+    nodes: plan.nodes,
+    tasks: plan.tasks,
+    sources: plan.sources.map((s) => ({ file: s.file, size: s.size, mtimeMs: s.mtimeMs })),
+    series: { concat: options.concat, first: plan.timed[0]!.input },
+    multiscales,
+  };
+  return { draft, inputs, about: plan };
 }
 
 export async function convertSeries(
@@ -122,67 +184,12 @@ export async function convertSeries(
 ): Promise<SeriesSummary> {
   const t0 = performance.now();
   const o = normalizeOptions(options);
-  const ms = options.multiscales;
-  if (ms) validatePyramidOptions(ms);
-  const tileSize = ms?.tileSize ?? DEFAULT_TILE_SIZE;
-  const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
-  const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });
-  if (inputs.length === 0) throw new GeoZarrError("Usage", "no inputs");
   const pool = new WorkerPool(o.workers);
   const detach = pool.stopOn(options.signal);
   try {
-    const scanned = await scanInputs(inputs, options.concat, pool, options.signal);
-    const stepsPerChunk = typeof options.chunks === "object" ? options.chunks?.[options.concat] : undefined;
-    const chunkText = typeof options.chunks === "string" ? options.chunks : undefined;
-    const T =
-      stepsPerChunk ??
-      Number(new RegExp(`(?:^|,)\\s*${options.concat}\\s*=\\s*(\\d+)`).exec(chunkText ?? "")?.[1] ?? 1);
-    const command =
-      options.command ??
-      `geozarr convert ${inputs.length} inputs ${basename(output)} --concat ${options.concat} --zarr-format ${o.zarrFormat}`;
-    const history = historyLine(command);
-    const plan = await planSeries({
-      scanned,
-      concatDim: options.concat,
-      stepsPerChunk: T,
-      open: openInputFile,
-      planOne: async (ds) => {
-        const one = await planNetcdf(ds, {
-          ...o,
-          variables: options.variables,
-          requireStandardName: options.requireStandardName,
-          unpack: options.unpack,
-          crs: options.crs,
-          spatialChunk: ms && o.zarrFormat === 2 && !ms.tms ? tileSize : undefined,
-          history,
-        });
-        return one;
-      },
-    });
-    // The levels a conversion computes from its own units, per task (convert/multiscale.ts).
-    if (ms && !ms.tms) {
-      const halving = {
-        prefix: LEVELS_PREFIX,
-        tileSize,
-        maxLevels: ms.levels,
-        method: (a: JsonObject) => methodFor(a, method),
-      };
-      plan.nodes = plan.nodes.map((n) => withHalving(n, halving));
-    }
-    const id = planIdOf(plan, {
-      zarrFormat: o.zarrFormat,
-      codec: o.codec,
-      concat: options.concat,
-      multiscales: ms ?? null,
-    });
-    const pending = await prepareOutput(output, options.overwrite ?? false, inputs, {
-      id,
-      resume: options.resume,
-    });
+    const { draft, inputs, about } = await planSeriesRun(given, output, options, pool);
+    const { plan, staging, pending } = await stageRun(draft, inputs, options.resume);
     try {
-      const staging = new Staging(pending.tmp, id);
-      await staging.writePlan(planToJson({ id, ...plan, timed: undefined }));
-      const store = new FileSystemStore(pending.tmp);
       const total: ExecuteSummary = {
         arrays: [],
         storedBytes: 0,
@@ -192,28 +199,15 @@ export async function convertSeries(
       };
       const counts = { tasks: plan.tasks.length, done: 0, skipped: 0, failed: 0 };
       const exec = {
-        zarrFormat: o.zarrFormat,
         workers: o.workers,
         useWorkers: o.workers > 0,
         memoryBudget: options.memoryBudget,
         signal: options.signal,
         pool,
       };
-      await runStagedTasks(plan, staging, store, exec, counts, total, options);
-      const fin = await finalizePlan(plan.nodes, plan.tasks, store, exec);
-      merge(total, fin);
-      await writeSeriesRecord(pending.tmp, plan.timed[0]!.input, options.concat);
-      let levels: PyramidSummary | undefined;
-      if (ms) {
-        const computed = Object.fromEntries(
-          plan.nodes.flatMap((n) => {
-            const paths = halvedPaths(n);
-            return paths.length ? [[n.path, paths] as const] : [];
-          }),
-        );
-        const built = await addLevels(pending.tmp, { ...ms, signal: options.signal, computed });
-        levels = { ...built, store: output };
-      }
+      await runStagedTasks(plan, staging, exec, counts, total, options);
+      const fin = await finishRun(plan, staging, exec);
+      merge(total, fin.summary);
       await pending.commit();
       return {
         inputs: inputs.length,
@@ -223,11 +217,11 @@ export async function convertSeries(
         zstd: zstdBackend().backend,
         workers: pool.size,
         concat: options.concat,
-        steps: plan.steps,
-        first: plan.first,
-        last: plan.last,
-        missing: plan.missing,
-        plan: { id, ...counts },
+        steps: about.steps,
+        first: about.first,
+        last: about.last,
+        missing: about.missing,
+        plan: { id: plan.id, ...counts },
         arrays: total.arrays,
         dropped: [],
         notes: [...pending.notes],
@@ -235,7 +229,7 @@ export async function convertSeries(
         storedBytes: total.storedBytes,
         seconds: (performance.now() - t0) / 1000,
         memory: total.memory,
-        ...(levels ? { multiscales: levels } : {}),
+        ...(fin.levels ? { multiscales: { ...fin.levels, store: output } } : {}),
       };
     } catch (err) {
       await pending.abort();
@@ -256,32 +250,25 @@ export interface TaskCounts {
 }
 
 /**
- * Run the tasks of a plan into its staging store, skipping those an earlier run finished (an
- * intact record, staging.ts), recording each as it ends.
+ * Run the tasks of a plan into its staging area in this process, skipping those an earlier run
+ * finished (an intact record, staging.ts), recording each as it ends.
  */
 export async function runStagedTasks(
-  plan: Pick<SeriesPlan, "nodes" | "tasks" | "sources">,
+  plan: TaskSet,
   staging: Staging,
-  store: FileSystemStore,
-  exec: Parameters<typeof runTask>[3],
+  exec: Parameters<typeof runPlanTask>[3],
   counts: TaskCounts,
   total: ExecuteSummary,
   options: Pick<SeriesOptions, "signal" | "onTasks">,
 ): Promise<void> {
-  const bytesOf = (t: SeriesPlan["tasks"][number]) =>
-    t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
+  const bytesOf = (t: RunPlan["tasks"][number]) => t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
   const bytesTotal = plan.tasks.reduce((n, t) => n + bytesOf(t), 0);
   let bytesDone = 0;
   for (const [index, task] of plan.tasks.entries()) {
     options.signal?.throwIfAborted();
-    const sources = task.sources.map((i) => {
-      const s = plan.sources[i]!;
-      return { file: s.file, size: s.size, mtimeMs: s.mtimeMs };
-    });
-    if (await staging.done(index, sources)) counts.skipped++;
+    const r = await runPlanTask(plan, staging, index, exec);
+    if (r === null) counts.skipped++;
     else {
-      const r = await runTask(plan.nodes, task, store, exec);
-      await staging.record({ index, label: task.label, sources, files: r.files });
       merge(total, r);
       counts.done++;
     }

@@ -108,6 +108,11 @@ export class WorkerPool {
     }
   }
 
+  /** Whether the pool failed (a worker thread crashed, or it was stopped): it runs nothing more. */
+  get failed(): boolean {
+    return this.#failure !== null;
+  }
+
   /** Tasks submitted and not yet finished. */
   get outstanding(): number {
     return this.#outstanding;

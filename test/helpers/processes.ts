@@ -17,8 +17,8 @@ export interface Running {
   stderr(): string;
   /** Resolves with the exit code (or 128 + signal number when killed by a signal). */
   exit: Promise<number>;
-  /** Resolves once stderr matches `re` (rejects if the process ends first). */
-  waitFor(re: RegExp): Promise<void>;
+  /** Resolves once stderr (or stdout) matches `re` (rejects if the process ends first). */
+  waitFor(re: RegExp, stream?: "stderr" | "stdout"): Promise<void>;
 }
 
 const SIGNALS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -32,16 +32,20 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
   });
   let out = "";
   let err = "";
-  const watchers: Array<{ re: RegExp; ok: () => void; fail: (e: Error) => void }> = [];
+  const watchers: Array<{ re: RegExp; stream: string; ok: () => void; fail: (e: Error) => void }> = [];
+  const check = () => {
+    for (const w of watchers.splice(0)) {
+      if (w.re.test(w.stream === "stdout" ? out : err)) w.ok();
+      else watchers.push(w);
+    }
+  };
   child.stdout!.on("data", (d) => {
     out += d;
+    check();
   });
   child.stderr!.on("data", (d) => {
     err += d;
-    for (const w of watchers.splice(0)) {
-      if (w.re.test(err)) w.ok();
-      else watchers.push(w);
-    }
+    check();
   });
   const exit = new Promise<number>((ok) =>
     child.once("close", (code, signal) => {
@@ -54,10 +58,10 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
     stdout: () => out,
     stderr: () => err,
     exit,
-    waitFor: (re) =>
+    waitFor: (re, stream = "stderr") =>
       new Promise<void>((ok, fail) => {
-        if (re.test(err)) ok();
-        else watchers.push({ re, ok, fail });
+        if (re.test(stream === "stdout" ? out : err)) ok();
+        else watchers.push({ re, stream, ok, fail });
       }),
   };
 }

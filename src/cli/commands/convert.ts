@@ -4,6 +4,7 @@ import { convert as runConvert } from "../../node.js";
 import type { CommandSpec } from "../args.js";
 import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
+import { QUEUE_OPTIONS, RUN_ONLY_OPTIONS, runQueued } from "./convert-queued.js";
 import { encodingOptions, runSeries } from "./convert-series.js";
 import { PYRAMID_OPTIONS, pyramidLine } from "./pyramid.js";
 import type { Command } from "./types.js";
@@ -95,6 +96,7 @@ const spec: CommandSpec = {
         "also write overview levels (as geozarr pyramid does): the data in group 0, levels 1, 2, ...",
     },
     ...PYRAMID_OPTIONS,
+    ...QUEUE_OPTIONS,
   },
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
@@ -127,10 +129,10 @@ With --multiscales, Zarr v2 output is chunked by the tile size along X/Y at full
 
 /** The command as typed, for the output's `history` attribute (paths reduced to their names). */
 function commandLine(positionals: string[], values: Record<string, string | boolean | undefined>): string {
-  // What the data is, not how this run went: --resume leaves the same store as a run that was
-  // never interrupted.
+  // What the data is, not how this run went: --resume (or a queue) leaves the same store as a run
+  // in one go, in one process.
   const opts = Object.entries(values)
-    .filter(([k, v]) => v !== undefined && v !== false && k !== "json" && k !== "resume")
+    .filter(([k, v]) => v !== undefined && v !== false && !RUN_ONLY_OPTIONS.includes(k))
     .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`));
   return ["geozarr convert", ...positionals.map((p) => basename(p)), ...opts].join(" ");
 }
@@ -140,6 +142,8 @@ export const convert: Command = {
   async run({ positionals, values }, io, signal) {
     const inputs = positionals.slice(0, -1);
     const output = positionals.at(-1)!;
+    if (values.queue !== undefined || values.prepare)
+      return runQueued(inputs, output, values, io, signal, commandLine(positionals, values));
     const series =
       values.concat !== undefined || values.append !== undefined || values["inputs-from"] !== undefined;
     if (series) return runSeries(inputs, output, values, io, signal, commandLine(positionals, values));

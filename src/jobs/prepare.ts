@@ -1,0 +1,120 @@
+/**
+ * `planRun` and `prepareRun(inputs, output, options)`: plan a conversion as tasks and leave it in its staging
+ * area for other processes to run (a queue of `geozarr worker`s, or a Kubernetes Indexed Job
+ * running `geozarr task`), without running any of it here. A time series (`concat`) is planned as
+ * `convertSeries` plans it; a single input is planned as `convert` plans it and cut into tasks of
+ * whole unit rows (convert/tasks.ts). The output's lock is held only while planning: the tasks
+ * write into the staging area (which is ours) and `finalizeStaged` takes the lock again to move the
+ * finished store into place.
+ *
+ * Preparing the same conversion again finds its staging area and continues it: tasks already done
+ * stay done.
+ * @module
+ */
+
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { expandInputs } from "../convert/inputs.js";
+import { detectInput, normalizeOptions } from "../convert/plan-input.js";
+import type { SourceStamp } from "../convert/staging.js";
+import { splitTasks, TASK_BYTES } from "../convert/tasks.js";
+import { fsError, GeoZarrError } from "../errors.js";
+import { WorkerPool } from "../parallel/pool.js";
+import { type ConvertOptions, planConversion } from "./convert.js";
+import { type DraftPlan, planFile, planId, stageRun, unfinishedTasks } from "./run-plan.js";
+import { planSeriesRun, type SeriesOptions } from "./series.js";
+
+export interface PrepareOptions extends ConvertOptions {
+  /** A time series along this dimension (else the inputs must be one). */
+  concat?: string | undefined;
+  inputsFrom?: string | undefined;
+  /** Bytes of values per task for a single input (default 512 MiB). */
+  taskBytes?: number | undefined;
+}
+
+async function stampOf(file: string): Promise<SourceStamp> {
+  const st = await stat(file).catch((err) => {
+    throw fsError(err, file, "read");
+  });
+  return { file: resolve(file), size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** A run planned as tasks, not yet staged (`stageRun` checks and locks the output). */
+export interface PlannedRun {
+  draft: DraftPlan;
+  inputs: string[];
+}
+
+/** Plan one input as tasks (see the module comment). */
+async function planSingle(input: string, output: string, options: PrepareOptions): Promise<PlannedRun> {
+  const o = normalizeOptions(options);
+  const format = await detectInput(input);
+  const ms = options.multiscales;
+  const plan = await planConversion(input, output, options);
+  // A Zarr store is a directory: its size and time say nothing of its chunks, so it is not stamped.
+  const sources = format === "zarr" ? [] : [await stampOf(input)];
+  const tasks = splitTasks(plan.nodes, input, options.taskBytes ?? TASK_BYTES).map((t) => ({
+    ...t,
+    sources: sources.map((_, i) => i),
+  }));
+  const multiscales = ms && { ...ms, signal: undefined, onProgress: undefined };
+  const id = planId(
+    { nodes: plan.nodes, tasks, sources },
+    { zarrFormat: o.zarrFormat, codec: o.codec, multiscales: multiscales ?? null },
+  );
+  const draft: DraftPlan = {
+    version: 1,
+    id,
+    output: resolve(output),
+    overwrite: options.overwrite ?? false,
+    zarrFormat: plan.zarrFormat,
+    nodes: plan.nodes,
+    tasks,
+    sources,
+    multiscales,
+    sourced: ms && plan.sourceLevels.length ? plan.sourceLevels : undefined,
+  };
+  return { draft, inputs: [input] };
+}
+
+/**
+ * Plan `inputs` into `output` as tasks for other processes to run: a time series with `concat`,
+ * else one input cut into tasks of whole unit rows. Nothing is written; `stageRun` comes next.
+ */
+export async function planRun(given: string[], output: string, options: PrepareOptions): Promise<PlannedRun> {
+  // Absolute paths: the plan is read by processes in other working directories, on other machines.
+  const inputs = (await expandInputs(given, { inputsFrom: options.inputsFrom })).map((f) => resolve(f));
+  if (options.concat) {
+    const pool = new WorkerPool(normalizeOptions(options).workers);
+    const detach = pool.stopOn(options.signal);
+    try {
+      const series = { ...options, inputsFrom: undefined } as SeriesOptions;
+      return await planSeriesRun(inputs, output, series, pool);
+    } finally {
+      detach();
+      await pool.close();
+    }
+  }
+  if (inputs.length !== 1)
+    throw new GeoZarrError(
+      "Usage",
+      `${inputs.length} inputs and no concatenation dimension: name one input, or the dimension to concatenate along (concat)`,
+    );
+  return planSingle(inputs[0]!, output, options);
+}
+
+/** Plan and stage a run for other processes (the output's lock released, the staging area kept). */
+export async function prepareRun(given: string[], output: string, options: PrepareOptions) {
+  const { draft, inputs } = await planRun(given, output, options);
+  const prepared = await stageRun(draft, inputs, true);
+  const done = prepared.plan.tasks.length - (await unfinishedTasks(prepared.plan, prepared.staging)).length;
+  await prepared.pending.abort();
+  return {
+    id: draft.id,
+    plan: planFile(prepared.staging.dir),
+    output: draft.output,
+    tasks: draft.tasks.length,
+    done,
+    notes: prepared.pending.notes.filter((n) => !n.startsWith("nothing to resume")),
+  };
+}

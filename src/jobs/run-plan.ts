@@ -1,0 +1,317 @@
+/**
+ * A run as data: the plan of a conversion split into tasks, written into its staging area
+ * (`.OUT.partial-<id>/.geozarr-run/plan.json`, convert/staging.ts) so that any process that sees
+ * the same files (this one, a `geozarr worker` on another machine, a Kubernetes Indexed Job) can run
+ * one of its tasks, and one process can finalize it.
+ *
+ * The three steps and what each guarantees:
+ * - **task K** (`runPlanTask`): checks its sources are the files that were planned (size and
+ *   modification time), skips itself if its record is intact, else writes its chunks and then its
+ *   record. A task's bytes depend only on the plan and its sources, so running it twice, even at
+ *   once on two machines, writes the same files (at-least-once delivery is safe).
+ * - **finish** (`finishRun`): re-checks every task's record against the chunks on disk, refuses if
+ *   one is missing, then writes what no task writes, every document and consolidated metadata last,
+ *   the series record and the multiscale levels. Still in the staging area.
+ * - **commit** (`finalizeStaged`, or the local run's own commit): under the output's lock, the
+ *   destination checked to be what it was when the run was planned, the staging area is moved into
+ *   place.
+ * @module
+ */
+
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import {
+  type ExecuteOptions,
+  type ExecuteSummary,
+  finalizePlan,
+  halvedPaths,
+  type NodePlan,
+  runTask,
+  type TaskPlan,
+} from "../convert/execute.js";
+import type { SourceLevel } from "../convert/multiscale.js";
+import {
+  type EntryIdentity,
+  entryIdentity,
+  type PendingOutput,
+  prepareOutput,
+  STAGING_META,
+} from "../convert/output.js";
+import { contentId, planFromJson, planToJson } from "../convert/plan-json.js";
+import type { ScannedInput } from "../convert/series/scan-task.js";
+import { type SourceStamp, Staging } from "../convert/staging.js";
+import { fsError, GeoZarrError } from "../errors.js";
+import { addLevels, type PyramidOptions, type PyramidSummary } from "../pyramid/build.js";
+import { FileSystemStore } from "../zarr/store/fs.js";
+import { writeSeriesRecord } from "./series-record.js";
+
+/** One task: the units it writes (regions) and the sources it reads (indices into `sources`). */
+export interface RunTask extends TaskPlan {
+  sources: number[];
+}
+
+export interface RunPlan {
+  version: 1;
+  /** The plan's content hash (everything but the time it was made): equal plans, equal ids. */
+  id: string;
+  /** The destination (absolute path), whether it may be replaced, and what it was when planned. */
+  output: string;
+  overwrite: boolean;
+  existing: EntryIdentity | null;
+  zarrFormat: 2 | 3;
+  nodes: NodePlan[];
+  tasks: RunTask[];
+  sources: SourceStamp[];
+  /** A time series: the dimension and the first granule, for the store's series record. */
+  series?: { concat: string; first: ScannedInput } | undefined;
+  /** Multiscale levels to add after the data (the levels the tasks computed are adopted). */
+  multiscales?: Omit<PyramidOptions, "signal" | "onProgress" | "computed" | "sourced"> | undefined;
+  /** Levels the source has of its own (a COG's overviews). */
+  sourced?: SourceLevel[] | undefined;
+}
+
+/** A run planned, before its output is checked (what it finds there is recorded by `stageRun`). */
+export type DraftPlan = Omit<RunPlan, "existing">;
+
+/** A run planned and its staging area open, the output locked (until `pending` commits or aborts). */
+export interface PreparedRun {
+  plan: RunPlan;
+  staging: Staging;
+  pending: PendingOutput;
+  inputs: string[];
+}
+
+/**
+ * Check and lock the output of a planned run, open its staging area (continuing the one an
+ * interrupted run of the same plan left, with `resume`) and write the plan into it.
+ */
+export async function stageRun(
+  draft: DraftPlan,
+  inputs: string[],
+  resume: boolean | undefined,
+): Promise<PreparedRun> {
+  const pending = await prepareOutput(draft.output, draft.overwrite, inputs, { id: draft.id, resume });
+  try {
+    const staging = new Staging(pending.tmp, draft.id);
+    const plan: RunPlan = { ...draft, existing: pending.existing };
+    await writeRunPlan(staging, plan);
+    return { plan, staging, pending, inputs };
+  } catch (err) {
+    await pending.abort();
+    throw err;
+  }
+}
+
+/**
+ * A plan's stable identity: its settings, nodes, tasks and sources, but not the time it was made
+ * (the root's history line), so the same conversion planned again has the same id (resume, queues).
+ */
+export function planId(plan: Pick<RunPlan, "nodes" | "tasks" | "sources">, settings: object): string {
+  const nodes = plan.nodes.map((n) =>
+    n.kind === "group" && n.path === "/" ? { ...n, attributes: { ...n.attributes, history: null } } : n,
+  );
+  return contentId({ ...settings, tasks: plan.tasks, sources: plan.sources, nodes });
+}
+
+/** Where a run's plan lives in its staging area. */
+export function planFile(staging: string): string {
+  return join(staging, STAGING_META, "plan.json");
+}
+
+/** The staging area a plan file lies in. */
+export function stagingOf(plan: string): string {
+  return dirname(dirname(plan));
+}
+
+/** Write `plan` into its staging area (atomically, beside the task records). */
+export async function writeRunPlan(staging: Staging, plan: RunPlan): Promise<void> {
+  // Keys in their order: the attributes' order is the output's.
+  await staging.writePlan(planToJson(plan, false));
+}
+
+let cached: { key: string; plan: RunPlan } | null = null;
+
+/** The plan in `file` (the last one read is kept: a worker reads a plan once for all its tasks). */
+export async function readRunPlan(file: string): Promise<RunPlan> {
+  let text: string;
+  let key: string;
+  try {
+    const st = await stat(file);
+    key = `${file}#${st.ino}#${st.size}#${st.mtimeMs}`;
+    if (cached?.key === key) return cached.plan;
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT")
+      throw new GeoZarrError(
+        "NotFound",
+        `${file}: no such plan (the run was finalized already, or its staging area was removed)`,
+        { where: file },
+      );
+    throw fsError(err, file, "read");
+  }
+  const plan = planFromJson<RunPlan>(text, file);
+  if (plan?.version !== 1 || typeof plan.id !== "string" || !Array.isArray(plan.tasks))
+    throw new GeoZarrError("InvalidMetadata", `${file}: not a geozarr run plan`, { where: file });
+  cached = { key, plan };
+  return plan;
+}
+
+/** What running a task needs of its plan. */
+export type TaskSet = Pick<RunPlan, "nodes" | "tasks" | "sources" | "zarrFormat">;
+
+const sourcesOf = (plan: TaskSet, task: RunTask) => task.sources.map((i) => plan.sources[i]!);
+
+/** Refuse a task whose sources changed since the run was planned (the plan no longer describes them). */
+async function checkSources(stamps: SourceStamp[]): Promise<void> {
+  for (const s of stamps) {
+    const st = await stat(s.file).catch((err) => {
+      throw fsError(err, s.file, "read");
+    });
+    if (st.size !== s.size || st.mtimeMs !== s.mtimeMs)
+      throw new GeoZarrError(
+        "Format",
+        `${s.file}: changed since the run was planned (size or modification time); plan the run again`,
+        { where: s.file },
+      );
+  }
+}
+
+/** What running one task did: null when an earlier run had done it (its record intact). */
+export type TaskOutcome = (ExecuteSummary & { files: { key: string; size: number }[] }) | null;
+
+/**
+ * Run task `index` of `plan` into its staging area, unless its record says it is done; leave its
+ * record. `exec` brings the pool and the memory budget.
+ */
+export async function runPlanTask(
+  plan: TaskSet,
+  staging: Staging,
+  index: number,
+  exec: Omit<ExecuteOptions, "zarrFormat">,
+): Promise<TaskOutcome> {
+  const task = plan.tasks[index];
+  if (!task)
+    throw new GeoZarrError("Usage", `task ${index}: the plan has tasks 0 to ${plan.tasks.length - 1}`);
+  const sources = sourcesOf(plan, task);
+  if (await staging.done(index, sources)) return null;
+  await checkSources(sources);
+  const r = await runTask(plan.nodes, task, new FileSystemStore(staging.dir), {
+    ...exec,
+    zarrFormat: plan.zarrFormat,
+  });
+  await staging.record({ index, label: task.label, sources, files: r.files });
+  return r;
+}
+
+/**
+ * Run task `index` of the plan in `file` (its staging area beside it), as `geozarr task` and the
+ * queue's workers do; `id`, when given, must be the plan's (a job of another plan is refused).
+ */
+export async function runTaskOf(
+  file: string,
+  index: number,
+  exec: Omit<ExecuteOptions, "zarrFormat">,
+  id?: string,
+): Promise<TaskOutcome> {
+  const plan = await readRunPlan(file);
+  if (id !== undefined && plan.id !== id)
+    throw new GeoZarrError("Usage", `${file}: holds plan ${plan.id}, not ${id}`, { where: file });
+  return runPlanTask(plan, new Staging(stagingOf(file), plan.id), index, exec);
+}
+
+/** The tasks whose records are missing or no longer intact (a chunk gone, a source changed). */
+export async function unfinishedTasks(plan: TaskSet, staging: Staging): Promise<number[]> {
+  const out: number[] = [];
+  for (const [i, t] of plan.tasks.entries()) if (!(await staging.done(i, sourcesOf(plan, t)))) out.push(i);
+  return out;
+}
+
+export interface FinishResult {
+  summary: ExecuteSummary;
+  levels?: PyramidSummary | undefined;
+}
+
+/**
+ * Finish a run whose tasks are done, in its staging area: every task record re-checked first, then
+ * the arrays no task writes, every document, consolidated metadata, the series record, the levels.
+ */
+export async function finishRun(
+  plan: RunPlan,
+  staging: Staging,
+  exec: Omit<ExecuteOptions, "zarrFormat">,
+): Promise<FinishResult> {
+  const left = await unfinishedTasks(plan, staging);
+  if (left.length) {
+    const t = plan.tasks[left[0]!]!;
+    throw new GeoZarrError(
+      "IO",
+      `${staging.dir}: ${left.length} task${left.length > 1 ? "s" : ""} not done (task ${left[0]}, ${t.label}, has no intact record); run ${left.length > 1 ? "them" : "it"} first`,
+      { where: staging.dir },
+    );
+  }
+  const store = new FileSystemStore(staging.dir);
+  const summary = await finalizePlan(plan.nodes, plan.tasks, store, { ...exec, zarrFormat: plan.zarrFormat });
+  if (plan.series) await writeSeriesRecord(staging.dir, plan.series.first, plan.series.concat);
+  if (!plan.multiscales) return { summary };
+  const computed = Object.fromEntries(
+    plan.nodes.flatMap((n) => {
+      const paths = halvedPaths(n);
+      return paths.length ? [[n.path, paths] as const] : [];
+    }),
+  );
+  const built = await addLevels(staging.dir, {
+    ...plan.multiscales,
+    signal: exec.signal,
+    computed,
+    sourced: plan.sourced,
+  });
+  return { summary, levels: { ...built, store: plan.output } };
+}
+
+/** What finalizing a staged run did. */
+export interface FinalizeResult extends Partial<FinishResult> {
+  output: string;
+  /** The run had been finalized before (an earlier attempt moved the store into place). */
+  already: boolean;
+  notes: string[];
+}
+
+/**
+ * Finalize the staged run of `file` (its plan) and move it into place, under the output's lock,
+ * with the destination checked to be what it was when the run was planned. `committed` is the
+ * staging area's own identity when known (the queue records it): if the plan is gone and the
+ * destination is that very directory, an earlier attempt finished and this one does nothing.
+ */
+export async function finalizeStaged(
+  file: string,
+  exec: Omit<ExecuteOptions, "zarrFormat">,
+  committed?: EntryIdentity | undefined,
+): Promise<FinalizeResult> {
+  const dir = stagingOf(file);
+  const name = /^\.(.+)\.partial-[0-9a-f]+$/.exec(basename(dir))?.[1];
+  if (committed && name) {
+    const target = join(dirname(dir), name);
+    const now = await entryIdentity(target);
+    const planGone = (await entryIdentity(file)) === null;
+    if (planGone && now && now.dev === committed.dev && now.ino === committed.ino)
+      return { output: target, already: true, notes: [] };
+  }
+  const plan = await readRunPlan(file);
+  const pending = await prepareOutput(plan.output, plan.overwrite, [], {
+    id: plan.id,
+    resume: true,
+    expect: plan.existing,
+  });
+  try {
+    if (pending.tmp !== dir)
+      throw new GeoZarrError("Usage", `${file}: the plan is not in the staging area of ${plan.output}`, {
+        where: file,
+      });
+    const done = await finishRun(plan, new Staging(dir, plan.id), exec);
+    await pending.commit();
+    return { ...done, output: plan.output, already: false, notes: pending.notes };
+  } catch (err) {
+    await pending.abort();
+    throw err;
+  }
+}
