@@ -49,8 +49,13 @@ export async function faultPoint(point: string): Promise<void> {
     return r.at === n;
   });
   if (!rule) return;
-  // Pipes are written synchronously on Linux, so the line is out before a kill.
-  env?.stderr.write(`geozarr-fault: ${point} ${rule.action}\n`);
+  // Written to fd 2 directly: a worker thread's process.stderr only posts the text to the main
+  // thread, which a kill can beat (the line was lost on CI). getBuiltinModule keeps this module free
+  // of node: imports for the browser entry point.
+  const line = `geozarr-fault: ${point} ${rule.action}\n`;
+  const fs = env?.getBuiltinModule?.("node:fs") as { writeSync(fd: number, s: string): number } | undefined;
+  if (fs) fs.writeSync(2, line);
+  else env?.stderr.write(line);
   if (rule.action === "kill") env?.kill(env.pid, "SIGKILL");
   if (rule.action === "fail") throw new GeoZarrError("IO", `${point}: injected failure (GEOZARR_FAULT)`);
   // Hang: a pending promise alone would let the event loop empty and the process exit; an
