@@ -39,7 +39,20 @@ export const QUEUE_OPTIONS = {
 } as const;
 
 /** Options that say how a run goes, not what it makes: left out of the history line. */
-export const RUN_ONLY_OPTIONS = ["json", "resume", "queue", "queue-name", "attempts", "prepare", "task-size"];
+// How a run goes, not what it writes: left out of the output's `history`, so that the store is the
+// same bytes whatever the threads, the memory budget, --overwrite, a resume or a queue.
+export const RUN_ONLY_OPTIONS = [
+  "json",
+  "resume",
+  "workers",
+  "memory",
+  "overwrite",
+  "queue",
+  "queue-name",
+  "attempts",
+  "prepare",
+  "task-size",
+];
 
 export async function runQueued(
   inputs: string[],
@@ -82,7 +95,7 @@ export async function runQueued(
   }
   const queue = stringOption(values, "queue-name");
   const planned = await planRun(inputs, output, options);
-  const { submitRun } = await import("../../queue.js");
+  const { submitRun, shownUrl } = await import("../../queue.js");
   const bar = progressBar(process.stderr, "queued", !values.json);
   let s: Awaited<ReturnType<typeof submitRun>>;
   try {
@@ -97,7 +110,7 @@ export async function runQueued(
   } catch (err) {
     if (signal.aborted)
       io.err(
-        `geozarr: note: stopped following the run; it goes on on the workers (geozarr status ${redis} ${planned.draft.id})`,
+        `geozarr: note: stopped following the run; it goes on on the workers (geozarr status ${shownUrl(redis!)} ${planned.draft.id})`,
       );
     throw err;
   } finally {
