@@ -71,3 +71,18 @@ export function du(path) {
   );
   return { bytes: Number(out.split("\t")[0]), files };
 }
+
+/** N daily MUR-like granules (make_mur_like.py at `step`, from 2002-06-01), made once; their paths. */
+export function granules(n, step) {
+  const dir = join(DATA, `series-${step}-${n}`);
+  const gen = join(ROOT, "scripts", "fixtures", "make_mur_like.py");
+  const start = Date.UTC(2002, 5, 1);
+  const files = [];
+  for (let i = 0; i < n; i++) {
+    const day = new Date(start + i * 86400000).toISOString().slice(0, 10);
+    const file = join(dir, `${day.replaceAll("-", "")}-mur.nc`);
+    ensure(file, PY, [gen, file, "--step", step, "--date", day, "--seed", String(i + 1), "--quiet"]);
+    files.push(file);
+  }
+  return { dir, files };
+}

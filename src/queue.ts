@@ -12,7 +12,7 @@
  * @module
  */
 
-export { checkRedis, DEFAULT_QUEUE, type QueueTarget } from "./queue/connection.js";
+export { checkRedis, DEFAULT_QUEUE, type QueueTarget, shownUrl } from "./queue/connection.js";
 export { type QueueStatus, queueStatus, type RunStatus } from "./queue/status.js";
 export { type QueuedRunSummary, type SubmitOptions, submitRun } from "./queue/submit.js";
 export { runWorker, type WorkerEvent, type WorkerOptions, type WorkerSummary } from "./queue/worker.js";

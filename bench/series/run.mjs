@@ -8,37 +8,16 @@
 // Then the cost per granule: geozarr converting one granule alone (median of RUNS) against the
 // series' wall time divided by N. Values checked equal by xarray in the same run.
 // Usage: node bench/series/run.mjs [--granules 30] [--step 0.05] [--runs 3]
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { DATA, du, ensure, median, PY, ROOT, runJson, save, timed } from "../lib.mjs";
+import { DATA, du, granules, median, PY, ROOT, runJson, save, timed } from "../lib.mjs";
 
 const argv = process.argv;
 const opt = (n, d) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
 const n = Number(opt("--granules", 30));
 const step = opt("--step", "0.05");
 const runs = Number(opt("--runs", 3));
-const dir = join(DATA, `series-${step}-${n}`);
-const gen = join(ROOT, "scripts", "fixtures", "make_mur_like.py");
-mkdirSync(dir, { recursive: true });
-const start = Date.UTC(2002, 5, 1);
-for (let i = 0; i < n; i++) {
-  const day = new Date(start + i * 86400000).toISOString().slice(0, 10);
-  ensure(join(dir, `${day.replaceAll("-", "")}-mur.nc`), PY, [
-    gen,
-    join(dir, `${day.replaceAll("-", "")}-mur.nc`),
-    "--step",
-    step,
-    "--date",
-    day,
-    "--seed",
-    String(i + 1),
-    "--quiet",
-  ]);
-}
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".nc"))
-  .sort()
-  .map((f) => join(dir, f));
+const { dir, files } = granules(n, step);
 const OUT = join(DATA, "out");
 mkdirSync(OUT, { recursive: true });
 const geozarr = join(ROOT, "bin", "geozarr.js");

@@ -72,7 +72,7 @@ export const worker: Command = {
       graceSeconds: num(values, "grace", 20),
       signal,
       onEvent: (e) => {
-        if (values.json) return io.out(JSON.stringify({ time: stamp(), ...e }));
+        if (values.json) return io.out(JSON.stringify({ time: new Date().toISOString(), ...e }));
         const what = e.what ?? "";
         const line =
           e.event === "done"
