@@ -13,11 +13,12 @@ import { decodeFillValue } from "../zarr/fill-value.js";
 import { type NonStandardToken, readDocument } from "../zarr/hierarchy.js";
 import type { JsonObject, JsonValue } from "../zarr/json.js";
 import { isJsonObject } from "../zarr/json.js";
-import type { ArrayMeta } from "../zarr/metadata/model.js";
+import type { ArrayMeta, StringArrayMeta } from "../zarr/metadata/model.js";
 import { parseArrayV2, parseGroupV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3, parseGroupV3 } from "../zarr/metadata/v3.js";
 import { readVector } from "../zarr/read/vector.js";
 import { joinKey, prefixOf, type Store, type StoreKey } from "../zarr/store/types.js";
+import { decodeStringFill, type StringType, v2StringType, v3StringType } from "../zarr/strings.js";
 
 export interface RawDocument {
   key: StoreKey;
@@ -39,6 +40,8 @@ export interface RawNode {
   attributes: JsonObject;
   /** The parsed array metadata, when the documents are valid enough to read the array. */
   meta?: ArrayMeta;
+  /** The same, for an array of strings (the numeric rules leave it alone). */
+  strings?: StringArrayMeta;
   /** Why geozarr's reader refuses the node's metadata (ZR-02; the Z2-/Z3- rules report details). */
   metaError?: string;
   /** Why the engine does not decode the array's fill value (Z2-02, Z3-03). */
@@ -98,20 +101,22 @@ function attributesOf(node: RawNode): JsonObject {
 function fillErrorOf(node: RawNode, doc: JsonValue | undefined, name: string): string | undefined {
   if (!isJsonObject(doc)) return undefined;
   const where = `${name}${node.docs[0]?.key}`;
-  let dt: DataType;
-  if (node.format === 3) {
-    if (!isDataType(doc.data_type)) return undefined; // Z3-01 reports the data type
-    dt = doc.data_type;
-  } else {
-    try {
-      dt = parseV2Dtype(doc.dtype, where).dataType;
-    } catch {
-      return undefined; // Z2-05 / Z2-01 report the dtype
-    }
+  let dt: DataType | StringType;
+  try {
+    const text =
+      node.format === 3 ? v3StringType(doc.data_type, where) : v2StringType(doc.dtype, doc.filters, where);
+    if (text) dt = text;
+    else if (node.format === 3) {
+      if (!isDataType(doc.data_type)) return undefined; // Z3-01 reports the data type
+      dt = doc.data_type;
+    } else dt = parseV2Dtype(doc.dtype, where).dataType;
+  } catch {
+    return undefined; // Z2-05 / Z2-01 / Z3-01 / ZR-02 report the dtype
   }
   if (doc.fill_value === undefined && node.format === 3) return '"fill_value" is required';
   try {
-    decodeFillValue(doc.fill_value ?? null, dt, node.format, where);
+    if (typeof dt === "string") decodeFillValue(doc.fill_value ?? null, dt, node.format, where);
+    else decodeStringFill(doc.fill_value ?? null, dt, node.format, where);
     return undefined;
   } catch (err) {
     const msg = messageOf(err);
@@ -126,10 +131,12 @@ function finish(node: RawNode, name: string): RawNode {
   // The reader's parse of the node (hierarchy.ts addV2/addV3), recorded for ZR-02.
   try {
     if (node.kind === "array") {
-      node.meta =
+      const meta =
         node.format === 2
           ? parseArrayV2(main?.value, node.docs[1]?.value, where)
           : parseArrayV3(main?.value, where);
+      if (meta.kind === "strings") node.strings = meta;
+      else node.meta = meta;
     } else if (node.format === 2) parseGroupV2(main?.value, node.docs[1]?.value, where);
     else parseGroupV3(main?.value, where);
   } catch (err) {
