@@ -49,6 +49,12 @@ export interface RawNode {
   /** Dimension names (v2 `_ARRAY_DIMENSIONS`, v3 `dimension_names`), when well-formed. */
   dims: string[] | null;
   shape: number[] | null;
+  /**
+   * The node is listed only by the consolidated metadata, not in the store: readers that use
+   * consolidated metadata (geozarr's, zarr-python's) see it, so the rules check its documents
+   * as given there (ZC-04 reports that the store lacks it).
+   */
+  consolidatedOnly?: true;
 }
 
 export interface ValidationContext {
@@ -223,6 +229,60 @@ async function walk(store: Store, name: string): Promise<{ nodes: Map<string, Ra
   };
 }
 
+/**
+ * The nodes the consolidated metadata lists that the store itself lacks (v2 `.zmetadata` keys,
+ * v3 inline `consolidated_metadata.metadata`), built from their consolidated documents, keyed
+ * where the store would hold them.
+ */
+function consolidatedOnlyNodes(
+  format: 2 | 3,
+  consolidated: RawDocument | null,
+  nodes: Map<string, RawNode>,
+): RawNode[] {
+  const doc = consolidated?.value;
+  const out: RawNode[] = [];
+  const add = (path: string, kind: RawNode["kind"], docs: [StoreKey, JsonValue][]) => {
+    if (path === "/" || nodes.has(path)) return;
+    out.push({
+      path,
+      format,
+      kind,
+      docs: docs.map(([key, value]) => ({ key, value, nonStandard: [] })),
+      attributes: {},
+      dims: null,
+      shape: null,
+      consolidatedOnly: true,
+    });
+  };
+  if (format === 3) {
+    const cm = isJsonObject(doc) ? doc.consolidated_metadata : undefined;
+    if (!isJsonObject(cm) || !isJsonObject(cm.metadata)) return out;
+    for (const [rel, d] of Object.entries(cm.metadata)) {
+      const path = joinKey(rel);
+      add(path, isJsonObject(d) && d.node_type === "array" ? "array" : "group", [
+        [joinKey(path, "zarr.json"), d],
+      ]);
+    }
+    return out;
+  }
+  const md = isJsonObject(doc) && isJsonObject(doc.metadata) ? doc.metadata : undefined;
+  if (!md) return out;
+  const paths = new Set<string>();
+  for (const key of Object.keys(md)) {
+    const m = /^(?:(.*)\/)?\.(zarray|zgroup)$/.exec(key);
+    if (m) paths.add(joinKey(m[1] ?? ""));
+  }
+  for (const path of paths) {
+    const rel = path === "/" ? "" : `${path.slice(1)}/`;
+    const main = md[`${rel}.zarray`] ?? md[`${rel}.zgroup`];
+    const isArray = md[`${rel}.zarray`] !== undefined;
+    const docs: [StoreKey, JsonValue][] = [[joinKey(path, isArray ? ".zarray" : ".zgroup"), main!]];
+    if (md[`${rel}.zattrs`] !== undefined) docs.push([joinKey(path, ".zattrs"), md[`${rel}.zattrs`]!]);
+    add(path, isArray ? "array" : "group", docs);
+  }
+  return out;
+}
+
 export async function buildContext(store: Store, storeName: string): Promise<ValidationContext> {
   const { nodes, mixed } = await walk(store, storeName);
   if (nodes.size === 0) {
@@ -241,6 +301,11 @@ export async function buildContext(store: Store, storeName: string): Promise<Val
     if (root && isJsonObject(root.value) && root.value.consolidated_metadata !== undefined)
       consolidated = root;
   }
+  for (const node of consolidatedOnlyNodes(format, consolidated, nodes))
+    nodes.set(node.path, finish(node, storeName));
+  const sorted = new Map([...nodes].sort(([a], [b]) => (a === "/" ? -1 : b === "/" ? 1 : a < b ? -1 : 1)));
+  nodes.clear();
+  for (const [k, v] of sorted) nodes.set(k, v);
   const small = new Map<string, Float64Array | null>();
   return {
     storeName,

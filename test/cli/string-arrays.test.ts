@@ -199,6 +199,9 @@ describe("converting string arrays", () => {
       labels: { dtype: "string", values: ["été", "ü", "x", "x"], shape: [4] },
       notes: { dtype: "string", values: ["a", "bb", "👍", "", "", ""], shape: [2, 3] },
     });
+    // Booleans read in v3 too (a v3 fill_value false is not missing: CF does not declare it).
+    const mask = await runCli("stats", out, "mask", "--json");
+    expect(JSON.parse(mask.stdout)).toMatchObject({ dataType: "bool", valid: 5, missing: 0, mean: 0.6 });
     const v = await runCli("validate", out, "--json");
     const findings = JSON.parse(v.stdout).findings as { rule: string; severity: string; path: string }[];
     // The Zarr rules accept the string arrays (GeoZarr's CF rules may still ask for metadata).
