@@ -160,16 +160,19 @@ export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTy
  * variables are small (labels, names); the caller checks the size first. Byte strings (NC_CHAR,
  * ASCII fixed-length) come back as binary strings (one code unit per byte, zarr/strings.ts) with
  * their NUL padding stripped, `width` bytes each; NC_STRING and UTF-8 fixed-length ones as text.
- * For NC_CHAR the last dimension is the string length (CF 1.11 §2.2); a scalar is one character.
+ * For NC_CHAR, `stacked` says whether the last dimension is the string length (CF 1.11 §2.2);
+ * otherwise every character is a string of its own.
  */
 export async function readText(
   ref: Omit<VariableRef, "dataType" | "hdf5">,
   shape: number[],
   storage: TextStorage,
+  stacked = true,
 ): Promise<{ bytes: boolean; width: number; values: string[] }> {
-  const width = storage.kind === "char" ? (shape.length ? shape[shape.length - 1]! : 1) : 0;
+  const stack = storage.kind === "char" && stacked && shape.length > 0;
+  const width = storage.kind === "char" ? (stack ? shape[shape.length - 1]! : 1) : 0;
   // An NC_CHAR array of length 0 holds empty strings, one per element of the other dimensions.
-  const count = product(shape.slice(0, -1));
+  const count = product(stack ? shape.slice(0, -1) : shape);
   const strings = (raw: Uint8Array, width: number) => {
     const values = new Array<string>(width === 0 ? count : raw.length / width).fill("");
     for (let i = 0; width > 0 && i < values.length; i++)

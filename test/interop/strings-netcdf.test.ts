@@ -74,7 +74,7 @@ def chars(items, n):
     return np.array(items, dtype=f"S{n}").view("S1").reshape(len(items), n)
 with netCDF4.Dataset(f"{out}/labels.nc", "w", format="NETCDF4") as ds:
     ds.Conventions = "CF-1.11"
-    for d, n in [("station", 3), ("name_strlen", 8), ("band", 3), ("lat", 4), ("lon", 5)]:
+    for d, n in [("station", 3), ("name_strlen", 8), ("band", 3), ("lat", 4), ("lon", 5), ("letter", 3)]:
         ds.createDimension(d, n)
     la = ds.createVariable("lat", "f4", ("lat",)); la.standard_name = "latitude"; la.units = "degrees_north"
     la[:] = [10, 11, 12, 13]
@@ -97,6 +97,12 @@ with netCDF4.Dataset(f"{out}/labels.nc", "w", format="NETCDF4") as ds:
     r = ds.createVariable("refl", "f4", ("band", "lat", "lon"))
     r.standard_name = "surface_bidirectional_reflectance"; r.units = "1"
     r[:] = rng.random((3, 4, 5)).astype("f4")
+    # A coordinate of single characters (netCDF-C's char fl_dmn(fl_dmn)): its last dimension is its
+    # own, not a string length, and a word per letter on it.
+    le = ds.createVariable("letter", "S1", ("letter",)); le.set_auto_chartostring(False)
+    le[:] = np.array([b"a", b"b", b"3"], dtype="S1")
+    wo = ds.createVariable("word", "S1", ("letter", "name_strlen")); wo.set_auto_chartostring(False)
+    wo[:] = chars([b"apple", b"bee", b"three"], 8)
     bt = ds.createEnumType(np.uint8, "bool_t", {"FALSE": 0, "TRUE": 1})
     ok = ds.createVariable("valid", bt, ("lat", "lon")); ok[:] = rng.integers(0, 2, (4, 5)).astype("u1")
     ct = ds.createEnumType(np.int8, "cloud_t", {"clear": 0, "cloudy": 1, "partly cloudy": 2})
@@ -126,7 +132,18 @@ describe("NetCDF-4 text and enums", () => {
     expect(r.stderr).not.toMatch(/dropped/);
     const src = xarray(f("labels.nc"));
     const got = xarray(out);
-    for (const name of ["station_name", "station_label", "temp", "band", "refl", "lat", "lon", "cloud"]) {
+    for (const name of [
+      "station_name",
+      "station_label",
+      "temp",
+      "band",
+      "refl",
+      "lat",
+      "lon",
+      "cloud",
+      "letter",
+      "word",
+    ]) {
       expect(got[name], name).toBeDefined();
       expect(got[name]!.dims, name).toEqual(src[name]!.dims);
       expect(got[name]!.kind, name).toBe(src[name]!.kind);
@@ -137,6 +154,11 @@ describe("NetCDF-4 text and enums", () => {
     expect(src.station_name!.values).toEqual([{ bytes: "alpha" }, { bytes: "bÃ©ta" }, { bytes: "gamma_xy" }]);
     expect(src.station_label!.values).toEqual(["été", "x", ""]);
     expect(src.band!.values).toEqual(["red", "nir", "näh"]);
+    expect(src.letter).toMatchObject({ dims: ["letter"], kind: "S", coord: true });
+    expect(src.word).toMatchObject({
+      dims: ["letter"],
+      values: [{ bytes: "apple" }, { bytes: "bee" }, { bytes: "three" }],
+    });
     expect(got.station_name!.attrs).toMatchObject({ cf_role: "timeseries_id" });
     // The FALSE/TRUE enum is a Zarr bool (xarray reads the source's as its uint8 storage); the
     // category enum keeps its integers, its names as CF flags (CF §3.5).

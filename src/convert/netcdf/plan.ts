@@ -178,11 +178,13 @@ const ROLE_NAMES = {
   x: "projection_x_coordinate",
 } as const;
 
-/** The CF standard name of a 1-D coordinate recognised by its units, axis or name (CF §4). */
+/** The CF standard name of a 1-D coordinate with units, recognised by its units, axis or name (CF §4). */
 function recognisedStandardName(v: SourceVariable): string | undefined {
   if (v.dims.length !== 1) return undefined;
   const role = axisRole(v.name, v.attributes);
   const units = typeof v.attributes.units === "string" ? v.attributes.units : "";
+  // Without units a name claims what the source does not say (CF-03 would then ask for units).
+  if (units.trim() === "") return undefined;
   // Scan angles (geostationary x/y in radians) have their own names (CF Appendix F).
   if ((role === "x" || role === "y") && /^(rad|radians?|microradians?)$/i.test(units.trim()))
     return `projection_${role}_angular_coordinate`;

@@ -35,15 +35,19 @@ export interface SelectOptions {
 
 export type GridMappingVariable = Pick<SourceVariable, "name" | "attributes">;
 
-/** A text variable, with `dims` its dimensions as strings (an NC_CHAR array's last is its length). */
-export type TextVariable = OtherVariable & { text: NonNullable<OtherVariable["text"]> };
+/**
+ * A text variable. `stacked`: an NC_CHAR array whose last dimension is the string length (CF
+ * 1.11 §2.2), which is every one but those whose last dimension has a variable of its name in the
+ * group: xarray (conventions.py, `stackable`) keeps those as arrays of single characters
+ * (netCDF-C's `char fl_dmn(fl_dmn)`, a coordinate of characters).
+ */
+export type TextVariable = OtherVariable & { text: NonNullable<OtherVariable["text"]>; stacked: boolean };
 
 export const isCoordinate = (v: Pick<SourceVariable, "name" | "dims">) =>
   v.dims.length === 1 && v.dims[0] === v.name;
 
 /** The dimensions of a text variable's strings: an NC_CHAR array's last one is the string length (CF §2.2). */
-export const textDims = (v: TextVariable): string[] =>
-  v.text.kind === "char" ? v.dims.slice(0, -1) : v.dims;
+export const textDims = (v: TextVariable): string[] => (v.stacked ? v.dims.slice(0, -1) : v.dims);
 
 const asStrings = (v: TextVariable) => ({ name: v.name, dims: textDims(v) });
 
@@ -68,8 +72,17 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
     const v = byName.get(n) ?? group.others.find((o) => o.name === n);
     if (v) gridMappings.push(v);
   }
-  const texts = group.others.filter(
-    (o): o is TextVariable => o.text !== undefined && !gridMappingSet.has(o.name),
+  const names = new Set([...group.variables, ...group.others].map((v) => v.name));
+  const texts: TextVariable[] = group.others.flatMap((o) =>
+    o.text === undefined || gridMappingSet.has(o.name)
+      ? []
+      : [
+          {
+            ...o,
+            text: o.text,
+            stacked: o.text.kind === "char" && o.dims.length > 0 && !names.has(o.dims[o.dims.length - 1]!),
+          },
+        ],
   );
   const textByName = new Map(texts.map((t) => [t.name, t]));
   type Candidate = SourceVariable | TextVariable;

@@ -30,10 +30,11 @@ export async function planText(
   opts: TextPlanOptions,
 ): Promise<{ node: Extract<NodePlan, { kind: "strings" }> } | { refused: string }> {
   const dims = textDims(v);
-  const shape = v.text.kind === "char" ? v.shape.slice(0, -1) : v.shape;
-  const width =
-    v.text.kind === "char"
-      ? (v.shape[v.shape.length - 1] ?? 1)
+  const shape = v.stacked ? v.shape.slice(0, -1) : v.shape;
+  const width = v.stacked
+    ? v.shape[v.shape.length - 1]!
+    : v.text.kind === "char"
+      ? 1
       : v.text.kind === "fixed"
         ? v.text.width
         : undefined;
@@ -42,7 +43,12 @@ export async function planText(
   } catch (err) {
     return { refused: messageOf(err).replace(/^[^:]*: /, "") };
   }
-  const text = await readText({ format: file.format, file: file.file, path: v.path }, v.shape, v.text);
+  const text = await readText(
+    { format: file.format, file: file.file, path: v.path },
+    v.shape,
+    v.text,
+    v.stacked,
+  );
   // Byte strings at least one byte wide: numpy has no `|S0`.
   const stringType: StringType = text.bytes
     ? { kind: "bytes", length: Math.max(1, text.width) }
