@@ -11,18 +11,13 @@
  */
 
 import type { CodecChoice } from "../zarr/codecs/choice.js";
-import type { JsonObject } from "../zarr/json.js";
 import { decodeBytes, type StringType } from "../zarr/strings.js";
+import type { StringArraySpec } from "../zarr/write/strings.js";
 import type { NodePlan } from "./execute.js";
 
-export interface StringSource {
+/** A string array to write: its layout and type as the source has them, and its values. */
+export interface StringSource extends Omit<StringArraySpec, "codec"> {
   path: string;
-  shape: number[];
-  chunkShape: number[];
-  stringType: StringType;
-  fillValue: string | null;
-  dimensionNames: string[] | null;
-  attributes: JsonObject;
   /** Every element, in C order (binary strings for byte strings). */
   values: string[];
 }

@@ -8,13 +8,13 @@
  * a store with an unreadable array or (v3) byte strings that are not UTF-8.
  */
 
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectOneLine, runCli } from "../helpers/cli.js";
 import { python, pythonJson } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
+import { zarritaRead } from "../helpers/zarrita.js";
 
 const dir = tmpDir("strings");
 const mixed = join(dir, "mixed.zarr");
@@ -36,29 +36,6 @@ print(json.dumps(out))
 `;
 
 type V2Arrays = Record<string, { dtype: string; values: unknown[]; attrs: Record<string, unknown> }>;
-
-/** zarrita's own reading (its package, its codecs, no geozarr code) of string arrays of a v3 store. */
-function zarritaStrings(store: string, names: string[]): Record<string, unknown[]> {
-  const code = `
-import * as zarr from "zarrita";
-import FileSystemStore from "@zarrita/storage/fs";
-const [store, ...names] = process.argv.slice(1);
-const root = zarr.root(new FileSystemStore(store));
-const out = {};
-for (const n of names) {
-  const a = await zarr.open.v3(root.resolve(n), { kind: "array" });
-  const got = await zarr.get(a);
-  out[n] = { dtype: a.dtype, values: Array.from(got.data), shape: got.shape };
-}
-console.log(JSON.stringify(out));
-`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code, store, ...names], {
-    encoding: "utf8",
-    cwd: resolve(import.meta.dirname, "../.."),
-  });
-  if (r.status !== 0) throw new Error(`zarrita failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
 
 beforeAll(() => {
   python(
@@ -193,7 +170,7 @@ describe("converting string arrays", () => {
     const out = join(dir, "v3.zarr");
     const r = await runCli("convert", clean, out, "--zarr-format", "3");
     expect(r.code, r.stderr).toBe(0);
-    const got = zarritaStrings(out, ["names", "labels", "notes"]);
+    const got = zarritaRead(out, ["names", "labels", "notes"]);
     expect(got).toEqual({
       names: { dtype: "string", values: ["alpha", "beta", "gamma"], shape: [3] },
       labels: { dtype: "string", values: ["été", "ü", "x", "x"], shape: [4] },

@@ -8,12 +8,12 @@
  * file) and compared with its decoding of the source; our v3 output's strings by zarrita.
  */
 
-import { spawnSync } from "node:child_process";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { python, pythonJson } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
+import { zarritaRead } from "../helpers/zarrita.js";
 
 const dir = tmpDir("strings-nc");
 const f = (name: string) => join(dir, name);
@@ -44,25 +44,6 @@ print(json.dumps(out))
 `;
 
 const xarray = (path: string) => pythonJson<Record<string, Var>>(XARRAY, [path]);
-
-/** zarrita's own reading (its package, no geozarr code) of string arrays of a v3 store. */
-function zarritaStrings(store: string, names: string[]): Record<string, unknown[]> {
-  const code = `
-import * as zarr from "zarrita";
-import FileSystemStore from "@zarrita/storage/fs";
-const [store, ...names] = process.argv.slice(1);
-const root = zarr.root(new FileSystemStore(store));
-const out = {};
-for (const n of names) out[n] = Array.from((await zarr.get(await zarr.open.v3(root.resolve(n), { kind: "array" }))).data);
-console.log(JSON.stringify(out));
-`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code, store, ...names], {
-    encoding: "utf8",
-    cwd: resolve(import.meta.dirname, "../.."),
-  });
-  if (r.status !== 0) throw new Error(`zarrita failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
 
 beforeAll(() => {
   python(
@@ -174,7 +155,8 @@ describe("NetCDF-4 text and enums", () => {
     const out = f("labels-v3.zarr");
     const r = await runCli("convert", f("labels.nc"), out, "--zarr-format", "3");
     expect(r.code, r.stderr).toBe(0);
-    expect(zarritaStrings(out, ["station_name", "station_label", "band"])).toEqual({
+    const read = zarritaRead(out, ["station_name", "station_label", "band"]);
+    expect(Object.fromEntries(Object.entries(read).map(([k, v]) => [k, v.values]))).toEqual({
       station_name: ["alpha", "béta", "gamma_xy"],
       station_label: ["été", "x", ""],
       band: ["red", "nir", "näh"],

@@ -25,14 +25,28 @@ const utf8 = (s: string) => [...new TextEncoder().encode(s)];
 const vlen = (items: string[]) =>
   new Uint8Array([...u32(items.length), ...items.flatMap((s) => [...u32(utf8(s).length), ...utf8(s)])]);
 
-function v3Array(extra: Record<string, unknown>) {
-  return {
+/** A v3 store whose one array, at `path`, is written from the zarr-extensions texts by hand. */
+function v3Store(
+  path: string,
+  a: { shape: number[]; chunk: number[]; data_type: unknown; fill_value: unknown; codecs: unknown[] },
+  chunks: Record<string, Uint8Array>,
+): MemoryStore {
+  const doc = {
     zarr_format: 3,
     node_type: "array",
+    shape: a.shape,
+    data_type: a.data_type,
+    chunk_grid: { name: "regular", configuration: { chunk_shape: a.chunk } },
     chunk_key_encoding: { name: "default" },
+    fill_value: a.fill_value,
+    codecs: a.codecs,
     attributes: {},
-    ...extra,
   };
+  return new MemoryStore([
+    ["/zarr.json", json({ zarr_format: 3, node_type: "group", attributes: {} })],
+    [`${path}/zarr.json`, json(doc)],
+    ...Object.entries(chunks).map(([k, v]) => [`${path}/${k}`, v] as [string, Uint8Array]),
+  ]);
 }
 
 async function readOnly(store: MemoryStore, path: string): Promise<string[]> {
@@ -87,93 +101,74 @@ describe("v3 string arrays written from the zarr-extensions texts", () => {
       }
       return new Uint8Array([...body, ...new Uint8Array(new BigUint64Array(index).buffer)]);
     };
-    const store = new MemoryStore([
-      ["/zarr.json", json({ zarr_format: 3, node_type: "group", attributes: {} })],
-      [
-        "/names/zarr.json",
-        json(
-          v3Array({
-            shape: [8],
-            data_type: "string",
-            chunk_grid: { name: "regular", configuration: { chunk_shape: [4] } },
-            fill_value: "none",
-            codecs: [
-              {
-                name: "sharding_indexed",
-                configuration: {
-                  chunk_shape: [2],
-                  codecs: [{ name: "vlen-utf8" }],
-                  index_codecs: [{ name: "bytes", configuration: { endian: "little" } }],
-                  index_location: "end",
-                },
-              },
-            ],
-          }),
-        ),
-      ],
-      ["/names/c/0", shard([inner[0]!, null])],
-      ["/names/c/1", shard([inner[1]!, vlen(["é", "👍"])])],
-    ]);
+    const store = v3Store(
+      "/names",
+      {
+        shape: [8],
+        chunk: [4],
+        data_type: "string",
+        fill_value: "none",
+        codecs: [
+          {
+            name: "sharding_indexed",
+            configuration: {
+              chunk_shape: [2],
+              codecs: [{ name: "vlen-utf8" }],
+              index_codecs: [{ name: "bytes", configuration: { endian: "little" } }],
+              index_location: "end",
+            },
+          },
+        ],
+      },
+      { "c/0": shard([inner[0]!, null]), "c/1": shard([inner[1]!, vlen(["é", "👍"])]) },
+    );
     expect(await readOnly(store, "/names")).toEqual(["α", "bb", "none", "none", "ccc", "", "é", "👍"]);
   });
 
   it("null_terminated_bytes: NUL padding stripped, the base64 fill in unwritten chunks", async () => {
-    const store = new MemoryStore([
-      ["/zarr.json", json({ zarr_format: 3, node_type: "group", attributes: {} })],
-      [
-        "/b/zarr.json",
-        json(
-          v3Array({
-            shape: [4],
-            data_type: { name: "null_terminated_bytes", configuration: { length_bytes: 3 } },
-            chunk_grid: { name: "regular", configuration: { chunk_shape: [2] } },
-            fill_value: "SGk=", // b"Hi", the spec's example
-            codecs: [{ name: "bytes" }],
-          }),
-        ),
-      ],
-      ["/b/c/0", new Uint8Array([0x61, 0, 0, 0x62, 0x63, 0x64])],
-    ]);
+    const store = v3Store(
+      "/b",
+      // fill_value: b"Hi", the spec's example
+      {
+        shape: [4],
+        chunk: [2],
+        data_type: { name: "null_terminated_bytes", configuration: { length_bytes: 3 } },
+        fill_value: "SGk=",
+        codecs: [{ name: "bytes" }],
+      },
+      { "c/0": new Uint8Array([0x61, 0, 0, 0x62, 0x63, 0x64]) },
+    );
     expect(await readOnly(store, "/b")).toEqual(["a", "bcd", "Hi", "Hi"]);
   });
 
   it("fixed_length_utf32 with a big-endian bytes codec", async () => {
     const be = (cps: number[]) => cps.flatMap((c) => [c >>> 24, (c >> 16) & 255, (c >> 8) & 255, c & 255]);
-    const store = new MemoryStore([
-      ["/zarr.json", json({ zarr_format: 3, node_type: "group", attributes: {} })],
-      [
-        "/u/zarr.json",
-        json(
-          v3Array({
-            shape: [2],
-            data_type: { name: "fixed_length_utf32", configuration: { length_bytes: 8 } },
-            chunk_grid: { name: "regular", configuration: { chunk_shape: [2] } },
-            fill_value: "",
-            codecs: [{ name: "bytes", configuration: { endian: "big" } }],
-          }),
-        ),
-      ],
-      ["/u/c/0", new Uint8Array(be([0xe9, 0, 0x1f44d, 0x78]))],
-    ]);
+    const store = v3Store(
+      "/u",
+      {
+        shape: [2],
+        chunk: [2],
+        data_type: { name: "fixed_length_utf32", configuration: { length_bytes: 8 } },
+        fill_value: "",
+        codecs: [{ name: "bytes", configuration: { endian: "big" } }],
+      },
+      { "c/0": new Uint8Array(be([0xe9, 0, 0x1f44d, 0x78])) },
+    );
     expect(await readOnly(store, "/u")).toEqual(["é", "👍x"]);
   });
 
   it("a string data type with a malformed configuration is a metadata error naming the document", async () => {
-    const store = new MemoryStore([
-      ["/zarr.json", json({ zarr_format: 3, node_type: "group", attributes: {} })],
-      [
-        "/u/zarr.json",
-        json(
-          v3Array({
-            shape: [2],
-            data_type: { name: "fixed_length_utf32", configuration: { length_bytes: 6 } },
-            chunk_grid: { name: "regular", configuration: { chunk_shape: [2] } },
-            fill_value: "",
-            codecs: [{ name: "bytes" }],
-          }),
-        ),
-      ],
-    ]);
+    const store = v3Store(
+      "/u",
+      {
+        shape: [2],
+        chunk: [2],
+        data_type: { name: "fixed_length_utf32", configuration: { length_bytes: 6 } },
+        fill_value: "",
+        codecs: [{ name: "bytes" }],
+      },
+      {},
+    );
     await expect(openHierarchy(store, { name: "s" })).rejects.toThrow(
       "s/u/zarr.json: data_type fixed_length_utf32 needs a configuration length_bytes, a positive multiple of 4, got 6",
     );

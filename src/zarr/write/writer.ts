@@ -67,14 +67,20 @@ export class HierarchyWriter {
 
   async array(path: string, spec: ArraySpec): Promise<void> {
     checkSpec(path, spec, this.zarrFormat);
-    if (this.zarrFormat === 2) {
-      await this.#put(joinKey(path, ".zarray"), zarrayDoc(spec));
-      const attrs: JsonObject = { ...spec.attributes };
-      if (spec.dimensionNames) attrs[ARRAY_DIMENSIONS] = spec.dimensionNames;
-      if (Object.keys(attrs).length > 0) await this.#put(joinKey(path, ".zattrs"), attrs);
-    } else {
-      await this.#put(joinKey(path, "zarr.json"), zarrJsonArrayDoc(spec));
-    }
+    await this.#arrayDocuments(path, spec, this.zarrFormat === 2 ? zarrayDoc(spec) : zarrJsonArrayDoc(spec));
+  }
+
+  /** An array's documents: v2 its .zarray and .zattrs (with `_ARRAY_DIMENSIONS`), v3 its zarr.json. */
+  async #arrayDocuments(
+    path: string,
+    spec: Pick<ArraySpec, "attributes" | "dimensionNames">,
+    doc: JsonObject,
+  ): Promise<void> {
+    if (this.zarrFormat === 3) return this.#put(joinKey(path, "zarr.json"), doc);
+    await this.#put(joinKey(path, ".zarray"), doc);
+    const attrs: JsonObject = { ...spec.attributes };
+    if (spec.dimensionNames) attrs[ARRAY_DIMENSIONS] = spec.dimensionNames;
+    if (Object.keys(attrs).length > 0) await this.#put(joinKey(path, ".zattrs"), attrs);
   }
 
   /**
@@ -83,12 +89,11 @@ export class HierarchyWriter {
    */
   async strings(path: string, spec: StringArraySpec, values: readonly string[]): Promise<ArraySizes> {
     checkSpec(path, spec, this.zarrFormat);
-    if (this.zarrFormat === 2) {
-      await this.#put(joinKey(path, ".zarray"), stringZarray(spec));
-      const attrs: JsonObject = { ...spec.attributes };
-      if (spec.dimensionNames) attrs[ARRAY_DIMENSIONS] = spec.dimensionNames;
-      if (Object.keys(attrs).length > 0) await this.#put(joinKey(path, ".zattrs"), attrs);
-    } else await this.#put(joinKey(path, "zarr.json"), stringZarrJson(path, spec));
+    await this.#arrayDocuments(
+      path,
+      spec,
+      this.zarrFormat === 2 ? stringZarray(spec) : stringZarrJson(path, spec),
+    );
     const sizes: ArraySizes = { chunks: 0, rawBytes: 0, storedBytes: 0 };
     for await (const { coords, raw, bytes } of stringChunks(spec, values, path)) {
       await this.chunk(path, coords, bytes);
