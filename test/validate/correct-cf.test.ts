@@ -163,6 +163,18 @@ describe("CF that the rules used to call errors", () => {
     ]);
   });
 
+  it("CF-09: an integer literal beyond 2^53 (as other writers spell 1e20) is a float32 missing_value", async () => {
+    const s = await store(3, {}, [
+      {
+        path: "/tas",
+        shape: [2],
+        dims: ["k"],
+        attrs: { standard_name: "air_temperature", units: "K", missing_value: 100000000000000000000n },
+      },
+    ]);
+    expect(await findings(s, "CF-09")).toEqual([]);
+  });
+
   it("FV-05: packed integers without a fill (no missing values, as CF allows) are a warning, not an error", async () => {
     const s = await store(2, {}, [
       {

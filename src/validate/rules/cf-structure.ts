@@ -338,11 +338,13 @@ function representable(v: JsonValue, n: RawNode): boolean {
   if (!dt || !isDataType(dt)) return true;
   const range = integerRange(dt);
   // 64-bit integers beyond 2^53 are bigints (json.ts keeps them exact).
-  if (typeof v === "bigint")
+  if (typeof v === "bigint" && range)
     return dt === "int64" ? v >= -(2n ** 63n) && v < 2n ** 63n : dt === "uint64" && v >= 0n && v < 2n ** 64n;
   if (range) return typeof v === "number" && Number.isInteger(v) && v >= range[0] && v <= range[1];
+  // An integer literal beyond 2^53 (a bigint here) is a float value too.
   return (
     typeof v === "number" ||
+    typeof v === "bigint" ||
     (typeof v === "string" && (base64Float(v) !== null || ["NaN", "Infinity", "-Infinity"].includes(v)))
   );
 }
