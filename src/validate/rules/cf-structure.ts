@@ -94,7 +94,8 @@ const COORD_DIM =
 export const CF05: Rule = {
   id: "CF-05",
   severity: "error",
-  summary: "Latitude, longitude, vertical and time dimensions of variables have coordinate variables",
+  summary:
+    "Latitude, longitude, vertical and time dimensions of more than one element have coordinate variables",
   reference: "CF 1.11 §4, §5",
   check(ctx) {
     const out: Finding[] = [];
@@ -124,8 +125,9 @@ export const CF05: Rule = {
 export const CF06: Rule = {
   id: "CF-06",
   severity: "error",
-  summary: "coordinates names existing variables whose dimensions are among the variable's",
-  reference: "CF 1.11 §5",
+  summary:
+    "coordinates names existing variables whose dimensions are among the variable's (ragged-array discrete sampling geometries excepted)",
+  reference: "CF 1.11 §5, §9.3",
   check(ctx) {
     const out: Finding[] = [];
     // Ragged arrays of discrete sampling geometries (CF §9.3) tie data to coordinates of another

@@ -91,7 +91,8 @@ export const CF02: Rule = {
 export const CF03: Rule = {
   id: "CF-03",
   severity: "error",
-  summary: "units parse as UDUNITS-2 and are convertible to the standard name's canonical units",
+  summary:
+    "units parse as UDUNITS-2 and are convertible to the standard name's canonical units (geostationary x/y may be in radians, CF <= 1.8)",
   reference: "CF 1.11 §3.1, §3.3",
   check(ctx) {
     const out: Finding[] = [];
