@@ -11,6 +11,8 @@ import type { JsonObject } from "../zarr/json.js";
 import { chunkGridShape, product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { MutableStore } from "../zarr/store/types.js";
+import { displayStringType } from "../zarr/strings.js";
+import type { StringArraySpec } from "../zarr/write/strings.js";
 import { type ArraySpec, HierarchyWriter } from "../zarr/write/writer.js";
 import { BufferStock, type CopyJob, copyArray, fusedLevels } from "./pipeline.js";
 
@@ -28,7 +30,12 @@ export type NodePlan =
       copy: CopySource | null;
       /** Positions of the Y and X dimensions, for a data variable on a georeferenced grid. */
       grid?: { yAxis: number; xAxis: number } | undefined;
-    };
+    }
+  /**
+   * A string array (coordinates, labels): small, so its values are in the plan, read whole by
+   * the planner, and written whole (zarr/write/strings.ts), never through the pipeline.
+   */
+  | { kind: "strings"; path: string; spec: StringArraySpec; values: string[] };
 
 export interface ProgressInfo {
   unitsDone: number;
@@ -232,6 +239,25 @@ async function copyNode(node: ArrayNode, region: Box | undefined, ctx: RunContex
 
 const arraysOf = (nodes: NodePlan[]) => nodes.filter((n): n is ArrayNode => n.kind === "array");
 
+type StringNode = Extract<NodePlan, { kind: "strings" }>;
+
+/** Write a string array, documents and chunks, and count it in the summary. */
+async function writeStrings(node: StringNode, ctx: RunContext): Promise<void> {
+  const sizes = await ctx.writer.strings(node.path, node.spec, node.values);
+  ctx.summary.rawBytes += sizes.rawBytes;
+  ctx.summary.storedBytes += sizes.storedBytes;
+  ctx.progress.storedBytes += sizes.storedBytes;
+  ctx.summary.arrays.push({
+    path: node.path,
+    shape: node.spec.shape,
+    dataType: displayStringType(node.spec.stringType),
+    chunks: node.spec.chunkShape,
+    chunksWritten: sizes.chunks,
+    chunksSkipped: 0,
+    storedBytes: sizes.storedBytes,
+  });
+}
+
 /**
  * Write every node of `nodes` into `store`: each node's documents, then its values, in plan order,
  * and consolidated metadata last (when the plan has a root group).
@@ -250,6 +276,7 @@ export async function executePlan(
     for (const node of nodes) {
       opts.signal?.throwIfAborted();
       if (node.kind === "group") await ctx.writer.group(node.path, node.attributes);
+      else if (node.kind === "strings") await writeStrings(node, ctx);
       else {
         await ctx.writer.array(node.path, node.spec);
         await copyNode(node, undefined, ctx);
@@ -312,8 +339,10 @@ export async function finalizePlan(
       opts.signal?.throwIfAborted();
       await copyNode(node, undefined, ctx);
     }
+    // String arrays are in no task: written here, documents and chunks together.
     for (const node of nodes) {
       if (node.kind === "group") await ctx.writer.group(node.path, node.attributes);
+      else if (node.kind === "strings") await writeStrings(node, ctx);
       else await ctx.writer.array(node.path, node.spec);
     }
     if (nodes[0]?.kind === "group" && nodes[0].path === "/") await ctx.writer.consolidate();

@@ -11,13 +11,15 @@ import type { CodecChoice } from "../zarr/codecs/choice.js";
 import { defaultFillValue } from "../zarr/fill-value.js";
 import type { Hierarchy } from "../zarr/hierarchy.js";
 import { gridSize } from "../zarr/limits.js";
-import type { ArrayMeta } from "../zarr/metadata/model.js";
+import type { ArrayMeta, StringArrayMeta } from "../zarr/metadata/model.js";
 import { chunkBox, chunksOverlapping } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
+import { readStrings } from "../zarr/read/strings.js";
 import { refFor } from "../zarr/store/ref.js";
 import { storedChunkCoords } from "../zarr/store/sizes.js";
 import type { NodePlan } from "./execute.js";
 import { checkDimNames, chunkShapeFor, type DimSizes, shardShapeFor } from "./options.js";
+import { planStrings } from "./strings.js";
 import { IDENTITY } from "./transform.js";
 
 export interface ZarrPlanOptions {
@@ -44,7 +46,7 @@ export async function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): Promi
     throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
   const known = new Set<string>();
   for (const n of src.nodes.values()) {
-    if (n.meta.kind === "array") for (const d of n.meta.dimensionNames ?? []) if (d) known.add(d);
+    if (n.meta.kind !== "group") for (const d of n.meta.dimensionNames ?? []) if (d) known.add(d);
   }
   checkDimNames("--chunks", opts.chunks, known);
   checkDimNames("--shard", opts.shards, known);
@@ -61,6 +63,10 @@ export async function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): Promi
     const dims = meta.dimensionNames?.every((d): d is string => typeof d === "string")
       ? meta.dimensionNames
       : null;
+    if (meta.kind === "strings") {
+      plan.push(await stringCopy(src, node.path, meta, chunkShape, dims, opts));
+      continue;
+    }
     const fillValue = meta.fillValue ?? (opts.zarrFormat === 3 ? defaultFillValue(meta.dataType) : null);
     const shardShape = shardShapeFor(node.path, meta.shape, meta.dimensionNames, opts.shards, chunkShape);
     const unitShape = shardShape ?? chunkShape;
@@ -91,6 +97,36 @@ export async function planZarrCopy(src: Hierarchy, opts: ZarrPlanOptions): Promi
     });
   }
   return plan;
+}
+
+/** A string array read whole and written whole (not sharded: strings are small). */
+async function stringCopy(
+  src: Hierarchy,
+  path: string,
+  meta: StringArrayMeta,
+  chunkShape: number[],
+  dims: string[] | null,
+  opts: ZarrPlanOptions,
+): Promise<NodePlan> {
+  const planned = planStrings(
+    {
+      path,
+      shape: meta.shape,
+      chunkShape,
+      stringType: meta.stringType,
+      fillValue: meta.fillValue,
+      dimensionNames: dims,
+      attributes: upgradeDeclarations(meta.attributes),
+      values: await readStrings(src.store, path, meta, src.name),
+    },
+    opts.zarrFormat,
+    opts.codec,
+  );
+  if ("refused" in planned)
+    throw new GeoZarrError("Unsupported", `${src.name}${path}: cannot convert: ${planned.refused}`, {
+      where: `${src.name}${path}`,
+    });
+  return planned.node;
 }
 
 /** The output units (chunks or shards) that overlap a chunk the source stores, in C order. */

@@ -10,6 +10,7 @@ import { childrenOf, getNode, type Hierarchy } from "../zarr/hierarchy.js";
 import type { JsonObject, JsonValue } from "../zarr/json.js";
 import { chunkGridShape, describeCodecs, product, shardingOf } from "../zarr/metadata/model.js";
 import { listChunkKeys, storedBytes } from "../zarr/store/sizes.js";
+import { displayStringType, formatStringFill, itemSize } from "../zarr/strings.js";
 
 export interface ArrayInfo {
   kind: "array";
@@ -24,6 +25,7 @@ export interface ArrayInfo {
   fillValue: string;
   dimensions: (string | null)[] | null;
   attributes: JsonObject;
+  /** Decoded size; for variable-length strings (unknown until read) the stored size. */
   bytes: number;
   chunksTotal: number;
   chunksStored: number;
@@ -45,8 +47,10 @@ export async function nodeInfo(h: Hierarchy, path = "/"): Promise<ArrayInfo | Gr
   const meta = node.meta;
   if (meta.kind === "group") {
     const children = childrenOf(h, node.path);
-    const names = (kind: string) =>
-      children.filter((c) => c.meta.kind === kind).map((c) => c.path.slice(c.path.lastIndexOf("/") + 1));
+    const names = (kind: "array" | "group") =>
+      children
+        .filter((c) => (c.meta.kind === "group") === (kind === "group"))
+        .map((c) => c.path.slice(c.path.lastIndexOf("/") + 1));
     return {
       kind: "group",
       path: node.path,
@@ -59,23 +63,26 @@ export async function nodeInfo(h: Hierarchy, path = "/"): Promise<ArrayInfo | Gr
   }
   const keys = await listChunkKeys(h.store, node.path, meta);
   const sharding = shardingOf(meta);
+  const stored = (await storedBytes(h.store, node.path, keys)) ?? null;
+  const strings = meta.kind === "strings";
+  const size = strings ? itemSize(meta.stringType) : dataTypeInfo(meta.dataType).size;
   return {
     kind: "array",
     path: node.path,
     zarrFormat: meta.zarrFormat,
-    dtype: displayDtype(meta.dataType, meta.endian),
+    dtype: strings ? displayStringType(meta.stringType) : displayDtype(meta.dataType, meta.endian),
     shape: meta.shape,
     chunks: meta.chunkShape,
     ...(sharding ? { innerChunks: sharding.chunkShape } : {}),
     order: meta.order,
     codecs: describeCodecs(meta),
-    fillValue: formatFillValue(meta.fillValue),
+    fillValue: strings ? formatStringFill(meta.fillValue, meta.stringType) : formatFillValue(meta.fillValue),
     dimensions: meta.dimensionNames,
     attributes: meta.attributes,
-    bytes: product(meta.shape) * dataTypeInfo(meta.dataType).size,
+    bytes: size === undefined ? (stored ?? 0) : product(meta.shape) * size,
     chunksTotal: product(chunkGridShape(meta.shape, meta.chunkShape)),
     chunksStored: keys.length,
-    storedBytes: (await storedBytes(h.store, node.path, keys)) ?? null,
+    storedBytes: stored,
   };
 }
 

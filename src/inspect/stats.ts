@@ -14,12 +14,15 @@ import { GeoZarrError } from "../errors.js";
 import { poolFor, type WorkerPool } from "../parallel/pool.js";
 import { dataTypeInfo } from "../zarr/dtype.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
+import type { JsonValue } from "../zarr/json.js";
 import { checkChunkBytes, exactElementCount, gridSize } from "../zarr/limits.js";
-import { type ArrayMeta, chunkGridShape } from "../zarr/metadata/model.js";
+import { type ArrayMeta, chunkGridShape, type StringArrayMeta } from "../zarr/metadata/model.js";
 import { chunkBox, gridIndices } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
+import { readStrings } from "../zarr/read/strings.js";
 import { canUseWorkers, refFor } from "../zarr/store/ref.js";
 import { storedChunkCoords } from "../zarr/store/sizes.js";
+import { displayStringType, encodeUtf8 } from "../zarr/strings.js";
 import { emptyStats, mergeStats, type PartialStats } from "./stats-task.js";
 
 export interface ValueStats {
@@ -40,6 +43,17 @@ export interface ArrayStats extends ValueStats {
   missingValues: number[];
   /** Statistics of the CF-decoded values (raw * scale_factor + add_offset), when packed. */
   decoded?: ValueStats & { scaleFactor: number; addOffset: number };
+  /** For an array of strings, counts only (min, max and mean are null). */
+  strings?: StringCounts;
+}
+
+export interface StringCounts {
+  /** Distinct values among the valid ones. */
+  distinct: number;
+  /** Valid values that are the empty string. */
+  empty: number;
+  /** The longest valid value, in characters (bytes for byte strings). */
+  maxLength: number;
 }
 
 export interface StatsOptions {
@@ -54,11 +68,12 @@ export async function computeStats(
   options: StatsOptions = {},
 ): Promise<ArrayStats> {
   const node = getNode(h, path);
-  if (node.meta.kind !== "array") {
+  if (node.meta.kind === "group") {
     throw new GeoZarrError("Usage", `${h.name}${node.path} is a group; stats needs an array`, {
       where: node.path,
     });
   }
+  if (node.meta.kind === "strings") return stringStats(h, node.path, node.meta);
   const meta = node.meta;
   const missing = missingValues(meta);
 
@@ -116,6 +131,44 @@ export async function computeStats(
     result.decoded = { min: lo, max: hi, mean: f(mean), scaleFactor: s, addOffset: o };
   }
   return result;
+}
+
+/**
+ * Counts of a string array, read whole (zarr/read/strings.ts). Missing are the values equal to a
+ * CF `_FillValue` or `missing_value` given as text (CF §2.5.1); the Zarr fill value is data.
+ */
+async function stringStats(h: Hierarchy, path: string, meta: StringArrayMeta): Promise<ArrayStats> {
+  const values = await readStrings(h.store, path, meta, h.name);
+  const bytes = meta.stringType.kind === "bytes";
+  const asStored = (v: JsonValue | undefined) => (typeof v === "string" ? [bytes ? encodeUtf8(v) : v] : []);
+  const missing = new Set([
+    ...asStored(meta.attributes._FillValue),
+    ...asStored(meta.attributes.missing_value),
+  ]);
+  const distinct = new Set<string>();
+  let valid = 0;
+  let empty = 0;
+  let maxLength = 0;
+  for (const v of values) {
+    if (missing.has(v)) continue;
+    valid++;
+    distinct.add(v);
+    if (v === "") empty++;
+    maxLength = Math.max(maxLength, bytes ? v.length : [...v].length);
+  }
+  return {
+    path,
+    shape: meta.shape,
+    dataType: displayStringType(meta.stringType),
+    elements: values.length,
+    valid,
+    missing: values.length - valid,
+    missingValues: [],
+    min: null,
+    max: null,
+    mean: null,
+    strings: { distinct: distinct.size, empty, maxLength },
+  };
 }
 
 /** A count as a number while it is exact, as a bigint beyond 2^53. */

@@ -7,6 +7,7 @@ import { displayDtype } from "../zarr/dtype.js";
 import { formatFillValue } from "../zarr/fill-value.js";
 import { childrenOf, getNode, type Hierarchy, type NodeRecord } from "../zarr/hierarchy.js";
 import { chunkGridShape, describeCodecs, product, shardingOf } from "../zarr/metadata/model.js";
+import { displayStringType, formatStringFill } from "../zarr/strings.js";
 
 export interface TreeNode {
   name: string;
@@ -53,17 +54,18 @@ function nodeOf(h: Hierarchy, rec: NodeRecord): TreeNode {
     };
   }
   const sharding = shardingOf(meta);
+  const strings = meta.kind === "strings";
   return {
     name,
     path: rec.path,
     kind: "array",
     shape: meta.shape,
-    dtype: displayDtype(meta.dataType, meta.endian),
+    dtype: strings ? displayStringType(meta.stringType) : displayDtype(meta.dataType, meta.endian),
     chunks: meta.chunkShape,
     ...(sharding ? { innerChunks: sharding.chunkShape } : {}),
     chunkCount: product(chunkGridShape(meta.shape, meta.chunkShape)),
     codecs: describeCodecs(meta),
-    fillValue: formatFillValue(meta.fillValue),
+    fillValue: strings ? formatStringFill(meta.fillValue, meta.stringType) : formatFillValue(meta.fillValue),
     dimensions: meta.dimensionNames,
   };
 }

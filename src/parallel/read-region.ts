@@ -8,7 +8,7 @@
 import { GeoZarrError } from "../errors.js";
 import { type AnyTypedArray, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
-import { product } from "../zarr/metadata/model.js";
+import { numericArray, product } from "../zarr/metadata/model.js";
 import { type Box, chunksOverlapping } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { canUseWorkers, refFor } from "../zarr/store/ref.js";
@@ -37,9 +37,9 @@ export async function readRegion(
   options: ReadOptions = {},
 ): Promise<RegionData> {
   const node = getNode(h, path);
-  if (node.meta.kind !== "array")
+  if (node.meta.kind === "group")
     throw new GeoZarrError("Usage", `${h.name}${node.path} is a group, not an array`);
-  const meta = node.meta;
+  const meta = numericArray(node.meta, `${h.name}${node.path}`);
   const region = box ?? { start: meta.shape.map(() => 0), shape: meta.shape.slice() };
   const grid = readGridChunkShape(meta);
   const size = dataTypeInfo(meta.dataType).size;

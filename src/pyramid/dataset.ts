@@ -16,7 +16,7 @@ import type { WorkerPool } from "../parallel/pool.js";
 import { isBigInt } from "../zarr/dtype.js";
 import { childrenOf, getNode, type Hierarchy, type NodeRecord, openHierarchy } from "../zarr/hierarchy.js";
 import { isJsonObject, type JsonObject } from "../zarr/json.js";
-import type { ArrayMeta } from "../zarr/metadata/model.js";
+import { type ArrayMeta, numericArray } from "../zarr/metadata/model.js";
 import { parseArrayV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3 } from "../zarr/metadata/v3.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
@@ -169,7 +169,8 @@ export async function readMeta(
 ): Promise<ArrayMeta> {
   const text = new TextDecoder().decode((await store.get(key))!);
   const doc = JSON.parse(text);
-  return v3 ? parseArrayV3(doc, `${name}${key}`) : parseArrayV2(doc, {}, `${name}${key}`);
+  const meta = v3 ? parseArrayV3(doc, `${name}${key}`) : parseArrayV2(doc, {}, `${name}${key}`);
+  return numericArray(meta, `${name}${key}`);
 }
 
 /** Write one level's nodes through the conversion pipeline, on the builder's pool and writer. */

@@ -82,7 +82,8 @@ export interface OverviewSummary {
 /** Why an array cannot be drawn, or its georeferencing. */
 export async function mappable(h: Hierarchy, path: string): Promise<{ georef: Georef } | { why: string }> {
   const node = getNode(h, path);
-  if (node.meta.kind !== "array") return { why: "a group" };
+  if (node.meta.kind === "group") return { why: "a group" };
+  if (node.meta.kind === "strings") return { why: "strings" };
   if (node.meta.shape.length < 2) return { why: "fewer than two dimensions" };
   if (
     ["bool", "complex64", "complex128"].includes(node.meta.dataType) ||

@@ -37,6 +37,16 @@ export interface Hdf5Storage {
 }
 
 /**
+ * How a text variable keeps its values (CF 1.11 §2.2): NC_CHAR, bytes whose last dimension is the
+ * string length; HDF5 fixed-length strings of `width` bytes (h5py's `S<n>`, ASCII or UTF-8); or
+ * NC_STRING, variable-length.
+ */
+export type TextStorage =
+  | { kind: "char" }
+  | { kind: "fixed"; width: number; utf8: boolean }
+  | { kind: "string" };
+
+/**
  * A variable whose values are text (NC_CHAR, NetCDF-4 strings) or of a type we do not read: its
  * attributes still count, e.g. GDAL, CDO and NCO keep the CRS in a `char` grid-mapping variable.
  */
@@ -46,8 +56,10 @@ export interface OtherVariable {
   dims: string[];
   shape: number[];
   attributes: JsonObject;
-  /** Why its values are not read ("its data type is text (NC_CHAR)"). */
+  /** Why its values are not read as numbers ("its data type is text (NC_CHAR)"). */
   reason: string;
+  /** For text, how it is stored: read whole as strings (readers/read.ts `readText`). */
+  text?: TextStorage | undefined;
 }
 
 export interface SourceGroup {

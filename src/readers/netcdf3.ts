@@ -361,6 +361,7 @@ export function openNetcdf3(file: string): SourceDataset {
         shape,
         attributes,
         reason: "its data type is text (NC_CHAR)",
+        text: { kind: "char" },
       });
       continue;
     }
@@ -387,9 +388,10 @@ export function readNc3Box(
   box: Box,
   fd: number,
 ): AnyTypedArray {
-  const v = header.variables.find((x) => x.name === name);
-  if (!v || v.type === "char")
-    throw new GeoZarrError("NotFound", `${file}: no numeric variable ${name}`, { where: file });
+  const found = header.variables.find((x) => x.name === name);
+  if (!found) throw new GeoZarrError("NotFound", `${file}: no variable ${name}`, { where: file });
+  // A char variable's values are its bytes (read as uint8; readers/read.ts `readText` makes text of them).
+  const v = { ...found, type: found.type === "char" ? ("uint8" as const) : found.type };
   const size = dataTypeInfo(v.type).size;
   const out = new Uint8Array(product(box.shape) * size);
   if (out.length === 0) return decodeBigEndian(out, v.type);

@@ -15,7 +15,7 @@ import { GeoZarrError } from "../errors.js";
 import type { DataType } from "../zarr/dtype.js";
 import type { JsonObject } from "../zarr/json.js";
 import { attributeValue } from "./attributes.js";
-import type { Hdf5Storage, SourceDataset, SourceGroup, SourceVariable } from "./model.js";
+import type { Hdf5Storage, SourceDataset, SourceGroup, SourceVariable, TextStorage } from "./model.js";
 
 // Types from h5wasm/node, kept minimal: the package's own typings are not ESM-clean under NodeNext.
 export interface H5Attr {
@@ -33,8 +33,15 @@ export interface H5Dataset {
     signed: boolean;
     littleEndian: boolean;
     chunks: number[] | null;
+    /** Strings: variable-length, and the character set (0 ASCII, 1 UTF-8). */
+    vlen?: boolean;
+    cset?: number;
+    /** Enums: the base type's class and the members' values by name. */
+    enum_type?: { type: number; members?: Record<string, number> };
   };
   attrs: Record<string, H5Attr>;
+  /** All values (strings come back as JS strings). */
+  value: unknown;
   slice(ranges: [number, number][]): unknown;
   get_attached_scales(index: number): string[];
   create_reference(): { ref_data: ArrayLike<number> };
@@ -194,7 +201,39 @@ function attrsOf(
   return out;
 }
 
+/** HDF5 strings (class 3): fixed size 1 is netCDF-C's NC_CHAR, other fixed sizes h5py's `S<n>`, vlen NC_STRING. */
+function textStorageOf(m: H5Dataset["metadata"]): TextStorage | undefined {
+  if (m.type !== 3) return undefined;
+  if (m.vlen) return { kind: "string" };
+  return m.size === 1 ? { kind: "char" } : { kind: "fixed", width: m.size, utf8: m.cset === 1 };
+}
+
+const isBoolEnum = (members: Record<string, number>) =>
+  Object.keys(members).length === 2 && members.FALSE === 0 && members.TRUE === 1;
+
+/**
+ * An enum's members as CF flags (CF 1.11 §3.5: `flag_values` with `flag_meanings`, the CF form of
+ * a named set of integer values), unless the variable already has flags. h5py's booleans (an
+ * enum FALSE = 0, TRUE = 1) are read as `bool` and need none.
+ */
+function enumAttributes(m: H5Dataset["metadata"], attributes: JsonObject): JsonObject {
+  const members = m.enum_type?.members ?? {};
+  if (isBoolEnum(members) || attributes.flag_values !== undefined) return {};
+  const entries = Object.entries(members).sort(([, a], [, b]) => a - b);
+  if (entries.length === 0) return {};
+  return {
+    flag_values: entries.map(([, v]) => v),
+    flag_meanings: entries.map(([k]) => k.trim().replace(/\s+/g, "_")).join(" "),
+  };
+}
+
 function dataTypeOf(m: H5Dataset["metadata"]): DataType | null {
+  // Enums (class 8) hold their base integer type: h5py's booleans read as bool.
+  if (m.type === 8) {
+    if (m.enum_type?.type !== 0) return null;
+    if (isBoolEnum(m.enum_type.members ?? {}) && m.size === 1) return "bool";
+    return dataTypeOf({ ...m, type: 0 });
+  }
   if (m.type === 0) {
     const bits = m.size * 8;
     if (![8, 16, 32, 64].includes(bits)) return null;
@@ -253,6 +292,8 @@ export async function openNetcdf4(file: string): Promise<SourceDataset> {
           children.push([obj, childPath]);
           continue;
         }
+        // Committed datatypes (netCDF-C's enum and compound types) are types, not variables.
+        if ((obj as { type: string }).type !== "Dataset") continue;
         const { shape, metadata } = h5read(file, childPath, "its dataspace and type", () => ({
           shape: obj.shape ?? [],
           metadata: obj.metadata,
@@ -285,13 +326,12 @@ export async function openNetcdf4(file: string): Promise<SourceDataset> {
         if (isDim) dims[0] = name;
         const dataType = dataTypeOf(metadata);
         if (!dataType) {
-          const reason =
-            metadata.type === 3
-              ? "its data type is text (NC_CHAR or string)"
-              : "its data type is not numeric";
-          group.others.push({ name, path: childPath, dims, shape, attributes, reason });
+          const text = textStorageOf(metadata);
+          const reason = text ? "its data type is text (NC_CHAR or string)" : "its data type is not numeric";
+          group.others.push({ name, path: childPath, dims, shape, attributes, reason, text });
           continue;
         }
+        if (metadata.type === 8) Object.assign(attributes, enumAttributes(metadata, attributes));
         const variable: SourceVariable = {
           name,
           path: childPath,

@@ -10,9 +10,10 @@ import { type AnyTypedArray, allocate, type DataType, dataTypeInfo, viewAs } fro
 import { product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
+import { bytesToBinary } from "../zarr/strings.js";
 import { closeDirect, type DirectVariable, directVariable, readDirectInto } from "./hdf5-direct.js";
 import { fileVersion, Kept } from "./kept.js";
-import type { VariableRef } from "./model.js";
+import type { TextStorage, VariableRef } from "./model.js";
 import { type Nc3Header, readNc3Box, readNc3Header } from "./netcdf3.js";
 import {
   type H5Dataset,
@@ -152,4 +153,57 @@ export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTy
       cause: err,
     });
   }
+}
+
+/**
+ * The values of a text variable (model.ts `TextStorage`), whole, on the calling thread: text
+ * variables are small (labels, names); the caller checks the size first. Byte strings (NC_CHAR,
+ * ASCII fixed-length) come back as binary strings (one code unit per byte, zarr/strings.ts) with
+ * their NUL padding stripped, `width` bytes each; NC_STRING and UTF-8 fixed-length ones as text.
+ * For NC_CHAR, `stacked` says whether the last dimension is the string length (CF 1.11 §2.2);
+ * otherwise every character is a string of its own.
+ */
+export async function readText(
+  ref: Omit<VariableRef, "dataType" | "hdf5">,
+  shape: number[],
+  storage: TextStorage,
+  stacked = true,
+): Promise<{ bytes: boolean; width: number; values: string[] }> {
+  const stack = storage.kind === "char" && stacked && shape.length > 0;
+  const width = storage.kind === "char" ? (stack ? shape[shape.length - 1]! : 1) : 0;
+  // An NC_CHAR array of length 0 holds empty strings, one per element of the other dimensions.
+  const count = product(stack ? shape.slice(0, -1) : shape);
+  const strings = (raw: Uint8Array, width: number) => {
+    const values = new Array<string>(width === 0 ? count : raw.length / width).fill("");
+    for (let i = 0; width > 0 && i < values.length; i++)
+      values[i] = bytesToBinary(raw.subarray(i * width, (i + 1) * width));
+    return values;
+  };
+  if (ref.format === "netcdf3") {
+    const raw = await readVariableBox({ ...ref, dataType: "uint8" }, { start: shape.map(() => 0), shape });
+    return {
+      bytes: true,
+      width,
+      values: strings(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), width),
+    };
+  }
+  const f = await h5file(ref.file);
+  let value: unknown;
+  try {
+    value = dataset(f, { ...ref, dataType: "uint8" }).value;
+  } catch (err) {
+    throw new GeoZarrError("Format", `${ref.file}: cannot read ${ref.path}: ${hdf5Message(err)}`, {
+      where: ref.file,
+      cause: err,
+    });
+  }
+  const items = (Array.isArray(value) ? value : [value]).map((v) => (typeof v === "string" ? v : ""));
+  if (storage.kind === "char") {
+    // h5wasm gives one string per character, a byte as its code unit ("" for NUL).
+    const raw = Uint8Array.from(items, (s) => (s === "" ? 0 : s.charCodeAt(0)));
+    return { bytes: true, width, values: strings(raw, width) };
+  }
+  if (storage.kind === "fixed")
+    return { bytes: !storage.utf8, width: storage.width, values: items.map((s) => s.replace(/\0+$/, "")) };
+  return { bytes: false, width: 0, values: items };
 }

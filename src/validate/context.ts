@@ -13,11 +13,12 @@ import { decodeFillValue } from "../zarr/fill-value.js";
 import { type NonStandardToken, readDocument } from "../zarr/hierarchy.js";
 import type { JsonObject, JsonValue } from "../zarr/json.js";
 import { isJsonObject } from "../zarr/json.js";
-import type { ArrayMeta } from "../zarr/metadata/model.js";
+import type { ArrayMeta, StringArrayMeta } from "../zarr/metadata/model.js";
 import { parseArrayV2, parseGroupV2 } from "../zarr/metadata/v2.js";
 import { parseArrayV3, parseGroupV3 } from "../zarr/metadata/v3.js";
 import { readVector } from "../zarr/read/vector.js";
 import { joinKey, prefixOf, type Store, type StoreKey } from "../zarr/store/types.js";
+import { decodeStringFill, type StringType, v2StringType, v3StringType } from "../zarr/strings.js";
 
 export interface RawDocument {
   key: StoreKey;
@@ -39,6 +40,8 @@ export interface RawNode {
   attributes: JsonObject;
   /** The parsed array metadata, when the documents are valid enough to read the array. */
   meta?: ArrayMeta;
+  /** The same, for an array of strings (the numeric rules leave it alone). */
+  strings?: StringArrayMeta;
   /** Why geozarr's reader refuses the node's metadata (ZR-02; the Z2-/Z3- rules report details). */
   metaError?: string;
   /** Why the engine does not decode the array's fill value (Z2-02, Z3-03). */
@@ -46,6 +49,12 @@ export interface RawNode {
   /** Dimension names (v2 `_ARRAY_DIMENSIONS`, v3 `dimension_names`), when well-formed. */
   dims: string[] | null;
   shape: number[] | null;
+  /**
+   * The node is listed only by the consolidated metadata, not in the store: readers that use
+   * consolidated metadata (geozarr's, zarr-python's) see it, so the rules check its documents
+   * as given there (ZC-04 reports that the store lacks it).
+   */
+  consolidatedOnly?: true;
 }
 
 export interface ValidationContext {
@@ -98,20 +107,22 @@ function attributesOf(node: RawNode): JsonObject {
 function fillErrorOf(node: RawNode, doc: JsonValue | undefined, name: string): string | undefined {
   if (!isJsonObject(doc)) return undefined;
   const where = `${name}${node.docs[0]?.key}`;
-  let dt: DataType;
-  if (node.format === 3) {
-    if (!isDataType(doc.data_type)) return undefined; // Z3-01 reports the data type
-    dt = doc.data_type;
-  } else {
-    try {
-      dt = parseV2Dtype(doc.dtype, where).dataType;
-    } catch {
-      return undefined; // Z2-05 / Z2-01 report the dtype
-    }
+  let dt: DataType | StringType;
+  try {
+    const text =
+      node.format === 3 ? v3StringType(doc.data_type, where) : v2StringType(doc.dtype, doc.filters, where);
+    if (text) dt = text;
+    else if (node.format === 3) {
+      if (!isDataType(doc.data_type)) return undefined; // Z3-01 reports the data type
+      dt = doc.data_type;
+    } else dt = parseV2Dtype(doc.dtype, where).dataType;
+  } catch {
+    return undefined; // Z2-05 / Z2-01 / Z3-01 / ZR-02 report the dtype
   }
   if (doc.fill_value === undefined && node.format === 3) return '"fill_value" is required';
   try {
-    decodeFillValue(doc.fill_value ?? null, dt, node.format, where);
+    if (typeof dt === "string") decodeFillValue(doc.fill_value ?? null, dt, node.format, where);
+    else decodeStringFill(doc.fill_value ?? null, dt, node.format, where);
     return undefined;
   } catch (err) {
     const msg = messageOf(err);
@@ -126,10 +137,12 @@ function finish(node: RawNode, name: string): RawNode {
   // The reader's parse of the node (hierarchy.ts addV2/addV3), recorded for ZR-02.
   try {
     if (node.kind === "array") {
-      node.meta =
+      const meta =
         node.format === 2
           ? parseArrayV2(main?.value, node.docs[1]?.value, where)
           : parseArrayV3(main?.value, where);
+      if (meta.kind === "strings") node.strings = meta;
+      else node.meta = meta;
     } else if (node.format === 2) parseGroupV2(main?.value, node.docs[1]?.value, where);
     else parseGroupV3(main?.value, where);
   } catch (err) {
@@ -216,6 +229,60 @@ async function walk(store: Store, name: string): Promise<{ nodes: Map<string, Ra
   };
 }
 
+/**
+ * The nodes the consolidated metadata lists that the store itself lacks (v2 `.zmetadata` keys,
+ * v3 inline `consolidated_metadata.metadata`), built from their consolidated documents, keyed
+ * where the store would hold them.
+ */
+function consolidatedOnlyNodes(
+  format: 2 | 3,
+  consolidated: RawDocument | null,
+  nodes: Map<string, RawNode>,
+): RawNode[] {
+  const doc = consolidated?.value;
+  const out: RawNode[] = [];
+  const add = (path: string, kind: RawNode["kind"], docs: [StoreKey, JsonValue][]) => {
+    if (path === "/" || nodes.has(path)) return;
+    out.push({
+      path,
+      format,
+      kind,
+      docs: docs.map(([key, value]) => ({ key, value, nonStandard: [] })),
+      attributes: {},
+      dims: null,
+      shape: null,
+      consolidatedOnly: true,
+    });
+  };
+  if (format === 3) {
+    const cm = isJsonObject(doc) ? doc.consolidated_metadata : undefined;
+    if (!isJsonObject(cm) || !isJsonObject(cm.metadata)) return out;
+    for (const [rel, d] of Object.entries(cm.metadata)) {
+      const path = joinKey(rel);
+      add(path, isJsonObject(d) && d.node_type === "array" ? "array" : "group", [
+        [joinKey(path, "zarr.json"), d],
+      ]);
+    }
+    return out;
+  }
+  const md = isJsonObject(doc) && isJsonObject(doc.metadata) ? doc.metadata : undefined;
+  if (!md) return out;
+  const paths = new Set<string>();
+  for (const key of Object.keys(md)) {
+    const m = /^(?:(.*)\/)?\.(zarray|zgroup)$/.exec(key);
+    if (m) paths.add(joinKey(m[1] ?? ""));
+  }
+  for (const path of paths) {
+    const rel = path === "/" ? "" : `${path.slice(1)}/`;
+    const main = md[`${rel}.zarray`] ?? md[`${rel}.zgroup`];
+    const isArray = md[`${rel}.zarray`] !== undefined;
+    const docs: [StoreKey, JsonValue][] = [[joinKey(path, isArray ? ".zarray" : ".zgroup"), main!]];
+    if (md[`${rel}.zattrs`] !== undefined) docs.push([joinKey(path, ".zattrs"), md[`${rel}.zattrs`]!]);
+    add(path, isArray ? "array" : "group", docs);
+  }
+  return out;
+}
+
 export async function buildContext(store: Store, storeName: string): Promise<ValidationContext> {
   const { nodes, mixed } = await walk(store, storeName);
   if (nodes.size === 0) {
@@ -234,6 +301,11 @@ export async function buildContext(store: Store, storeName: string): Promise<Val
     if (root && isJsonObject(root.value) && root.value.consolidated_metadata !== undefined)
       consolidated = root;
   }
+  for (const node of consolidatedOnlyNodes(format, consolidated, nodes))
+    nodes.set(node.path, finish(node, storeName));
+  const sorted = new Map([...nodes].sort(([a], [b]) => (a === "/" ? -1 : b === "/" ? 1 : a < b ? -1 : 1)));
+  nodes.clear();
+  for (const [k, v] of sorted) nodes.set(k, v);
   const small = new Map<string, Float64Array | null>();
   return {
     storeName,

@@ -1,7 +1,9 @@
 /**
  * The roles arrays play in CF / GeoZarr terms, worked out per group from the raw metadata:
  * coordinate variables (1-D, named like their dimension), grid-mapping variables (named by a
- * `grid_mapping`), auxiliary coordinates (named by `coordinates`), and data variables (the rest).
+ * `grid_mapping`), auxiliary coordinates (named by `coordinates`), boundary variables (named by
+ * `bounds` or `climatology`: part of their coordinate's metadata, CF 1.11 §7.1), and data
+ * variables (the rest).
  * @module
  */
 
@@ -12,6 +14,8 @@ export interface Roles {
   coordinates: Set<string>;
   gridMappings: Set<string>;
   auxiliary: Set<string>;
+  /** Boundary variables (CF §7.1): they need no standard_name, units or grid_mapping of their own. */
+  bounds: Set<string>;
   data: Set<string>;
 }
 
@@ -56,18 +60,26 @@ export function rolesIn(ctx: ValidationContext, group: string): Roles {
     coordinates: new Set(),
     gridMappings: new Set(),
     auxiliary: new Set(),
+    bounds: new Set(),
     data: new Set(),
   };
   for (const a of arrays) {
     for (const t of gridMappingTargets(a.attributes.grid_mapping))
       roles.gridMappings.add(childPath(group, t));
     for (const t of words(a.attributes.coordinates)) roles.auxiliary.add(childPath(group, t));
+    for (const k of ["bounds", "climatology"])
+      for (const t of words(a.attributes[k])) roles.bounds.add(childPath(group, t));
   }
   for (const a of arrays) {
     const name = nameOf(a.path);
     const oneD = (a.shape?.length ?? a.dims?.length) === 1;
     if (oneD && dimNames.has(name)) roles.coordinates.add(a.path);
-    else if (!roles.gridMappings.has(a.path) && !roles.auxiliary.has(a.path) && (a.shape?.length ?? 0) > 0)
+    else if (
+      !roles.gridMappings.has(a.path) &&
+      !roles.auxiliary.has(a.path) &&
+      !roles.bounds.has(a.path) &&
+      (a.shape?.length ?? 0) > 0
+    )
       roles.data.add(a.path);
   }
   for (const c of roles.coordinates) roles.auxiliary.delete(c);

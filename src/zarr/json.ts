@@ -263,7 +263,7 @@ export function showJson(value: unknown): string {
 
 /**
  * Serialize to strict JSON: NaN, Infinity and -Infinity become the strings the Zarr specs use;
- * bigint values become JSON integers. Indented with 4 spaces, as zarr-python writes metadata.
+ * bigint values become JSON integers, numbers beyond 2^53 floats with an exponent. Indented with 4 spaces, as zarr-python writes metadata.
  */
 export function toStrictJson(value: unknown, indent: number | undefined = 4): string {
   return JSON.stringify(value, strictReplacer, indent)
@@ -282,13 +282,19 @@ function strictReplacer(_key: string, value: unknown): unknown {
   }
   if (typeof value === "bigint") {
     // JSON.stringify cannot emit bigints and numbers beyond 2^53 lose precision: emit a marker string
-    // that `encodeJson` replaces with the exact digits.
-    return `\u0001bigint:${value.toString()}`;
+    // that `toStrictJson` replaces with the exact digits.
+    return `\u0001raw:${value.toString()}`;
+  }
+  // A float that happens to be an integer beyond 2^53 (a missing_value of 1e20): JSON.stringify
+  // writes it as digits ("100000000000000000000"), which every reader, this one included, takes
+  // for an integer; an exponent keeps it a float (Python's json, numpy, xarray).
+  if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+    return `\u0001raw:${value.toExponential()}`;
   }
   return value;
 }
 
-const BIGINT_RE = /"\\u0001bigint:(-?\d+)"/g;
+const BIGINT_RE = /"\\u0001raw:(-?[\d.e+-]+)"/g;
 
 /** Strict JSON bytes (UTF-8) for a metadata document, exact for bigint integers. */
 export function encodeJson(value: unknown, indent = 4): Uint8Array {

@@ -85,3 +85,28 @@ export function gridSize(
   for (let d = 0; d < shape.length; d++) chunks *= Math.ceil(shape[d]! / chunkShape[d]!);
   return { chunks, dense: chunks <= MAX_DENSE_CHUNKS };
 }
+
+/**
+ * String arrays (coordinates, labels, station names) are read whole, on the calling thread
+ * (read/strings.ts), not streamed through the typed-array pipeline: at most this many elements...
+ */
+export const MAX_STRING_ELEMENTS = 2 ** 20;
+
+/** ...and at most this many bytes of fixed-width elements, or of text once decoded. */
+export const MAX_STRING_BYTES = 64 * 2 ** 20;
+
+/**
+ * Refuse a string array too large to be read whole: `what` names it; `itemSize` is the bytes of
+ * one fixed-width element (undefined for variable-length strings, checked as they are read).
+ */
+export function checkStringArray(what: string, shape: readonly number[], itemSize?: number): void {
+  const n = elementCount(shape);
+  const bytes = n * (itemSize ?? 0);
+  if (n > MAX_STRING_ELEMENTS || bytes > MAX_STRING_BYTES) {
+    throw new GeoZarrError(
+      "Unsupported",
+      `${what}: a string array of (${shape.join(", ")}) is ${n} strings${itemSize ? ` (${formatBytes(bytes)})` : ""}, more than the ${MAX_STRING_ELEMENTS} strings (${formatBytes(MAX_STRING_BYTES)}) a string array may have here`,
+      { where: what },
+    );
+  }
+}

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { MULTISCALES_CONVENTION } from "../../src/geo/conventions.js";
 import { RULES } from "../../src/validate/rules/index.js";
 import { validateStore } from "../../src/validate/validate.js";
-import type { JsonObject } from "../../src/zarr/json.js";
+import { type JsonObject, parseJsonLenient, toStrictJson } from "../../src/zarr/json.js";
 import type { MemoryStore } from "../../src/zarr/store/memory.js";
 import { edit, type SampleOptions, sampleStore, setRaw } from "../helpers/stores.js";
 
@@ -27,6 +27,14 @@ const V3F: SampleOptions = { zarrFormat: 3, unpack: "float32" };
 const a3 = (d: JsonObject) => d.attributes as JsonObject;
 const del = (s: MemoryStore, ...keys: string[]) => {
   for (const k of keys) s.map.delete(k);
+};
+
+/** Delete a v2 node's documents and chunks, and its entries in .zmetadata (readers see those too). */
+const delNode = (s: MemoryStore, ...keys: string[]) => {
+  del(s, ...keys);
+  const z = parseJsonLenient(s.map.get("/.zmetadata")!, "z").value as JsonObject;
+  for (const k of keys) delete (z.metadata as JsonObject)[k.slice(1)];
+  setRaw(s, "/.zmetadata", toStrictJson(z));
 };
 
 const BREAKERS: Breaker[] = [
@@ -235,7 +243,7 @@ const BREAKERS: Breaker[] = [
   },
   { id: "CF-03", store: V2, brk: (s) => edit(s, "/analysed_sst/.zattrs", (d) => (d.units = "m s-1")) },
   { id: "CF-04", store: V2, brk: (s) => edit(s, "/lat/.zattrs", (d) => (d._FillValue = -999)) },
-  { id: "CF-05", store: V2, brk: (s) => del(s, "/lat/.zarray", "/lat/.zattrs", "/lat/0") },
+  { id: "CF-05", store: V2, brk: (s) => delNode(s, "/lat/.zarray", "/lat/.zattrs", "/lat/0") },
   {
     id: "CF-06",
     store: V2,

@@ -7,29 +7,44 @@
 import { describe, expect, it } from "vitest";
 import { GeoZarrError } from "../../src/errors.js";
 import type { JsonObject } from "../../src/zarr/json.js";
-import type { ArrayMeta } from "../../src/zarr/metadata/model.js";
+import { type ArrayMeta, numericArray } from "../../src/zarr/metadata/model.js";
 import { parseArrayV2 } from "../../src/zarr/metadata/v2.js";
 import { parseArrayV3 } from "../../src/zarr/metadata/v3.js";
 import { checkCodecChain } from "../../src/zarr/read/codec-chain.js";
 
 const v3 = (codecs: unknown[], chunk = [4, 8]): ArrayMeta =>
-  parseArrayV3(
-    {
-      zarr_format: 3,
-      node_type: "array",
-      shape: [8, 16],
-      data_type: "float32",
-      chunk_grid: { name: "regular", configuration: { chunk_shape: chunk } },
-      chunk_key_encoding: { name: "default" },
-      fill_value: "NaN",
-      codecs,
-    },
+  numericArray(
+    parseArrayV3(
+      {
+        zarr_format: 3,
+        node_type: "array",
+        shape: [8, 16],
+        data_type: "float32",
+        chunk_grid: { name: "regular", configuration: { chunk_shape: chunk } },
+        chunk_key_encoding: { name: "default" },
+        fill_value: "NaN",
+        codecs,
+      },
+      "t",
+    ),
     "t",
   );
 const v2 = (compressor: JsonObject | null, filters: JsonObject[] | null = null): ArrayMeta =>
-  parseArrayV2(
-    { zarr_format: 2, shape: [8], chunks: [4], dtype: "<i2", compressor, fill_value: 0, order: "C", filters },
-    {},
+  numericArray(
+    parseArrayV2(
+      {
+        zarr_format: 2,
+        shape: [8],
+        chunks: [4],
+        dtype: "<i2",
+        compressor,
+        fill_value: 0,
+        order: "C",
+        filters,
+      },
+      {},
+      "t",
+    ),
     "t",
   );
 const BYTES = { name: "bytes", configuration: { endian: "little" } };

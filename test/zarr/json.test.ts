@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isGeoZarrError } from "../../src/errors.js";
 import { encodeJson, jsonEqual, parseJsonLenient, toStrictJson } from "../../src/zarr/json.js";
+import { python } from "../helpers/python.js";
 
 describe("lenient JSON parsing", () => {
   it("parses strict JSON without findings", () => {
@@ -71,6 +72,28 @@ describe("strict JSON output", () => {
       b: ["Infinity", "-Infinity"],
     });
     expect(toStrictJson({ c: 2n ** 63n - 1n }, 0)).toBe('{"c":9223372036854775807}');
+  });
+
+  it("writes floats beyond 2^53 with an exponent, so that they read back as floats (here and in Python)", () => {
+    const text = toStrictJson(
+      { missing_value: 1e20, m2: 1.0000000200408773e20, n: -1e300, big: 2n ** 64n - 2n },
+      0,
+    );
+    expect(text).toBe(
+      '{"missing_value":1e+20,"m2":1.0000000200408773e+20,"n":-1e+300,"big":18446744073709551614}',
+    );
+    expect(parseJsonLenient(text, "d").value).toEqual({
+      missing_value: 1e20,
+      m2: 1.0000000200408773e20,
+      n: -1e300,
+      big: 18446744073709551614n,
+    });
+    expect(
+      python(
+        "import sys, json; d = json.loads(sys.argv[1]); print(json.dumps([type(d[k]).__name__ for k in d]))",
+        [text],
+      ).trim(),
+    ).toBe('["float", "float", "float", "int"]');
   });
 
   it("round-trips any JSON value through encode and lenient parse (property)", () => {

@@ -6,6 +6,7 @@ import type { DataType } from "../../src/zarr/dtype.js";
 import { decodeFillValue, encodeFillValue, sameFillValue } from "../../src/zarr/fill-value.js";
 import { openHierarchy } from "../../src/zarr/hierarchy.js";
 import { jsonEqual, parseJsonLenient } from "../../src/zarr/json.js";
+import { numericArray } from "../../src/zarr/metadata/model.js";
 import { parseArrayV2 } from "../../src/zarr/metadata/v2.js";
 import { parseArrayV3 } from "../../src/zarr/metadata/v3.js";
 import { MemoryStore } from "../../src/zarr/store/memory.js";
@@ -150,7 +151,7 @@ describe("metadata parsing", () => {
       fill_value: "0x7fc00000",
       codecs: [{ name: "bytes", configuration: { endian: "big" } }],
     };
-    const m = parseArrayV3(v3, "t");
+    const m = numericArray(parseArrayV3(v3, "t"), "t");
     expect(m.fillValue).toBeNaN();
     expect(m.endian).toBe("big");
     expect(m.chunkKeyEncoding).toEqual({ name: "default", separator: "/" });

@@ -42,7 +42,9 @@ function rows(info: ArrayInfo | GroupInfo): [string, string][] {
   );
   if (info.storedBytes !== null) {
     r.push(["No. bytes stored", `${info.storedBytes} (${humanBytes(info.storedBytes)})`]);
-    if (info.storedBytes > 0) r.push(["Storage ratio", (info.bytes / info.storedBytes).toFixed(1)]);
+    // Variable-length strings have no decoded size before they are read (nodeInfo gives the stored one).
+    if (info.storedBytes > 0 && info.dtype !== "string")
+      r.push(["Storage ratio", (info.bytes / info.storedBytes).toFixed(1)]);
   }
   r.push(["Chunks initialized", `${info.chunksStored}/${info.chunksTotal}`]);
   for (const [k, v] of Object.entries(info.attributes)) r.push([`  ${k}`, JSON.stringify(v).slice(0, 100)]);

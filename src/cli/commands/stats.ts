@@ -7,7 +7,7 @@ import type { Command } from "./types.js";
 const spec: CommandSpec = {
   name: "stats",
   summary:
-    "Count, missing count (NaN, the fill value, CF _FillValue/missing_value), min, max and mean of an array, computed chunk by chunk in bounded memory. Packed CF variables also get decoded values (scale_factor/add_offset).",
+    "Count, missing count (NaN, the fill value, CF _FillValue/missing_value), min, max and mean of an array, computed chunk by chunk in bounded memory. Packed CF variables also get decoded values (scale_factor/add_offset). Arrays of strings get counts only: valid, distinct, empty and the longest length.",
   positionals: ["STORE", "ARRAY"],
   options: {
     workers: { type: "string", arg: "N", description: "worker threads (default: number of cores)" },
@@ -17,6 +17,16 @@ const spec: CommandSpec = {
 const num = (v: number | null) => (v === null ? "-" : Number.isInteger(v) ? String(v) : v.toPrecision(8));
 
 export function renderStats(s: ArrayStats): string[] {
+  if (s.strings)
+    return [
+      `${s.path} ${tuple(s.shape)} ${s.dataType}`,
+      `  count     ${s.elements}`,
+      `  valid     ${s.valid}`,
+      `  missing   ${s.missing}`,
+      `  distinct  ${s.strings.distinct}`,
+      `  empty     ${s.strings.empty}`,
+      `  longest   ${s.strings.maxLength}`,
+    ];
   const lines = [
     `${s.path} ${tuple(s.shape)} ${s.dataType}`,
     `  count    ${s.elements}`,

@@ -33,6 +33,7 @@ import { checkDimNames, chunkShapeFor, type DimSizes, defaultChunkShape, shardSh
 import { IDENTITY, type Transform } from "../transform.js";
 import { conventionAttributes, detectGeorefs, type Georef, spatialRefAttributes } from "./grid.js";
 import { type Dropped, isCoordinate, nameList, selectVariables } from "./select.js";
+import { planText } from "./text.js";
 
 export interface NetcdfPlanOptions {
   zarrFormat: 2 | 3;
@@ -177,11 +178,13 @@ const ROLE_NAMES = {
   x: "projection_x_coordinate",
 } as const;
 
-/** The CF standard name of a 1-D coordinate recognised by its units, axis or name (CF §4). */
+/** The CF standard name of a 1-D coordinate with units, recognised by its units, axis or name (CF §4). */
 function recognisedStandardName(v: SourceVariable): string | undefined {
   if (v.dims.length !== 1) return undefined;
   const role = axisRole(v.name, v.attributes);
   const units = typeof v.attributes.units === "string" ? v.attributes.units : "";
+  // Without units a name claims what the source does not say (CF-03 would then ask for units).
+  if (units.trim() === "") return undefined;
   // Scan angles (geostationary x/y in radians) have their own names (CF Appendix F).
   if ((role === "x" || role === "y") && /^(rad|radians?|microradians?)$/i.test(units.trim()))
     return `projection_${role}_angular_coordinate`;
@@ -195,7 +198,9 @@ export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Pr
   if (opts.shards && opts.zarrFormat === 2)
     throw new GeoZarrError("Usage", "--shard needs --zarr-format 3 (Zarr v2 has no sharding)");
   const allNames = ds.groups.flatMap((g) =>
-    g.variables.map((v) => (g.path === "/" ? v.name : `${g.path.slice(1)}/${v.name}`)),
+    [...g.variables, ...g.others.filter((o) => o.text)].map((v) =>
+      g.path === "/" ? v.name : `${g.path.slice(1)}/${v.name}`,
+    ),
   );
   const allDims = new Set(ds.groups.flatMap((g) => g.variables.flatMap((v) => v.dims)));
   checkDimNames("--chunks", opts.chunks, allDims);
@@ -363,5 +368,15 @@ async function planGroup(
           ? { yAxis: v.dims.indexOf(grid.georef.yDim), xAxis: v.dims.indexOf(grid.georef.xDim) }
           : undefined,
     });
+  }
+  // Text variables (labels, station or band names) as string arrays, written whole.
+  for (const t of sel.texts) {
+    const planned = await planText(ds, t, opts);
+    if ("node" in planned) plan.nodes.push(planned.node);
+    else
+      plan.dropped.push({
+        name: group.path === "/" ? t.name : `${group.path.slice(1)}/${t.name}`,
+        reason: planned.refused,
+      });
   }
 }

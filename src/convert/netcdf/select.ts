@@ -7,7 +7,7 @@
 
 import { lookupStandardName, standardNameTable } from "../../cf/standard-names.js";
 import { GeoZarrError } from "../../errors.js";
-import type { SourceGroup, SourceVariable } from "../../readers/model.js";
+import type { OtherVariable, SourceGroup, SourceVariable } from "../../readers/model.js";
 
 export interface Dropped {
   name: string;
@@ -17,6 +17,8 @@ export interface Dropped {
 export interface Selection {
   data: SourceVariable[];
   coords: SourceVariable[];
+  /** Text variables kept, as data or as coordinates (string arrays in the output). */
+  texts: TextVariable[];
   /**
    * Variables referenced as grid mappings (their CRS is re-encoded as `spatial_ref`), of any type:
    * GDAL, CDO and NCO write them as `char` scalars.
@@ -33,7 +35,21 @@ export interface SelectOptions {
 
 export type GridMappingVariable = Pick<SourceVariable, "name" | "attributes">;
 
-export const isCoordinate = (v: SourceVariable) => v.dims.length === 1 && v.dims[0] === v.name;
+/**
+ * A text variable. `stacked`: an NC_CHAR array whose last dimension is the string length (CF
+ * 1.11 §2.2), which is every one but those whose last dimension has a variable of its name in the
+ * group: xarray (conventions.py, `stackable`) keeps those as arrays of single characters
+ * (netCDF-C's `char fl_dmn(fl_dmn)`, a coordinate of characters).
+ */
+export type TextVariable = OtherVariable & { text: NonNullable<OtherVariable["text"]>; stacked: boolean };
+
+export const isCoordinate = (v: Pick<SourceVariable, "name" | "dims">) =>
+  v.dims.length === 1 && v.dims[0] === v.name;
+
+/** The dimensions of a text variable's strings: an NC_CHAR array's last one is the string length (CF §2.2). */
+export const textDims = (v: TextVariable): string[] => (v.stacked ? v.dims.slice(0, -1) : v.dims);
+
+const asStrings = (v: TextVariable) => ({ name: v.name, dims: textDims(v) });
 
 /** Names listed in a blank-separated attribute (`coordinates`, CF §5). */
 export function nameList(v: unknown): string[] {
@@ -56,7 +72,25 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
     const v = byName.get(n) ?? group.others.find((o) => o.name === n);
     if (v) gridMappings.push(v);
   }
-  const candidates = group.variables.filter((v) => !isCoordinate(v) && !gridMappingSet.has(v.name));
+  const names = new Set([...group.variables, ...group.others].map((v) => v.name));
+  const texts: TextVariable[] = group.others.flatMap((o) =>
+    o.text === undefined || gridMappingSet.has(o.name)
+      ? []
+      : [
+          {
+            ...o,
+            text: o.text,
+            stacked: o.text.kind === "char" && o.dims.length > 0 && !names.has(o.dims[o.dims.length - 1]!),
+          },
+        ],
+  );
+  const textByName = new Map(texts.map((t) => [t.name, t]));
+  type Candidate = SourceVariable | TextVariable;
+  const candidates: Candidate[] = [
+    ...group.variables.filter((v) => !isCoordinate(v) && !gridMappingSet.has(v.name)),
+    ...texts.filter((t) => !isCoordinate(asStrings(t))),
+  ];
+  const dimsOf = (v: Candidate) => ("text" in v ? textDims(v) : v.dims);
   const dropped: Dropped[] = [];
   let data = candidates;
 
@@ -97,25 +131,37 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
     });
   }
 
-  // The coordinates the kept data need: dimension coordinates, and auxiliary ones they name.
+  // The coordinates the kept data need: dimension coordinates, and auxiliary ones they name (text
+  // ones too: station or band names).
+  const any = (n: string): Candidate | undefined => byName.get(n) ?? textByName.get(n);
+  const isDimCoord = (n: string) => {
+    const v = any(n);
+    return v !== undefined && isCoordinate({ name: v.name, dims: dimsOf(v) });
+  };
   const needed = new Set<string>();
   for (const v of data) {
-    for (const d of v.dims) if (byName.get(d) && isCoordinate(byName.get(d)!)) needed.add(d);
-    for (const n of nameList(v.attributes.coordinates)) if (byName.has(n)) needed.add(n);
+    for (const d of dimsOf(v)) if (isDimCoord(d)) needed.add(d);
+    for (const n of nameList(v.attributes.coordinates)) if (any(n)) needed.add(n);
   }
   // Coordinates of kept coordinates (a 2-D auxiliary lat needs its dims' coordinates too).
-  for (const n of [...needed])
-    for (const d of byName.get(n)!.dims) if (byName.get(d) && isCoordinate(byName.get(d)!)) needed.add(d);
+  for (const n of [...needed]) for (const d of dimsOf(any(n)!)) if (isDimCoord(d)) needed.add(d);
+  const kept = (v: Candidate) => data.includes(v) || needed.has(v.name);
   const coords = group.variables.filter((v) => needed.has(v.name) && !data.includes(v));
-  for (const v of group.variables) {
-    if (isCoordinate(v) && !needed.has(v.name) && data.length > 0)
+  for (const v of [...group.variables, ...texts]) {
+    if (isCoordinate({ name: v.name, dims: dimsOf(v) }) && !needed.has(v.name) && data.length > 0)
       dropped.push({ name: v.name, reason: "no kept variable uses its dimension" });
   }
   // Variables whose values are not read: dropped with their reason, unless they are grid mappings.
   for (const o of group.others) {
-    if (gridMappingSet.has(o.name)) continue;
+    if (gridMappingSet.has(o.name) || o.text) continue;
     const id = group.path === "/" ? o.name : `${group.path.slice(1)}/${o.name}`;
     dropped.push({ name: id, reason: o.reason });
   }
-  return { data, coords, gridMappings, dropped };
+  return {
+    data: data.filter((v): v is SourceVariable => !("text" in v)),
+    coords,
+    texts: texts.filter(kept),
+    gridMappings,
+    dropped,
+  };
 }

@@ -6,6 +6,7 @@
 
 import { integerRange, isDataType } from "../../zarr/dtype.js";
 import type { JsonValue } from "../../zarr/json.js";
+import { showJson } from "../../zarr/json.js";
 import type { RawNode, ValidationContext } from "../context.js";
 import {
   arraysIn,
@@ -93,14 +94,17 @@ const COORD_DIM =
 export const CF05: Rule = {
   id: "CF-05",
   severity: "error",
-  summary: "Latitude, longitude, vertical and time dimensions of variables have coordinate variables",
+  summary:
+    "Latitude, longitude, vertical and time dimensions of more than one element have coordinate variables",
   reference: "CF 1.11 §4, §5",
   check(ctx) {
     const out: Finding[] = [];
     for (const g of groups(ctx)) {
       for (const p of rolesIn(ctx, g.path).data) {
         const n = ctx.nodes.get(p)!;
-        for (const d of n.dims ?? []) {
+        for (const [i, d] of (n.dims ?? []).entries()) {
+          // Only dimensions of size greater than one need a coordinate variable (CF 1.11 §5).
+          if (n.shape?.[i] === 1) continue;
           if (COORD_DIM.test(d) && !visible(ctx, g.path, d))
             out.push(
               finding(
@@ -121,10 +125,18 @@ export const CF05: Rule = {
 export const CF06: Rule = {
   id: "CF-06",
   severity: "error",
-  summary: "coordinates names existing variables whose dimensions are among the variable's",
-  reference: "CF 1.11 §5",
+  summary:
+    "coordinates names existing variables whose dimensions are among the variable's (ragged-array discrete sampling geometries excepted)",
+  reference: "CF 1.11 §5, §9.3",
   check(ctx) {
     const out: Finding[] = [];
+    // Ragged arrays of discrete sampling geometries (CF §9.3) tie data to coordinates of another
+    // dimension through count or index variables: the subset rule does not apply (CF §5).
+    const ragged =
+      ctx.nodes.get("/")?.attributes.featureType !== undefined &&
+      [...ctx.nodes.values()].some(
+        (x) => x.attributes.sample_dimension !== undefined || x.attributes.instance_dimension !== undefined,
+      );
     for (const n of ctx.nodes.values()) {
       if (n.kind !== "array" || n.attributes.coordinates === undefined) continue;
       for (const name of words(n.attributes.coordinates)) {
@@ -139,7 +151,7 @@ export const CF06: Rule = {
               `remove "${name}" from coordinates (or the attribute)`,
             ),
           );
-        else if (c.dims && n.dims && c.dims.some((d) => !n.dims!.includes(d)))
+        else if (c.dims && n.dims && c.dims.some((d) => !n.dims!.includes(d)) && !ragged)
           out.push(
             finding(
               this,
@@ -327,9 +339,14 @@ function representable(v: JsonValue, n: RawNode): boolean {
   const dt = n.meta?.dataType;
   if (!dt || !isDataType(dt)) return true;
   const range = integerRange(dt);
+  // 64-bit integers beyond 2^53 are bigints (json.ts keeps them exact).
+  if (typeof v === "bigint" && range)
+    return dt === "int64" ? v >= -(2n ** 63n) && v < 2n ** 63n : dt === "uint64" && v >= 0n && v < 2n ** 64n;
   if (range) return typeof v === "number" && Number.isInteger(v) && v >= range[0] && v <= range[1];
+  // An integer literal beyond 2^53 (a bigint here) is a float value too.
   return (
     typeof v === "number" ||
+    typeof v === "bigint" ||
     (typeof v === "string" && (base64Float(v) !== null || ["NaN", "Infinity", "-Infinity"].includes(v)))
   );
 }
@@ -353,7 +370,7 @@ export const CF09: Rule = {
               this,
               n.path,
               attrPointer(n.format, k),
-              `${k} ${JSON.stringify(v)} is not a ${n.meta?.dataType} value`,
+              `${k} ${showJson(v)} is not a ${n.meta?.dataType} value`,
               `use a value of the variable's type`,
             ),
           );

@@ -8,7 +8,7 @@
 import { lookupStandardName, standardNameTable } from "../../cf/standard-names.js";
 import { parseUnits, unitsConvertible } from "../../cf/units.js";
 import type { RawNode, ValidationContext } from "../context.js";
-import { groups, rolesIn } from "../roles.js";
+import { groups, parentOf, rolesIn } from "../roles.js";
 import { attrPointer, type Finding, finding, type Rule } from "../rule.js";
 
 const arrays = (ctx: ValidationContext) => [...ctx.nodes.values()].filter((n) => n.kind === "array");
@@ -91,7 +91,8 @@ export const CF02: Rule = {
 export const CF03: Rule = {
   id: "CF-03",
   severity: "error",
-  summary: "units parse as UDUNITS-2 and are convertible to the standard name's canonical units",
+  summary:
+    "units parse as UDUNITS-2 and are convertible to the standard name's canonical units (geostationary x/y may be in radians, CF <= 1.8)",
   reference: "CF 1.11 §3.1, §3.3",
   check(ctx) {
     const out: Finding[] = [];
@@ -146,7 +147,7 @@ export const CF03: Rule = {
       }
       // A reference time ("seconds since 1981-01-01") is a time unit for this purpose (CF §4.4).
       const unit = parsed.since ? parsed.since.base : u;
-      if (!unitsConvertible(unit, canonical === "" ? "1" : canonical)) {
+      if (!unitsConvertible(unit, canonical === "" ? "1" : canonical) && !scanAngle(ctx, n, sn.name, unit)) {
         out.push(
           finding(
             this,
@@ -161,6 +162,20 @@ export const CF03: Rule = {
     return out;
   },
 };
+
+/**
+ * Before CF 1.9 the x/y of a geostationary grid were projection_x/y_coordinate in radians (the
+ * scan angles; CF 1.8 Appendix F, "Geostationary projection"), what GOES-R ABI products (CF-1.7)
+ * still write; CF 1.9 named them projection_x/y_angular_coordinate. Either is correct CF.
+ */
+function scanAngle(ctx: ValidationContext, n: RawNode, name: string, unit: string): boolean {
+  if (name !== "projection_x_coordinate" && name !== "projection_y_coordinate") return false;
+  if (!unitsConvertible(unit, "rad")) return false;
+  const group = parentOf(n.path);
+  return [...rolesIn(ctx, group).gridMappings].some(
+    (g) => ctx.nodes.get(g)?.attributes.grid_mapping_name === "geostationary",
+  );
+}
 
 const CALENDARS = [
   "standard",

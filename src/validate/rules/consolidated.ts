@@ -194,7 +194,7 @@ export const ZC04: Rule = {
     const where = ctx.format === 2 ? "/.zmetadata/metadata" : "/consolidated_metadata/metadata";
     for (const n of ctx.nodes.values()) {
       const c = nodes.get(n.path);
-      if (!c || (ctx.format === 3 && n.path === "/")) continue;
+      if (!c || n.consolidatedOnly || (ctx.format === 3 && n.path === "/")) continue;
       const names = new Set([
         ...Object.keys(c),
         ...n.docs.map((d) => d.key.slice(d.key.lastIndexOf("/") + 1)),
@@ -229,8 +229,9 @@ export const ZC04: Rule = {
           );
       }
     }
+    // Nodes only the consolidated metadata lists: the other rules check them as readers see them.
     for (const path of nodes.keys()) {
-      if (!ctx.nodes.has(path))
+      if (!ctx.nodes.has(path) || ctx.nodes.get(path)!.consolidatedOnly)
         out.push(
           finding(
             this,

@@ -178,11 +178,17 @@ export const FV04: Rule = {
   },
 };
 
+/**
+ * A warning, not an error: CF allows packed data without a fill value (it then has no missing
+ * values; xarray writes such variables with fill_value null), so nothing is wrong, but a missing
+ * value can never be marked in it.
+ */
 export const FV05: Rule = {
   id: "FV-05",
-  severity: "error",
-  summary: "Packed variables (scale_factor/add_offset) are integers with an integer fill_value",
-  reference: "CF 1.11 §8.1",
+  severity: "warning",
+  summary:
+    "Packed integer variables (scale_factor/add_offset) have an integer fill_value, so that missing values can be marked",
+  reference: "CF 1.11 §8.1, §2.5.1",
   check(ctx) {
     const out: Finding[] = [];
     for (const n of dataVariables(ctx)) {

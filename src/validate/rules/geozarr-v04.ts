@@ -119,7 +119,8 @@ export const G403: Rule = {
 export const G404: Rule = {
   id: "G4-04",
   severity: "error",
-  summary: "Data and coordinate variables have a standard_name (grid-mapping variables are exempt)",
+  summary:
+    "Data and coordinate variables have a standard_name (grid-mapping and boundary variables are exempt, CF §7.1)",
   reference: "GeoZarr v0.4, Metadata (CF attributes)",
   check(ctx) {
     const out: Finding[] = [];

@@ -83,9 +83,10 @@ export const ZR03: Rule = {
   async check(ctx) {
     const out: Finding[] = [];
     for (const n of ctx.nodes.values()) {
-      if (!n.meta) continue; // ZR-02 reports metadata the reader cannot parse
+      const meta = n.meta ?? n.strings;
+      if (!meta) continue; // ZR-02 reports metadata the reader cannot parse
       try {
-        await checkCodecChain(n.meta, `${ctx.storeName}${n.path}`);
+        await checkCodecChain(meta, `${ctx.storeName}${n.path}`);
       } catch (err) {
         if (!isGeoZarrError(err)) throw err;
         out.push(

@@ -5,6 +5,7 @@
 
 import { dataTypeInfo, isDataType } from "../../zarr/dtype.js";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../zarr/json.js";
+import { v3StringType } from "../../zarr/strings.js";
 import type { RawNode, ValidationContext } from "../context.js";
 import { nameOf } from "../roles.js";
 import { type Finding, finding, type Rule } from "../rule.js";
@@ -15,6 +16,15 @@ function v3Docs(ctx: ValidationContext, kind?: "array" | "group"): [RawNode, Jso
     .flatMap((n) =>
       isJsonObject(n.docs[0]?.value) ? [[n, n.docs[0]!.value as JsonObject] as [RawNode, JsonObject]] : [],
     );
+}
+
+/** A string extension data type (zarr-extensions; zarr/strings.ts), well-formed or not (ZR-02 says). */
+function isStringType(dt: unknown): boolean {
+  try {
+    return v3StringType(dt, "") !== null;
+  } catch {
+    return true;
+  }
 }
 
 const CODEC_KIND: Record<string, "aa" | "ab" | "bb" | undefined> = {
@@ -48,11 +58,11 @@ export const Z301: Rule = {
     for (const [n, d] of v3Docs(ctx, "array")) {
       const bad = (f: string, msg: string, fix: string) => out.push(finding(this, n.path, `/${f}`, msg, fix));
       if (!Array.isArray(d.shape)) bad("shape", 'no "shape" list', "add the shape");
-      if (!isDataType(d.data_type))
+      if (!isDataType(d.data_type) && !isStringType(d.data_type))
         bad(
           "data_type",
-          `data_type ${JSON.stringify(d.data_type)} is not a core data type`,
-          "use a core data type name",
+          `data_type ${JSON.stringify(d.data_type)} is neither a core data type nor a string type (string, null_terminated_bytes, fixed_length_utf32)`,
+          "use a core data type name, or string with the vlen-utf8 codec",
         );
       const grid = d.chunk_grid;
       const cs =

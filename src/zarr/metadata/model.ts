@@ -9,9 +9,11 @@
  * @module
  */
 
+import { GeoZarrError } from "../../errors.js";
 import type { DataType, Endian } from "../dtype.js";
 import type { FillValue } from "../fill-value.js";
 import { type JsonObject, showJson } from "../json.js";
+import type { StringType } from "../strings.js";
 
 export interface CodecSpec {
   name: string;
@@ -43,13 +45,37 @@ export interface ArrayMeta {
   chunkKeyEncoding: ChunkKeyEncoding;
 }
 
+/** What every array has, of numbers or of strings: its layout, codecs, dimensions and attributes. */
+export type ArrayLayout = Omit<ArrayMeta, "kind" | "dataType" | "endian" | "fillValue">;
+
+/**
+ * An array of text (strings.ts): the same layout as {@link ArrayMeta}, but its elements are
+ * strings, read whole through a small path of their own (read/strings.ts), never through the
+ * typed-array pipeline. A kind of its own, so code written for numbers cannot take it for one.
+ */
+export interface StringArrayMeta extends ArrayLayout {
+  kind: "strings";
+  stringType: StringType;
+  /** The fill value as text (a binary string for byte strings); null: none (v2). */
+  fillValue: string | null;
+}
+
 export interface GroupMeta {
   kind: "group";
   zarrFormat: 2 | 3;
   attributes: JsonObject;
 }
 
-export type NodeMeta = ArrayMeta | GroupMeta;
+export type NodeMeta = ArrayMeta | StringArrayMeta | GroupMeta;
+
+/**
+ * `meta` as an array of numbers, for code that computes on values (statistics, maps, pyramids);
+ * a string array is refused in one line naming `where`.
+ */
+export function numericArray(meta: ArrayMeta | StringArrayMeta, where: string, what = "numbers"): ArrayMeta {
+  if (meta.kind === "array") return meta;
+  throw new GeoZarrError("Unsupported", `${where} is an array of strings, not of ${what}`, { where });
+}
 
 /** The sharding codec's configuration, when the array is sharded (v3 only). */
 export interface ShardingInfo {
@@ -60,7 +86,7 @@ export interface ShardingInfo {
   indexLocation: "start" | "end";
 }
 
-export function shardingOf(meta: ArrayMeta): ShardingInfo | undefined {
+export function shardingOf(meta: Pick<ArrayMeta, "codecs">): ShardingInfo | undefined {
   const c = meta.codecs.find((x) => x.name === "sharding_indexed");
   if (!c?.configuration) return undefined;
   const cfg = c.configuration as unknown as {
@@ -116,7 +142,7 @@ export function parseChunkKey(
 }
 
 /** Codecs that compress bytes, as a short human form: "zstd(level=1)", "blosc(cname=lz4, ...)". */
-export function describeCodecs(meta: ArrayMeta): string[] {
+export function describeCodecs(meta: Pick<ArrayMeta, "codecs" | "order">): string[] {
   const out: string[] = [];
   const add = (c: CodecSpec) => {
     const name = c.name.replace(/^numcodecs\./, "");

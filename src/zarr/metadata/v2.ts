@@ -6,8 +6,9 @@
 import { parseV2Dtype } from "../dtype.js";
 import { decodeFillValue } from "../fill-value.js";
 import { isJsonObject, type JsonObject, showJson } from "../json.js";
+import { decodeStringFill, v2StringType } from "../strings.js";
 import { attributesOf, dimensionNamesOf, intList, invalid, requireObject } from "./fields.js";
-import type { ArrayMeta, CodecSpec, GroupMeta } from "./model.js";
+import type { ArrayLayout, ArrayMeta, CodecSpec, GroupMeta, StringArrayMeta } from "./model.js";
 
 /** xarray's attribute for dimension names in v2 (GeoZarr v0.4 requires it). */
 export const ARRAY_DIMENSIONS = "_ARRAY_DIMENSIONS";
@@ -23,7 +24,7 @@ export function parseGroupV2(zgroup: unknown, zattrs: unknown, where: string): G
   };
 }
 
-export function parseArrayV2(zarray: unknown, zattrs: unknown, where: string): ArrayMeta {
+export function parseArrayV2(zarray: unknown, zattrs: unknown, where: string): ArrayMeta | StringArrayMeta {
   const doc = requireObject(zarray, where);
   if (doc.zarr_format !== 2)
     throw invalid(where, `"zarr_format" must be 2, got ${showJson(doc.zarr_format)}`);
@@ -32,13 +33,14 @@ export function parseArrayV2(zarray: unknown, zattrs: unknown, where: string): A
   if (chunkShape.length !== shape.length) {
     throw invalid(where, `"chunks" has ${chunkShape.length} entries for ${shape.length} dimensions`);
   }
-  const { dataType, endian } = parseV2Dtype(doc.dtype, where);
+  const stringType = v2StringType(doc.dtype, doc.filters, where);
+  const numeric = stringType ? null : parseV2Dtype(doc.dtype, where);
+  const endian = numeric?.endian ?? (stringType?.kind === "utf32" ? stringType.endian : "little");
   const order = doc.order ?? "C";
   if (order !== "C" && order !== "F")
     throw invalid(where, `"order" must be "C" or "F", got ${showJson(order)}`);
   const sep = doc.dimension_separator ?? ".";
   if (sep !== "." && sep !== "/") throw invalid(where, `"dimension_separator" must be "." or "/"`);
-  const fillValue = decodeFillValue(doc.fill_value ?? null, dataType, 2, where);
 
   const attrsWhere = where.replace(/\.zarray$/, ".zattrs");
   const allAttrs = attributesOf(zattrs, attrsWhere);
@@ -53,19 +55,29 @@ export function parseArrayV2(zarray: unknown, zattrs: unknown, where: string): A
   const compressor = doc.compressor ?? null;
   if (compressor !== null) codecs.push(numcodecsSpec(compressor, where, "compressor"));
 
-  return {
-    kind: "array",
+  const layout: ArrayLayout = {
     zarrFormat: 2,
     shape,
     chunkShape,
-    dataType,
-    endian,
     order,
-    fillValue,
     codecs,
     dimensionNames,
     attributes,
     chunkKeyEncoding: { name: "v2", separator: sep },
+  };
+  if (!numeric)
+    return {
+      kind: "strings",
+      ...layout,
+      stringType: stringType!,
+      fillValue: decodeStringFill(doc.fill_value ?? null, stringType!, 2, where),
+    };
+  return {
+    kind: "array",
+    ...layout,
+    dataType: numeric.dataType,
+    endian,
+    fillValue: decodeFillValue(doc.fill_value ?? null, numeric.dataType, 2, where),
   };
 }
 

@@ -7,8 +7,16 @@ import { GeoZarrError } from "../../errors.js";
 import { isDataType } from "../dtype.js";
 import { decodeFillValue } from "../fill-value.js";
 import { isJsonObject, type JsonObject, showJson } from "../json.js";
+import { decodeStringFill, type StringType, v3StringType } from "../strings.js";
 import { attributesOf, dimensionNamesOf, intList, invalid, requireObject } from "./fields.js";
-import type { ArrayMeta, ChunkKeyEncoding, CodecSpec, GroupMeta } from "./model.js";
+import type {
+  ArrayLayout,
+  ArrayMeta,
+  ChunkKeyEncoding,
+  CodecSpec,
+  GroupMeta,
+  StringArrayMeta,
+} from "./model.js";
 
 const ARRAY_KEYS = new Set([
   "zarr_format",
@@ -53,17 +61,17 @@ export function parseGroupV3(doc: unknown, where: string): GroupMeta {
   return { kind: "group", zarrFormat: 3, attributes: attributesOf(d.attributes, where) };
 }
 
-export function parseArrayV3(doc: unknown, where: string): ArrayMeta {
+export function parseArrayV3(doc: unknown, where: string): ArrayMeta | StringArrayMeta {
   const d = requireObject(doc, where);
   nodeTypeV3(d, where);
   checkUnknownKeys(d, ARRAY_KEYS, where);
   const shape = intList(d, "shape", where, 0);
-  if (!isDataType(d.data_type)) {
+  const stringType = v3StringType(d.data_type, where);
+  if (!stringType && !isDataType(d.data_type)) {
     throw new GeoZarrError("Unsupported", `${where}: unsupported data_type ${showJson(d.data_type)}`, {
       where,
     });
   }
-  const dataType = d.data_type;
   const grid = d.chunk_grid;
   if (!isJsonObject(grid) || grid.name !== "regular" || !isJsonObject(grid.configuration)) {
     throw invalid(where, `"chunk_grid" must be {"name": "regular", "configuration": {"chunk_shape": [...]}}`);
@@ -81,19 +89,34 @@ export function parseArrayV3(doc: unknown, where: string): ArrayMeta {
   const transpose = codecs.find((c) => c.name === "transpose");
   const order = isReversal(transpose?.configuration?.order, shape.length) ? "F" : "C";
   if (d.fill_value === undefined) throw invalid(where, `"fill_value" is required`);
-  return {
-    kind: "array",
+  const layout: ArrayLayout = {
     zarrFormat: 3,
     shape,
     chunkShape,
-    dataType,
-    endian,
     order,
-    fillValue: decodeFillValue(d.fill_value, dataType, 3, where),
     codecs,
     dimensionNames: dimensionNamesOf(d.dimension_names, shape.length, where, "dimension_names"),
     attributes: attributesOf(d.attributes, where),
     chunkKeyEncoding: chunkKeyEncodingOf(d.chunk_key_encoding, where),
+  };
+  if (stringType) {
+    // UTF-32's byte order is the bytes codec's (fixed_length_utf32: "compatible with any codec
+    // that supports fixed-sized data types").
+    const type: StringType = stringType.kind === "utf32" ? { ...stringType, endian } : stringType;
+    return {
+      kind: "strings",
+      ...layout,
+      stringType: type,
+      fillValue: decodeStringFill(d.fill_value, type, 3, where),
+    };
+  }
+  const dataType = d.data_type as ArrayMeta["dataType"];
+  return {
+    kind: "array",
+    ...layout,
+    dataType,
+    endian,
+    fillValue: decodeFillValue(d.fill_value, dataType, 3, where),
   };
 }
 

@@ -12,7 +12,7 @@
 import * as zarr from "zarrita";
 import { GeoZarrError, isGeoZarrError, messageOf } from "../../errors.js";
 import { type AnyTypedArray, dataTypeInfo } from "../dtype.js";
-import type { ArrayMeta } from "../metadata/model.js";
+import type { ArrayLayout, ArrayMeta } from "../metadata/model.js";
 import { chunkKey, product, shardingOf } from "../metadata/model.js";
 import { joinKey, type ReadableStore } from "../store/types.js";
 import { checkCodecNames } from "./codec-chain.js";
@@ -32,20 +32,24 @@ export interface OpenedArray {
   zarrita: zarr.Array<zarr.DataType, zarr.Readable>;
 }
 
-/** zarrita's metadata document for an array of our model. */
-function zarritaMetadata(meta: ArrayMeta): zarr.ArrayMetadata<zarr.DataType> {
+/** zarrita's metadata document for an array of our model, its data type in zarrita's terms. */
+function zarritaMetadata(
+  meta: ArrayLayout,
+  dataType: string,
+  fillValue: unknown,
+): zarr.ArrayMetadata<zarr.DataType> {
   return {
     zarr_format: 3,
     node_type: "array",
     shape: meta.shape,
-    data_type: meta.dataType,
+    data_type: dataType,
     chunk_grid: { name: "regular", configuration: { chunk_shape: meta.chunkShape } },
     chunk_key_encoding: {
       name: meta.chunkKeyEncoding.name,
       configuration: { separator: meta.chunkKeyEncoding.separator },
     },
     codecs: meta.codecs as zarr.CodecMetadata[],
-    fill_value: meta.fillValue as zarr.Scalar<zarr.DataType>,
+    fill_value: fillValue as zarr.Scalar<zarr.DataType>,
     attributes: meta.attributes,
     ...(meta.dimensionNames ? { dimension_names: meta.dimensionNames as string[] } : {}),
   } as zarr.ArrayMetadata<zarr.DataType>;
@@ -57,6 +61,26 @@ export function openArray(
   meta: ArrayMeta,
   storeName = "store",
 ): OpenedArray {
+  return {
+    path: joinKey(path),
+    meta,
+    storeName,
+    zarrita: zarritaArray(store, path, meta, meta.dataType, meta.fillValue, storeName),
+  };
+}
+
+/**
+ * zarrita's `Array` for an array of our model (numbers or strings, read/strings.ts), once the
+ * reader knows it can decode its chunks.
+ */
+export function zarritaArray(
+  store: ReadableStore,
+  path: string,
+  meta: ArrayLayout,
+  dataType: string,
+  fillValue: unknown,
+  storeName: string,
+): zarr.Array<zarr.DataType, zarr.Readable> {
   const where = `${storeName}${joinKey(path)}`;
   // zarrita reads one level of sharding: a shard whose inner chunks are sharded again is refused
   // here, by name, rather than failing in every chunk read.
@@ -70,12 +94,11 @@ export function openArray(
     );
   }
   checkCodecNames(meta, where);
-  const arr = new zarr.Array(
+  return new zarr.Array(
     store as zarr.Readable,
     joinKey(path) as zarr.AbsolutePath,
-    zarritaMetadata(meta),
+    zarritaMetadata(meta, dataType, fillValue),
   );
-  return { path: joinKey(path), meta, storeName, zarrita: arr };
 }
 
 /** The store key of a grid chunk, as messages name it. */
@@ -122,7 +145,7 @@ export async function readChunk(a: OpenedArray, coords: number[]): Promise<Chunk
 }
 
 /** zarrita wraps codec failures; the innermost cause says what went wrong. */
-function causeMessage(err: unknown): string {
+export function causeMessage(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return messageOf(e);

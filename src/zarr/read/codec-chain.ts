@@ -11,7 +11,8 @@
 
 import * as zarr from "zarrita";
 import { GeoZarrError, messageOf } from "../../errors.js";
-import type { ArrayMeta, CodecSpec } from "../metadata/model.js";
+import type { ArrayMeta, CodecSpec, StringArrayMeta } from "../metadata/model.js";
+import { zarritaStringType } from "../strings.js";
 import { registerNativeCodecs } from "./native-codecs.js";
 
 /** The codec names of a chain, sharding's inner and index chains included. */
@@ -26,7 +27,7 @@ export function codecNames(codecs: CodecSpec[]): string[] {
 const shown = (name: string) => name.replace(/^numcodecs\./, "");
 
 /** Throws GeoZarrError("Codec") naming the first codec the reader does not know. */
-export function checkCodecNames(meta: ArrayMeta, where: string): void {
+export function checkCodecNames(meta: Pick<ArrayMeta, "codecs">, where: string): void {
   registerNativeCodecs();
   for (const name of codecNames(meta.codecs)) {
     if (!zarr.registry.has(name))
@@ -97,11 +98,13 @@ async function buildSharding(c: CodecSpec, outer: ChunkMeta, where: string): Pro
  * Throws GeoZarrError("Codec") when the reader cannot build the array's codec chain: an unknown
  * codec, or a configuration its codec refuses. Reads nothing from the store.
  */
-export async function checkCodecChain(meta: ArrayMeta, where: string): Promise<void> {
+export async function checkCodecChain(meta: ArrayMeta | StringArrayMeta, where: string): Promise<void> {
   checkCodecNames(meta, where);
+  const dataType =
+    meta.kind === "strings" ? zarritaStringType(meta.stringType, meta.zarrFormat) : meta.dataType;
   await build(
     meta.codecs,
-    { dataType: meta.dataType, shape: meta.chunkShape, codecs: meta.codecs, fillValue: meta.fillValue },
+    { dataType, shape: meta.chunkShape, codecs: meta.codecs, fillValue: meta.fillValue },
     where,
   );
 }

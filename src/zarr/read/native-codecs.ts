@@ -58,6 +58,31 @@ export function registerNativeCodecs(): void {
   set(["numcodecs.bz2"], bytesCodec(bz2Decode));
   // zarrita's crc32c only strips the checksum; ours checks it (shard indexes, chunks).
   zarr.registry.set("crc32c", async () => Crc32cCodec as never);
+  // zarrita's vlen-utf8 reads its input's whole ArrayBuffer from byte 0 (`new DataView(bytes.buffer)`),
+  // so bytes that are a view into a larger buffer (an inner chunk of a shard) decode to nothing:
+  // hand it bytes of their own.
+  const vlen = zarr.registry.get("vlen-utf8");
+  if (vlen) {
+    const owned = async () => {
+      const Inner = (await vlen()) as unknown as ArrayToBytes;
+      return {
+        fromConfig(config: unknown, meta: unknown) {
+          const inner = Inner.fromConfig(config, meta);
+          return {
+            kind: "array_to_bytes",
+            encode: (a: unknown) => inner.encode(a),
+            decode: (b: Bytes) =>
+              inner.decode(b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice()),
+          };
+        },
+      } as never;
+    };
+    for (const n of ["vlen-utf8", "numcodecs.vlen-utf8"]) zarr.registry.set(n, owned);
+  }
+}
+
+interface ArrayToBytes {
+  fromConfig(config: unknown, meta: unknown): { encode(a: unknown): unknown; decode(b: Bytes): unknown };
 }
 
 class Crc32cCodec {

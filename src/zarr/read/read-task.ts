@@ -49,7 +49,7 @@ function opened(input: ReadChunksInput): OpenedArray {
 }
 
 /** The chunk grid that reads address: the inner grid for sharded arrays. */
-export function readGridChunkShape(meta: ArrayMeta): number[] {
+export function readGridChunkShape(meta: Pick<ArrayMeta, "codecs" | "chunkShape">): number[] {
   const c = meta.codecs.find((x) => x.name === "sharding_indexed");
   return c ? (c.configuration as { chunk_shape: number[] }).chunk_shape : meta.chunkShape;
 }

@@ -18,7 +18,11 @@ export function isSized<S extends ReadableStore>(store: S): store is S & SizedSt
 const META = new Set([".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"]);
 
 /** Chunk keys stored under an array (walking "/"-separated chunk directories), relative to it. */
-export async function listChunkKeys(store: Store, path: string, meta: ArrayMeta): Promise<string[]> {
+export async function listChunkKeys(
+  store: Store,
+  path: string,
+  meta: Pick<ArrayMeta, "chunkKeyEncoding">,
+): Promise<string[]> {
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     const { keys, prefixes } = await store.listDir(prefixOf(joinKey(path, rel)));

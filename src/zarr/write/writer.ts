@@ -25,6 +25,7 @@ import {
   type StoreKey,
   type WritableStore,
 } from "../store/types.js";
+import { type StringArraySpec, stringChunks, stringZarray, stringZarrJson } from "./strings.js";
 
 export interface ArraySpec {
   shape: number[];
@@ -37,6 +38,13 @@ export interface ArraySpec {
   dimensionNames: string[] | null;
   attributes: JsonObject;
   codec: CodecChoice;
+}
+
+/** What an array's chunks came to: how many, their encoded (uncompressed) and stored bytes. */
+export interface ArraySizes {
+  chunks: number;
+  rawBytes: number;
+  storedBytes: number;
 }
 
 export class HierarchyWriter {
@@ -59,14 +67,41 @@ export class HierarchyWriter {
 
   async array(path: string, spec: ArraySpec): Promise<void> {
     checkSpec(path, spec, this.zarrFormat);
-    if (this.zarrFormat === 2) {
-      await this.#put(joinKey(path, ".zarray"), zarrayDoc(spec));
-      const attrs: JsonObject = { ...spec.attributes };
-      if (spec.dimensionNames) attrs[ARRAY_DIMENSIONS] = spec.dimensionNames;
-      if (Object.keys(attrs).length > 0) await this.#put(joinKey(path, ".zattrs"), attrs);
-    } else {
-      await this.#put(joinKey(path, "zarr.json"), zarrJsonArrayDoc(spec));
+    await this.#arrayDocuments(path, spec, this.zarrFormat === 2 ? zarrayDoc(spec) : zarrJsonArrayDoc(spec));
+  }
+
+  /** An array's documents: v2 its .zarray and .zattrs (with `_ARRAY_DIMENSIONS`), v3 its zarr.json. */
+  async #arrayDocuments(
+    path: string,
+    spec: Pick<ArraySpec, "attributes" | "dimensionNames">,
+    doc: JsonObject,
+  ): Promise<void> {
+    if (this.zarrFormat === 3) return this.#put(joinKey(path, "zarr.json"), doc);
+    await this.#put(joinKey(path, ".zarray"), doc);
+    const attrs: JsonObject = { ...spec.attributes };
+    if (spec.dimensionNames) attrs[ARRAY_DIMENSIONS] = spec.dimensionNames;
+    if (Object.keys(attrs).length > 0) await this.#put(joinKey(path, ".zattrs"), attrs);
+  }
+
+  /**
+   * A string array: its documents and all its chunks at once (string arrays are written whole,
+   * write/strings.ts). Returns the chunks' stored bytes.
+   */
+  async strings(path: string, spec: StringArraySpec, values: readonly string[]): Promise<ArraySizes> {
+    checkSpec(path, spec, this.zarrFormat);
+    await this.#arrayDocuments(
+      path,
+      spec,
+      this.zarrFormat === 2 ? stringZarray(spec) : stringZarrJson(path, spec),
+    );
+    const sizes: ArraySizes = { chunks: 0, rawBytes: 0, storedBytes: 0 };
+    for await (const { coords, raw, bytes } of stringChunks(spec, values, path)) {
+      await this.chunk(path, coords, bytes);
+      sizes.chunks++;
+      sizes.rawBytes += raw;
+      sizes.storedBytes += bytes.length;
     }
+    return sizes;
   }
 
   /** Write a node document as it is (copied from another store), tracked for consolidation. */
@@ -119,7 +154,11 @@ export class HierarchyWriter {
   }
 }
 
-function checkSpec(path: string, spec: ArraySpec, format: 2 | 3): void {
+function checkSpec(
+  path: string,
+  spec: Pick<ArraySpec, "shape" | "chunkShape" | "dimensionNames" | "shardShape">,
+  format: 2 | 3,
+): void {
   const bad = (why: string) => new GeoZarrError("Usage", `${path}: ${why}`, { where: path });
   if (spec.chunkShape.length !== spec.shape.length) throw bad("chunk shape and shape differ in length");
   if (spec.chunkShape.some((c) => !Number.isInteger(c) || c < 1))
