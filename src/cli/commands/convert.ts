@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { convert as runConvert } from "../../node.js";
-import type { CommandSpec } from "../args.js";
+import { type CommandSpec, REMOTE_OPTIONS, remoteOptions } from "../args.js";
 import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
 import { encodingOptions, runSeries } from "./convert-series.js";
@@ -95,9 +95,12 @@ const spec: CommandSpec = {
         "also write overview levels (as geozarr pyramid does): the data in group 0, levels 1, 2, ...",
     },
     ...PYRAMID_OPTIONS,
+    ...REMOTE_OPTIONS,
   },
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
+INPUT may be an s3:// or http(s):// URL (a file there is downloaded to a temporary file first)
+and OUTPUT an s3:// URL: chunks are uploaded first, the consolidated metadata last.
 Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions (clipped to their size);
 the other dimensions (time, depth, ...), innermost first, take as many steps as keep a chunk
 within 8 MiB uncompressed, the rest 1 (MUR: 1 x 4096 x 4096; a 3 x 20 x 30 grid: one chunk;
@@ -158,6 +161,9 @@ export const convert: Command = {
       summary = await runConvert(inputs[0]!, output, {
         ...enc,
         command: commandLine(positionals, values),
+        remote: remoteOptions(values),
+        onDownload: (done, total) =>
+          bar.update({ done, total, bytesDone: done, bytesTotal: total, unit: "bytes downloaded" }),
         signal,
         onProgress: (p) =>
           bar.update({
