@@ -85,6 +85,12 @@ http {
     listen 127.0.0.1:${port};
     root ${root};
     autoindex off;
+    # Under /s3like/ a missing file is a 403 marked as S3's, as S3 (and CloudFront before it)
+    # answers for a missing key when listing is not allowed.
+    location /s3like/ {
+      add_header x-amz-request-id geozarr-test always;
+      try_files $uri =403;
+    }
   }
 }
 `,
@@ -96,7 +102,7 @@ http {
   return { info: { base: `http://127.0.0.1:${port}/`, root }, stop: () => stopChild(child) };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.once("error", fail);

@@ -1,0 +1,125 @@
+/**
+ * The remote stores against real servers on loopback: the store contract for S3 (s3rver) and HTTP
+ * (nginx serving a directory), and what each does with missing keys, refusals and bad settings.
+ */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FileSystemStore } from "../../src/zarr/store/fs.js";
+import { HttpStore } from "../../src/zarr/store/http.js";
+import { S3Store } from "../../src/zarr/store/s3.js";
+import type { MutableStore, StoreKey } from "../../src/zarr/store/types.js";
+import { storeContract } from "../contracts/store-contract.js";
+import { useCloud } from "../helpers/cloud.js";
+import { freePort } from "../setup/servers.js";
+
+const cloud = useCloud("stores");
+let n = 0;
+
+storeContract("S3 (s3rver)", () => new S3Store({ bucket: cloud.s3.bucket, prefix: `contract/${n++}.zarr` }));
+
+/** HTTP reads what is written into the directory nginx serves. */
+storeContract(
+  "HTTP (nginx)",
+  (): MutableStore => {
+    const name = `contract-${n++}`;
+    mkdirSync(join(cloud.http.root, name));
+    const files = new FileSystemStore(join(cloud.http.root, name));
+    const http = new HttpStore(cloud.httpUrl(name));
+    return {
+      get: (k) => http.get(k),
+      getRange: (k, r) => http.getRange(k, r),
+      listDir: (p) => http.listDir(p),
+      set: (k, v) => files.set(k, v),
+      delete: (k) => files.delete(k),
+    };
+  },
+  { listable: false },
+);
+
+describe("S3 store", () => {
+  const store = (prefix = "s.zarr", extra = {}) => new S3Store({ bucket: cloud.s3.bucket, prefix, ...extra });
+
+  it("coalesces ranges of one key asked for together into one request, each caller getting its bytes", async () => {
+    const s = store("coalesce.zarr");
+    const v = Uint8Array.from({ length: 4096 }, (_, i) => i & 255);
+    await s.set("/shard", v);
+    const got = await Promise.all([
+      s.getRange("/shard", { offset: 0, length: 10 }),
+      s.getRange("/shard", { offset: 100, length: 50 }),
+      s.getRange("/shard", { offset: 4000, length: 200 }),
+    ]);
+    expect(got).toEqual([v.subarray(0, 10), v.subarray(100, 150), v.subarray(4000)]);
+  });
+
+  it("lists chunk directories that hold only deeper keys, and gives their sizes", async () => {
+    const s = store("deep.zarr");
+    await s.set("/a/c/0/0/1", new Uint8Array(7));
+    await s.set("/a/zarr.json", new Uint8Array(3));
+    expect(await s.listDir("/a/")).toEqual({ keys: ["zarr.json"], prefixes: ["c"] });
+    expect(await s.listDir("/a/c/0/0/")).toEqual({ keys: ["1"], prefixes: [] });
+    expect(await s.sizeOf("/a/c/0/0/1")).toBe(7);
+    expect(await s.sizeOf("/a/c/0/0/2")).toBeUndefined();
+  });
+
+  it("reads without credentials when anonymous (unsigned requests)", async () => {
+    await store("anon.zarr").set("/k", new Uint8Array([1, 2, 3]));
+    const saved = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = "not-the-secret";
+    try {
+      expect(await store("anon.zarr", { anonymous: true }).get("/k")).toEqual(new Uint8Array([1, 2, 3]));
+      await expect(store("anon.zarr").get("/k")).rejects.toThrow(
+        /^s3:\/\/geozarr-test\/anon\.zarr\/k: cannot read: 403 Forbidden \(SignatureDoesNotMatch: check AWS credentials/,
+      );
+    } finally {
+      process.env.AWS_SECRET_ACCESS_KEY = saved;
+    }
+  });
+
+  it("names the bucket that does not exist, and the endpoint it cannot reach, in one line", async () => {
+    const nb = new S3Store({ bucket: "no-such-bucket", prefix: "x.zarr" });
+    await expect(nb.get("/zarr.json")).rejects.toMatchObject({
+      tag: "NotFound",
+      message: "s3://no-such-bucket: no such bucket",
+    });
+    const down = new S3Store({ bucket: "b-b", prefix: "x.zarr", endpoint: "http://127.0.0.1:1" });
+    await expect(down.get("/zarr.json")).rejects.toMatchObject({
+      tag: "IO",
+      message: "s3://b-b/x.zarr/zarr.json: cannot read: cannot reach http://127.0.0.1:1: ECONNREFUSED",
+    });
+  });
+
+  it("writes the lock-style object only if absent when the server supports it, and says so", async () => {
+    const s = store("cond.zarr");
+    expect(await s.put("/lock" as StoreKey, new Uint8Array([1]), { ifAbsent: true })).toBe(true);
+    // s3rver ignores If-None-Match on PUT (AWS S3, MinIO and Ceph honour it): the second PUT lands.
+    expect(await s.put("/lock" as StoreKey, new Uint8Array([2]), { ifAbsent: true })).toBe(true);
+    expect(await s.get("/lock" as StoreKey)).toEqual(new Uint8Array([2]));
+  });
+});
+
+describe("HTTP store", () => {
+  it("reads a missing key as undefined, and refuses listing in one line naming the URL and the way out", async () => {
+    mkdirSync(join(cloud.http.root, "h.zarr"), { recursive: true });
+    writeFileSync(join(cloud.http.root, "h.zarr", "zarr.json"), "{}");
+    const h = new HttpStore(cloud.httpUrl("h.zarr"));
+    expect(await h.get("/nope/zarr.json")).toBeUndefined();
+    expect(new TextDecoder().decode(await h.get("/zarr.json"))).toBe("{}");
+    expect(await h.sizeOf("/zarr.json")).toBe(2);
+    await expect(h.listDir("/")).rejects.toThrow(
+      /^http:\/\/127\.0\.0\.1:\d+\/h\.zarr\/: cannot list a store over plain HTTP .*consolidated metadata/,
+    );
+  });
+
+  it("names the URL and the cause when the server cannot be reached (after its retries)", async () => {
+    const port = await freePort(); // nothing listens there
+    const h = new HttpStore(`http://127.0.0.1:${port}/x.zarr`, {
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    await expect(h.get("/zarr.json")).rejects.toMatchObject({
+      tag: "IO",
+      message: `http://127.0.0.1:${port}/x.zarr/zarr.json: cannot connect: ECONNREFUSED (after 2 attempts)`,
+    });
+  });
+});
