@@ -101,8 +101,9 @@ export class RangeCoalescer {
 
   constructor(
     readonly fetchRange: (key: StoreKey, offset: number, length: number) => Promise<Uint8Array | undefined>,
-    readonly maxGap = 256 * 1024,
-    readonly maxSpan = 32 * 2 ** 20,
+    // Small enough that many requests coalescing at once stay within a few MiB each.
+    readonly maxGap = 64 * 1024,
+    readonly maxSpan = 4 * 2 ** 20,
   ) {}
 
   get(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {

@@ -310,7 +310,7 @@ export class S3Store implements MutableStore, DescribableStore {
     const name = (err as { name?: string }).name ?? "";
     const first = messageOf(err).split("\n")[0]!;
     const creds =
-      "check AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE; a public bucket needs the anonymous option (--anonymous)";
+      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE; a public bucket needs the anonymous option (--anonymous)";
     let what: string;
     if (name === "NoSuchBucket")
       return new GeoZarrError("NotFound", `s3://${this.bucket}: no such bucket`, { where: url, cause: err });
