@@ -198,3 +198,53 @@ describe("what an s3:// output refuses, in one line, exit 3", () => {
     expect(ftp.stderr).toMatch(/unsupported URL scheme/);
   });
 });
+
+describe("inputs named by URL", () => {
+  it("a NetCDF file in S3 and over HTTP is downloaded once, converted as the local file is, and the download removed", async () => {
+    await new S3Store({ bucket: cloud.s3.bucket, prefix: "inputs" }).set("/mur.nc", readFileSync(SAMPLE));
+    cpSync(SAMPLE, join(cloud.http.root, "mur.nc"));
+    const want = join(dir, "from-local.zarr");
+    await runCli("convert", SAMPLE, want);
+    const { readdirSync: ls } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const downloadsBefore = ls(tmpdir()).filter((f) => f.startsWith("geozarr-input-")).length;
+    for (const [i, url] of [cloud.s3Url("inputs/mur.nc"), cloud.httpUrl("mur.nc")].entries()) {
+      const out = join(dir, `from-url-${i}.zarr`);
+      const r = await runCli("convert", url, out);
+      expect(r.code, r.stderr).toBe(0);
+      for (const k of files(want).filter((k) => !/(zarr\.json|\.z\w+)$/.test(k)))
+        expect(readFileSync(join(out, k)).equals(readFileSync(join(want, k))), k).toBe(true);
+    }
+    expect(ls(tmpdir()).filter((f) => f.startsWith("geozarr-input-")).length).toBe(downloadsBefore);
+  });
+
+  it("a URL with nothing there, and bad credentials for tree and info: one line, exit 3", async () => {
+    const none = await runCli("convert", cloud.s3Url("nothing-here"), join(dir, "x.zarr"));
+    expect(none.code).toBe(3);
+    expectOneLine(none.stderr, /s3:\/\/geozarr-test\/nothing-here: no such store or file/);
+    const tree = await runCli("tree", cloud.httpUrl("no-store.zarr"));
+    expect(tree.code).toBe(3);
+    expectOneLine(
+      tree.stderr,
+      /no-store\.zarr: not a Zarr store \(no zarr\.json, \.zgroup or \.zarray at its root\)$/,
+    );
+    const saved = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = "wrong-secret";
+    try {
+      const info = await runCli("info", cloud.s3Url("mur-v3.zarr"));
+      expect(info.code).toBe(3);
+      expectOneLine(
+        info.stderr,
+        /s3:\/\/geozarr-test\/mur-v3\.zarr\/zarr\.json: cannot read: 403 Forbidden \(SignatureDoesNotMatch/,
+      );
+    } finally {
+      process.env.AWS_SECRET_ACCESS_KEY = saved;
+    }
+  });
+
+  it("pyramid refuses a store URL, saying what to do instead", async () => {
+    const r = await runCli("pyramid", cloud.s3Url("mur-v3.zarr"));
+    expect(r.code).toBe(3);
+    expectOneLine(r.stderr, /levels are added to stores in a directory only .*convert with --multiscales/);
+  });
+});
