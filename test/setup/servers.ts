@@ -98,6 +98,10 @@ http {
   const child = spawn("/usr/sbin/nginx", ["-c", conf, "-p", dir, "-e", join(dir, "error.log")], {
     stdio: ["ignore", "ignore", "inherit"],
   });
+  // nginx does not notice its parent going away (s3rver watches its stdin): stop it on any exit.
+  const kill = () => child.kill("SIGTERM");
+  process.once("exit", kill);
+  child.once("exit", () => process.off("exit", kill));
   await waitForPort(port, child, "nginx");
   return { info: { base: `http://127.0.0.1:${port}/`, root }, stop: () => stopChild(child) };
 }
