@@ -12,5 +12,6 @@ export function awsEnv(s3) {
     AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
   };
 }

@@ -38,6 +38,7 @@ import type {
   S3Descriptor,
   StoreKey,
 } from "../zarr/store/types.js";
+import { alive } from "./output.js";
 
 export const S3_LOCK = ".geozarr-lock";
 export const S3_PARTIAL_MARKER = ".geozarr-partial.json";
@@ -122,15 +123,6 @@ function lockedError(url: string, holder: LockInfo | null): GeoZarrError {
     `${url}: another geozarr run is writing it (${who}); wait for it to finish, or delete ${url}/${S3_LOCK} if that run is gone`,
     { where: url },
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
 }
 
 async function readJson<T>(s3: S3Store, key: StoreKey): Promise<T | null | undefined> {

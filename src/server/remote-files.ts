@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SizedStore } from "../zarr/store/sizes.js";
 import type { ReadableStore, StoreKey } from "../zarr/store/types.js";
-import { parseRange, SECURITY_HEADERS, send } from "./http-util.js";
+import { startBody } from "./http-util.js";
 
 const PIECE = 512 * 1024;
 
@@ -25,24 +25,9 @@ export async function serveStoreKey(
 ): Promise<boolean> {
   const size = await store.sizeOf(key);
   if (size === undefined) return false;
-  const range = parseRange(req.headers.range, size);
-  if (range === "unsatisfiable") {
-    send(res, 416, "", "text/plain", { "Content-Range": `bytes */${size}` });
-    return true;
-  }
-  const start = range?.start ?? 0;
-  const end = range?.end ?? size - 1;
-  res.writeHead(range ? 206 : 200, {
-    ...SECURITY_HEADERS,
-    "Content-Type": type,
-    "Content-Length": String(end - start + 1),
-    "Accept-Ranges": "bytes",
-    ...(range ? { "Content-Range": `bytes ${start}-${end}/${size}` } : {}),
-  });
-  if (req.method === "HEAD" || size === 0) {
-    res.end();
-    return true;
-  }
+  const body = startBody(req, res, size, type);
+  if (!body) return true;
+  const { start, end } = body;
   let gone = false;
   res.once("close", () => {
     gone = true;

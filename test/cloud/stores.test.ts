@@ -77,6 +77,22 @@ describe("S3 store", () => {
     }
   });
 
+  it("without any credentials: one line naming the variables and the anonymous option", async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    try {
+      await expect(store("nocreds.zarr").get("/zarr.json")).rejects.toMatchObject({
+        tag: "IO",
+        message:
+          "s3://geozarr-test/nocreds.zarr/zarr.json: cannot read: no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE; a public bucket needs the anonymous option (--anonymous))",
+      });
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+
   it("names the bucket that does not exist, and the endpoint it cannot reach, in one line", async () => {
     const nb = new S3Store({ bucket: "no-such-bucket", prefix: "x.zarr" });
     await expect(nb.get("/zarr.json")).rejects.toMatchObject({

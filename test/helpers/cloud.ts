@@ -37,6 +37,8 @@ export function useCloud(label = "cloud"): Cloud {
       AWS_ENDPOINT_URL_S3: s3.info.endpoint,
       AWS_REGION: "us-east-1",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      // Without credentials the SDK would ask the EC2 instance metadata service, off this machine.
+      AWS_EC2_METADATA_DISABLED: "true",
       // Nothing of the machine's own AWS configuration.
       AWS_CONFIG_FILE: join(dir, "no-aws-config"),
       AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-aws-credentials"),

@@ -16,20 +16,11 @@ export type StoreLocation =
   | { kind: "http"; url: string }
   | { kind: "s3"; bucket: string; prefix: string };
 
-/** Options for remote stores (S3; `concurrency` for HTTP too). Credentials come from the environment. */
-export interface RemoteOptions {
-  /** Unsigned S3 requests (public buckets); no credentials are looked up. */
-  anonymous?: boolean | undefined;
-  /** An S3-compatible endpoint; default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL. */
-  endpoint?: string | undefined;
-  region?: string | undefined;
-  /** Path-style S3 addressing; default true when an endpoint is set. */
-  pathStyle?: boolean | undefined;
-  /** Shared-config profile; default AWS_PROFILE. */
-  profile?: string | undefined;
-  /** Requests in flight per thread (default 16). */
-  concurrency?: number | undefined;
-}
+/**
+ * Options for remote stores: those of an S3 descriptor but the location (`concurrency` applies to
+ * HTTP too). Credentials come from the environment, never from here.
+ */
+export type RemoteOptions = Omit<S3Descriptor, "kind" | "bucket" | "prefix">;
 
 /** Whether `s` is a store URL (s3://, http://, https://) rather than a local path. */
 export function isStoreUrl(s: string): boolean {
@@ -54,17 +45,7 @@ export function parseLocation(s: string): StoreLocation {
 }
 
 export function s3Descriptor(loc: { bucket: string; prefix: string }, o: RemoteOptions = {}): S3Descriptor {
-  return {
-    kind: "s3",
-    bucket: loc.bucket,
-    prefix: loc.prefix,
-    anonymous: o.anonymous,
-    endpoint: o.endpoint,
-    region: o.region,
-    pathStyle: o.pathStyle,
-    profile: o.profile,
-    concurrency: o.concurrency,
-  };
+  return { ...o, kind: "s3", bucket: loc.bucket, prefix: loc.prefix };
 }
 
 /** The store at a location (no request is made: remote stores connect on first use). */

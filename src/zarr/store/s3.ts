@@ -187,6 +187,30 @@ export class S3Store implements MutableStore, DescribableStore {
 
   /** Every object under a store prefix ("/" for the whole store), a page (up to 1000) at a time. */
   async *listObjects(prefix: StoreKey = "/"): AsyncGenerator<S3Object[]> {
+    for await (const page of this.#pages(prefix, undefined)) yield page.Contents ?? [];
+  }
+
+  async listDir(prefix: StoreKey): Promise<Listing> {
+    const p = this.objectKey(prefix);
+    const base = p ? `${p}/` : "";
+    const keys: string[] = [];
+    const prefixes: string[] = [];
+    for await (const page of this.#pages(prefix, "/")) {
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key === base) continue; // a "directory marker" object some tools write
+        keys.push(o.Key.slice(base.length));
+        if (this.#sizes.size >= 1_000_000) this.#sizes.clear();
+        this.#sizes.set(o.Key, o.Size ?? 0);
+      }
+      for (const cp of page.CommonPrefixes ?? [])
+        if (cp.Prefix) prefixes.push(cp.Prefix.slice(base.length).replace(/\/$/, ""));
+    }
+    // A prefix can come back on several pages.
+    return { keys: keys.sort(), prefixes: [...new Set(prefixes)].filter((s) => s !== "").sort() };
+  }
+
+  /** ListObjectsV2 pages under a store prefix, following continuation tokens. */
+  async *#pages(prefix: StoreKey, delimiter: "/" | undefined): AsyncGenerator<ListObjectsV2CommandOutput> {
     const { client, sdk } = await this.#api();
     const p = this.objectKey(prefix);
     let token: string | undefined;
@@ -198,6 +222,7 @@ export class S3Store implements MutableStore, DescribableStore {
             new sdk.ListObjectsV2Command({
               Bucket: this.bucket,
               Prefix: p ? `${p}/` : undefined,
+              Delimiter: delimiter,
               ContinuationToken: token,
             }),
           ),
@@ -205,46 +230,9 @@ export class S3Store implements MutableStore, DescribableStore {
       } catch (err) {
         throw await this.#error(err, prefix, "list");
       }
-      yield out.Contents ?? [];
+      yield out;
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
-  }
-
-  async listDir(prefix: StoreKey): Promise<Listing> {
-    const { client, sdk } = await this.#api();
-    const p = this.objectKey(prefix);
-    const base = p ? `${p}/` : "";
-    const keys: string[] = [];
-    const prefixes: string[] = [];
-    let token: string | undefined;
-    do {
-      let out: ListObjectsV2CommandOutput;
-      try {
-        out = await this.#limiter.run(() =>
-          client.send(
-            new sdk.ListObjectsV2Command({
-              Bucket: this.bucket,
-              Prefix: base || undefined,
-              Delimiter: "/",
-              ContinuationToken: token,
-            }),
-          ),
-        );
-      } catch (err) {
-        throw await this.#error(err, prefix, "list");
-      }
-      for (const o of out.Contents ?? []) {
-        if (!o.Key || o.Key === base) continue; // a "directory marker" object some tools write
-        keys.push(o.Key.slice(base.length));
-        if (this.#sizes.size >= 1_000_000) this.#sizes.clear();
-        this.#sizes.set(o.Key, o.Size ?? 0);
-      }
-      for (const cp of out.CommonPrefixes ?? [])
-        if (cp.Prefix) prefixes.push(cp.Prefix.slice(base.length).replace(/\/$/, ""));
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-    // A prefix can come back on several pages.
-    return { keys: keys.sort(), prefixes: [...new Set(prefixes)].filter((s) => s !== "").sort() };
   }
 
   explainMissing(): string | undefined {
@@ -315,9 +303,9 @@ export class S3Store implements MutableStore, DescribableStore {
     if (name === "NoSuchBucket")
       return new GeoZarrError("NotFound", `s3://${this.bucket}: no such bucket`, { where: url, cause: err });
     if (name === "CredentialsProviderError" || /could not load credentials/i.test(first))
-      what = `no AWS credentials found (${creds})`;
+      what = `no AWS credentials found (set ${creds})`;
     else if (status === 403 || status === 401)
-      what = `${status} Forbidden (${name || "AccessDenied"}: ${creds})`;
+      what = `${status} Forbidden (${name || "AccessDenied"}: check AWS credentials: ${creds})`;
     else if (status === 301 || name === "PermanentRedirect")
       what = `the bucket is in another region (set AWS_REGION or the region option)`;
     else if (status !== undefined) what = `${status} ${name}: ${first}`;

@@ -92,6 +92,7 @@ export interface S3Descriptor {
   pathStyle?: boolean | undefined;
   /** The shared-config profile; default AWS_PROFILE, then "default". */
   profile?: string | undefined;
+  /** Requests in flight per store and thread (default 16). */
   concurrency?: number | undefined;
 }
 
