@@ -18,6 +18,9 @@ import {
 } from "../convert/execute.js";
 import { prepareOutput } from "../convert/output.js";
 import { type InputFormat, type InputPlanOptions, planInput } from "../convert/plan-input.js";
+import { type Download, detectRemoteInput, downloadInput } from "../convert/remote-input.js";
+import { prepareS3Output } from "../convert/s3-output.js";
+import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
 import {
   addLevels,
@@ -29,9 +32,6 @@ import { DEFAULT_TILE_SIZE } from "../pyramid/levels.js";
 import { packageVersion } from "../version.js";
 import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
-import { type Download, detectRemoteInput, downloadInput } from "../convert/remote-input.js";
-import { prepareS3Output } from "../convert/s3-output.js";
-import { GeoZarrError } from "../errors.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
 import { isStoreUrl, parseLocation, s3Descriptor } from "../zarr/store/location.js";
 

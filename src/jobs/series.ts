@@ -38,6 +38,7 @@ import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
+import { requireLocal } from "../zarr/store/location.js";
 import { type ConvertOptions, historyLine } from "./convert.js";
 import { writeSeriesRecord } from "./series-record.js";
 
@@ -121,6 +122,7 @@ export async function convertSeries(
   options: SeriesOptions,
 ): Promise<SeriesSummary> {
   const t0 = performance.now();
+  requireLocal(output, "time series are written to directories only for now; convert to a directory");
   const o = normalizeOptions(options);
   const ms = options.multiscales;
   if (ms) validatePyramidOptions(ms);

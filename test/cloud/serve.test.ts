@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { FetchStore } from "@zarrita/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
-import { convert } from "../../src/convert/convert.js";
+import { convert } from "../../src/node.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
 import { type RunningServer, startServer } from "../../src/server/app.js";
 import { useCloud } from "../helpers/cloud.js";

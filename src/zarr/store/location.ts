@@ -27,6 +27,11 @@ export function isStoreUrl(s: string): boolean {
   return /^(s3|https?):\/\//i.test(s);
 }
 
+/** Refuse a store URL where only a directory will do (a write path not built for object storage). */
+export function requireLocal(path: string, why: string): void {
+  if (isStoreUrl(path)) throw new GeoZarrError("Unsupported", `${path}: ${why}`, { where: path });
+}
+
 export function parseLocation(s: string): StoreLocation {
   if (/^s3:\/\//i.test(s)) {
     const rest = s.slice(5);
