@@ -248,7 +248,10 @@ describe("inputs named by URL", () => {
     expectOneLine(r.stderr, /levels are added to stores in a directory only .*convert with --multiscales/);
     const series = await runCli("convert", SAMPLE, SAMPLE, cloud.s3Url("series.zarr"), "--concat", "time");
     expect(series.code).toBe(3);
-    expectOneLine(series.stderr, /s3:\/\/geozarr-test\/series\.zarr: time series are written to directories only/);
+    expectOneLine(
+      series.stderr,
+      /s3:\/\/geozarr-test\/series\.zarr: time series are written to directories only/,
+    );
     const append = await runCli("convert", SAMPLE, cloud.s3Url("mur-v3.zarr"), "--append", "time");
     expect(append.code).toBe(3);
     expectOneLine(append.stderr, /mur-v3\.zarr: appending is done to stores in a directory only/);
