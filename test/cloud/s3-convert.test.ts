@@ -242,6 +242,27 @@ describe("inputs named by URL", () => {
     }
   });
 
+  it("over plain HTTP, a store without consolidated metadata is refused with the reason (no listing); on S3 it is walked", async () => {
+    const v2 = join(cloud.http.root, "unconsolidated-v2.zarr");
+    cpSync(join(dir, "boto3-mur-v2.zarr"), v2, { recursive: true });
+    rmSync(join(v2, ".zmetadata"));
+    const r = await runCli("tree", cloud.httpUrl("unconsolidated-v2.zarr"));
+    expect(r.code).toBe(3);
+    expectOneLine(
+      r.stderr,
+      /unconsolidated-v2\.zarr\/: cannot list a store over plain HTTP \(HTTP has no directory listing\); this needs consolidated metadata/,
+    );
+    // The same store in S3 lists through ListObjectsV2.
+    const s3 = new S3Store({ bucket: cloud.s3.bucket, prefix: "unconsolidated-v2.zarr" });
+    for (const k of files(v2)) await s3.set(`/${k}` as `/${string}`, readFileSync(join(v2, k)));
+    const walked = await runCli("tree", cloud.s3Url("unconsolidated-v2.zarr"), "--json");
+    const local = await runCli("tree", v2, "--json");
+    expect(walked.code).toBe(0);
+    expect(walked.stdout.replaceAll(cloud.s3Url("unconsolidated-v2.zarr"), "S")).toBe(
+      local.stdout.replaceAll(v2, "S"),
+    );
+  });
+
   it("pyramid, time series and appends refuse a store URL, saying what to do instead", async () => {
     const r = await runCli("pyramid", cloud.s3Url("mur-v3.zarr"));
     expect(r.code).toBe(3);

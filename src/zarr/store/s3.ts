@@ -130,8 +130,9 @@ export class S3Store implements MutableStore, DescribableStore {
           new sdk.PutObjectCommand({
             Bucket: this.bucket,
             Key: this.objectKey(key),
-            // The SDK signs and checksums the body as given: a copy, so the caller may reuse its buffer.
-            Body: value.slice(),
+            // Not copied: the SDK is done with the body (retries included) when send() returns, and
+            // the caller reuses its buffer only after that (the store contract).
+            Body: value,
             ContentLength: value.length,
             ChecksumAlgorithm: "CRC32",
             ...(opts.ifAbsent ? { IfNoneMatch: "*" } : {}),
