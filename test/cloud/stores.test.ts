@@ -77,6 +77,36 @@ describe("S3 store", () => {
     }
   });
 
+  it("takes credentials, region and endpoint from AWS_PROFILE's sections of the shared files", async () => {
+    await store("profile.zarr").set("/k", new Uint8Array([7]));
+    const files = join(cloud.http.root, "..", "aws");
+    mkdirSync(files, { recursive: true });
+    writeFileSync(
+      join(files, "credentials"),
+      `[default]\naws_access_key_id = nobody\naws_secret_access_key = nothing\n[geozarr]\naws_access_key_id = ${cloud.s3.accessKeyId}\naws_secret_access_key = ${cloud.s3.secretAccessKey}\n`,
+    );
+    writeFileSync(
+      join(files, "config"),
+      `[profile geozarr]\nregion = eu-west-1\nendpoint_url = ${cloud.s3.endpoint}\n`,
+    );
+    const names = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3", "AWS_REGION"];
+    const saved = Object.fromEntries(names.map((k) => [k, process.env[k]]));
+    const files0 = { c: process.env.AWS_CONFIG_FILE, s: process.env.AWS_SHARED_CREDENTIALS_FILE };
+    for (const k of names) delete process.env[k];
+    Object.assign(process.env, {
+      AWS_PROFILE: "geozarr",
+      AWS_CONFIG_FILE: join(files, "config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(files, "credentials"),
+    });
+    try {
+      // Path-style follows the profile's endpoint (s3rver has no bucket subdomains).
+      expect(await store("profile.zarr").get("/k")).toEqual(new Uint8Array([7]));
+    } finally {
+      Object.assign(process.env, saved, { AWS_CONFIG_FILE: files0.c, AWS_SHARED_CREDENTIALS_FILE: files0.s });
+      delete process.env.AWS_PROFILE;
+    }
+  });
+
   it("without any credentials: one line naming the variables and the anonymous option", async () => {
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     delete process.env.AWS_ACCESS_KEY_ID;
