@@ -121,7 +121,10 @@ export class S3Store implements MutableStore, DescribableStore {
     await this.put(key, value);
   }
 
-  /** PutObject; with `ifAbsent`, only when no object is there (If-None-Match: *): false if one was. */
+  /**
+   * PutObject; with `ifAbsent`, only when no object is there (If-None-Match: *, S3 conditional
+   * writes): false if one was. Servers that ignore the condition, or refuse it with 501, write anyway.
+   */
   async put(key: StoreKey, value: Uint8Array, opts: { ifAbsent?: boolean } = {}): Promise<boolean> {
     const { client, sdk } = await this.#api();
     try {
@@ -142,6 +145,9 @@ export class S3Store implements MutableStore, DescribableStore {
       return true;
     } catch (err) {
       if (opts.ifAbsent && statusOf(err) === 412) return false;
+      // A server without conditional writes (501 NotImplemented): written unconditionally, the
+      // caller's read-back being the only check (s3-output.ts).
+      if (opts.ifAbsent && statusOf(err) === 501) return this.put(key, value);
       throw await this.#error(err, key, "write");
     }
   }
