@@ -169,3 +169,32 @@ describe("HTTP store", () => {
     });
   });
 });
+
+describe("a sharded store read over HTTP and S3", () => {
+  it("reads the inner chunks of a shard in a few coalesced range requests, values as from the directory", async () => {
+    const { convert, readRegion, WorkerPool, openStore } = await import("../../src/node.js");
+    const local = join(cloud.http.root, "sharded.zarr");
+    const opts = { chunks: "lat=90,lon=180", shards: "lat=720,lon=1440", workers: 0 } as const;
+    await convert("examples/data/mur_small.nc", local, opts);
+    await convert("examples/data/mur_small.nc", cloud.s3Url("sharded.zarr"), opts);
+    const pool = new WorkerPool(0);
+    try {
+      const want = (await readRegion(await openStore(local), "/analysed_sst", pool)).data as Int16Array;
+      const http = new HttpStore(cloud.httpUrl("sharded.zarr"));
+      const { openHierarchy } = await import("../../src/zarr/hierarchy.js");
+      const h = await openHierarchy(http, { name: "sharded" });
+      const before = http.requests;
+      const got = (await readRegion(h, "/analysed_sst", pool)).data as Int16Array;
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      // 8 x 8 = 64 inner chunks in one shard: its index, then their ranges merged (16 at a time).
+      const requests = http.requests - before;
+      expect(requests).toBeGreaterThanOrEqual(2);
+      expect(requests).toBeLessThanOrEqual(6);
+      const s3 = await openStore(cloud.s3Url("sharded.zarr"));
+      const viaS3 = (await readRegion(s3, "/analysed_sst", pool)).data as Int16Array;
+      expect(Buffer.from(viaS3.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+});
