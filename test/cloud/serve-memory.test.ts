@@ -6,11 +6,11 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { useCloud } from "../helpers/cloud.js";
-import { peakRss, type ServeChild, startServe } from "../helpers/serve-child.js";
+import { fetchRange, peakRss, type ServeChild, startServe } from "../helpers/serve-child.js";
 import { blobStore } from "../server/stores.js";
 
 const SIZE = 32 * 1024 * 1024;
@@ -22,26 +22,6 @@ let serve: ServeChild | undefined;
 afterAll(() => {
   serve?.child.kill("SIGKILL");
 });
-
-function fetchRange(agent: Agent, url: URL, path: string, hash: boolean) {
-  return new Promise<{ status: number; bytes: number; sha: string | null }>((ok, fail) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, path, agent, headers: { Range: `bytes=0-${SIZE - 1}` } },
-      (res) => {
-        const h = hash ? createHash("sha256") : null;
-        let bytes = 0;
-        res.on("data", (d: Buffer) => {
-          bytes += d.length;
-          h?.update(d);
-        });
-        res.on("end", () => ok({ status: res.statusCode!, bytes, sha: h ? h.digest("hex") : null }));
-        res.on("error", fail);
-      },
-    );
-    req.on("error", fail);
-    req.end();
-  });
-}
 
 it("serves 200 concurrent 32 MB range requests of a store over HTTP with a peak RSS under 500 MB", async () => {
   const blob = blobStore(join(cloud.http.root, "blob.zarr"), SIZE);
@@ -58,7 +38,7 @@ it("serves 200 concurrent 32 MB range requests of a store over HTTP with a peak 
     for (let round = 0; round < ROUNDS; round++) {
       const results = await Promise.all(
         Array.from({ length: CONCURRENT }, (_, i) =>
-          fetchRange(agent, url, `/store/${blob.key}`, i === 0 || i === CONCURRENT - 1),
+          fetchRange(agent, url, `/store/${blob.key}`, SIZE, i === 0 || i === CONCURRENT - 1),
         ),
       );
       for (const r of results) expect(r).toMatchObject({ status: 206, bytes: SIZE });

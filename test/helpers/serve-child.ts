@@ -3,7 +3,9 @@
  * URL read from its one --json line; and the peak memory of a running process.
  */
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { type Agent, request as httpRequest } from "node:http";
 import { createInterface } from "node:readline";
 import { type Running, startCli } from "./processes.js";
 
@@ -28,4 +30,31 @@ export function peakRss(pid: number): number {
   const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!m) throw new Error(`no VmHWM in /proc/${pid}/status`);
   return Number(m[1]) * 1024;
+}
+
+/** One range request for the first `size` bytes; the body is counted (and hashed when asked), never kept. */
+export function fetchRange(
+  agent: Agent,
+  url: URL,
+  path: string,
+  size: number,
+  hash: boolean,
+): Promise<{ status: number; bytes: number; sha: string | null }> {
+  return new Promise((ok, fail) => {
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path, agent, headers: { Range: `bytes=0-${size - 1}` } },
+      (res) => {
+        const h = hash ? createHash("sha256") : null;
+        let bytes = 0;
+        res.on("data", (d: Buffer) => {
+          bytes += d.length;
+          h?.update(d);
+        });
+        res.on("end", () => ok({ status: res.statusCode!, bytes, sha: h ? h.digest("hex") : null }));
+        res.on("error", fail);
+      },
+    );
+    req.on("error", fail);
+    req.end();
+  });
 }

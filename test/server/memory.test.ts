@@ -6,10 +6,10 @@
  */
 
 import { createHash } from "node:crypto";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { peakRss, type ServeChild, startServe } from "../helpers/serve-child.js";
+import { fetchRange, peakRss, type ServeChild, startServe } from "../helpers/serve-child.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { blobStore } from "./stores.js";
 
@@ -21,32 +21,6 @@ let serve: ServeChild | undefined;
 afterAll(() => {
   serve?.child.kill("SIGKILL");
 });
-
-/** One range request; the body is counted (and hashed when asked), never kept. */
-function fetchRange(
-  agent: Agent,
-  url: URL,
-  path: string,
-  hash: boolean,
-): Promise<{ status: number; bytes: number; sha: string | null }> {
-  return new Promise((ok, fail) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, path, agent, headers: { Range: `bytes=0-${SIZE - 1}` } },
-      (res) => {
-        const h = hash ? createHash("sha256") : null;
-        let bytes = 0;
-        res.on("data", (d: Buffer) => {
-          bytes += d.length;
-          h?.update(d);
-        });
-        res.on("end", () => ok({ status: res.statusCode!, bytes, sha: h ? h.digest("hex") : null }));
-        res.on("error", fail);
-      },
-    );
-    req.on("error", fail);
-    req.end();
-  });
-}
 
 it("serves 200 concurrent 32 MB range requests with a peak RSS under 500 MB", async () => {
   const blob = blobStore(join(tmpDir("memory"), "blob.zarr"), SIZE);
@@ -61,7 +35,7 @@ it("serves 200 concurrent 32 MB range requests with a peak RSS under 500 MB", as
     for (let round = 0; round < ROUNDS; round++) {
       const results = await Promise.all(
         Array.from({ length: CONCURRENT }, (_, i) =>
-          fetchRange(agent, url, `/store/${blob.key}`, i === 0 || i === CONCURRENT - 1),
+          fetchRange(agent, url, `/store/${blob.key}`, SIZE, i === 0 || i === CONCURRENT - 1),
         ),
       );
       for (const r of results) expect(r).toMatchObject({ status: 206, bytes: SIZE });
