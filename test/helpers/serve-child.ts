@@ -5,8 +5,9 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { type Agent, request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { createInterface } from "node:readline";
+import { expect } from "vitest";
 import { type Running, startCli } from "./processes.js";
 
 export interface ServeChild extends Running {
@@ -57,4 +58,34 @@ export function fetchRange(
     req.on("error", fail);
     req.end();
   });
+}
+
+/**
+ * `rounds` rounds of `concurrent` simultaneous requests for the first `size` bytes of `path`: each
+ * a 206 of `size` bytes, the first and last of a round hashing to `want`.
+ */
+export async function rangeRounds(
+  url: URL,
+  path: string,
+  size: number,
+  concurrent: number,
+  rounds: number,
+  want: string,
+): Promise<void> {
+  // A connection per request: reusing a keep-alive socket the server is closing after its idle
+  // timeout (requests of a round finish seconds apart) would fail with "socket hang up".
+  const agent = new Agent({ keepAlive: false, maxSockets: concurrent });
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const results = await Promise.all(
+        Array.from({ length: concurrent }, (_, i) =>
+          fetchRange(agent, url, path, size, i === 0 || i === concurrent - 1),
+        ),
+      );
+      for (const r of results) expect(r).toMatchObject({ status: 206, bytes: size });
+      expect(results.filter((r) => r.sha !== null).map((r) => r.sha)).toEqual([want, want]);
+    }
+  } finally {
+    agent.destroy();
+  }
 }

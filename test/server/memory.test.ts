@@ -6,10 +6,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { Agent } from "node:http";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { fetchRange, peakRss, type ServeChild, startServe } from "../helpers/serve-child.js";
+import { peakRss, rangeRounds, type ServeChild, startServe } from "../helpers/serve-child.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { blobStore } from "./stores.js";
 
@@ -27,23 +26,8 @@ it("serves 200 concurrent 32 MB range requests with a peak RSS under 500 MB", as
   const want = createHash("sha256").update(blob.chunk).digest("hex");
   serve = await startServe(blob.dir, "--no-cache", "--workers", "0");
   const url = new URL(serve.url);
-  // A connection per request: reusing a keep-alive socket the server is closing after its idle
-  // timeout (requests of a round finish seconds apart) would fail with "socket hang up".
-  const agent = new Agent({ keepAlive: false, maxSockets: CONCURRENT });
   const before = peakRss(serve.child.pid!);
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const results = await Promise.all(
-        Array.from({ length: CONCURRENT }, (_, i) =>
-          fetchRange(agent, url, `/store/${blob.key}`, SIZE, i === 0 || i === CONCURRENT - 1),
-        ),
-      );
-      for (const r of results) expect(r).toMatchObject({ status: 206, bytes: SIZE });
-      expect(results.filter((r) => r.sha !== null).map((r) => r.sha)).toEqual([want, want]);
-    }
-  } finally {
-    agent.destroy();
-  }
+  await rangeRounds(url, `/store/${blob.key}`, SIZE, CONCURRENT, ROUNDS, want);
   const peak = peakRss(serve.child.pid!);
   // 12.8 GB went through; the server held a few buffers per connection.
   expect(peak).toBeLessThan(500 * 1024 * 1024);
