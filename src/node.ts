@@ -15,6 +15,7 @@ import { stat } from "node:fs/promises";
 import { fsError, GeoZarrError } from "./errors.js";
 import { type Hierarchy, type OpenOptions, openHierarchy } from "./zarr/hierarchy.js";
 import { FileSystemStore } from "./zarr/store/fs.js";
+import { parseLocation, type RemoteOptions, storeAt } from "./zarr/store/location.js";
 
 export * from "./index.js";
 export { type ArrayStats, computeStats } from "./inspect/stats.js";
@@ -38,9 +39,26 @@ export { type RunningServer, type ServeOptions, startServer } from "./server/app
 export { type Report, rulesMarkdown, type ValidateOptions, validateStore } from "./validate/validate.js";
 export { type ZstdBackend, type ZstdBackendInfo, zstdBackend } from "./zarr/codecs/zstd.js";
 export { FileSystemStore } from "./zarr/store/fs.js";
+export { HttpStore } from "./zarr/store/http.js";
+export {
+  isStoreUrl,
+  parseLocation,
+  type RemoteOptions,
+  type StoreLocation,
+  storeAt,
+} from "./zarr/store/location.js";
+export { S3Store } from "./zarr/store/s3.js";
 
-/** Open a Zarr store in a directory; errors name the path. */
-export async function openStore(path: string, options: Omit<OpenOptions, "name"> = {}): Promise<Hierarchy> {
+/**
+ * Open a Zarr store: a directory, `s3://bucket/prefix` or `http(s)://host/path`; errors name the
+ * path or URL. Remote stores are configured by `options` and the AWS environment (s3.ts).
+ */
+export async function openStore(
+  path: string,
+  options: Omit<OpenOptions, "name"> & RemoteOptions = {},
+): Promise<Hierarchy> {
+  const loc = parseLocation(path);
+  if (loc.kind !== "fs") return openHierarchy(storeAt(loc, options), { ...options, name: path });
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();

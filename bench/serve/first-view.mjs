@@ -22,7 +22,8 @@ const opt = (n, d) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
 const runs = Number(opt("--runs", 5));
 const geozarr = join(ROOT, "bin", "geozarr.js");
 const store = opt("--store", join(DATA, "out", "full-geozarr_v3_packed_default_.zarr"));
-if (!existsSync(store)) {
+// A store URL (s3://, http(s)://: bench/cloud/http-view.mjs) is served where it is.
+if (!/^(s3|https?):\/\//.test(store) && !existsSync(store)) {
   const nc = ensure(join(DATA, "mur_full.nc"), process.execPath, [
     join(ROOT, "bench", "prepare.mjs"),
     "--full",
@@ -135,5 +136,5 @@ const result = {
   samples: rows,
   reproduce: "npm run build && node bench/prepare.mjs --full && node bench/serve/first-view.mjs --runs 5",
 };
-save(opt("--name", "serve-first-view"), result);
+if (!argv.includes("--no-save")) save(opt("--name", "serve-first-view"), result);
 console.log(JSON.stringify(result.medianSeconds));

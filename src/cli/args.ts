@@ -122,3 +122,17 @@ export function sizeOption(values: OptionValues, name: string): number | undefin
   }
   return Math.floor(bytes);
 }
+
+/** The options of every command that takes a store URL (s3://, http(s)://): docs/cli.md "Cloud storage". */
+export const REMOTE_OPTIONS: Record<string, OptionSpec> = {
+  anonymous: {
+    type: "boolean",
+    description:
+      "read s3:// stores without credentials (unsigned requests, for public buckets); AWS_* variables configure the rest",
+  },
+};
+
+/** The library's remote-store options from those of REMOTE_OPTIONS. */
+export function remoteOptions(values: OptionValues): { anonymous?: boolean } {
+  return values.anonymous ? { anonymous: true } : {};
+}

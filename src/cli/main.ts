@@ -84,6 +84,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     );
     return EXIT.usage;
   }
+  // The AWS SDK warns on stderr that its 2027 releases need Node 22; geozarr pins a release that
+  // runs on Node 20 (docs/design.md "Object storage"), so the warning is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const controller = new AbortController();
   let stopCode: number = EXIT.interrupted;
   let force: ReturnType<typeof setTimeout> | undefined;

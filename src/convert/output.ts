@@ -165,7 +165,8 @@ async function whyNotReplaceable(path: string): Promise<string | null> {
   return `it is a directory that is not a Zarr store (no ${ZARR_ROOTS.join(", ")} with a zarr_format at its root)`;
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists on this host (EPERM: it does, and belongs to someone else). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -12,7 +12,7 @@ import { openInputFile, sniffFormat } from "../readers/open.js";
 import { isTiffHeader } from "../readers/tiff-source.js";
 import { type CodecChoice, codecChoiceOf } from "../zarr/codecs/choice.js";
 import { openHierarchy } from "../zarr/hierarchy.js";
-import { FileSystemStore } from "../zarr/store/fs.js";
+import { isStoreUrl, parseLocation, type RemoteOptions, storeAt } from "../zarr/store/location.js";
 import type { NodePlan } from "./execute.js";
 import { planGeotiff } from "./geotiff/plan.js";
 import { type HalvingOptions, type SourceLevel, withHalving } from "./multiscale.js";
@@ -42,6 +42,8 @@ export interface InputPlanOptions {
   crs?: string | undefined;
   /** GeoTIFF: one (y, x) variable per band, named by its description, instead of band_data (band, y, x). */
   bandsAsVariables?: boolean | undefined;
+  /** s3:// and http(s):// inputs and outputs: anonymous access, endpoint, region (credentials: the environment). */
+  remote?: RemoteOptions | undefined;
 }
 
 /** Internal planning choices the caller makes (the multiscale step's, the history line). */
@@ -73,8 +75,12 @@ export interface InputPlan {
 
 export type InputFormat = "zarr" | "netcdf" | "geotiff";
 
-/** Zarr (a directory), NetCDF-4/HDF5 / NetCDF classic or GeoTIFF (a file, by its signature). */
+/**
+ * Zarr (a directory), NetCDF-4/HDF5 / NetCDF classic or GeoTIFF (a file, by its signature). A URL
+ * here is a Zarr store: files named by URL are downloaded first (jobs/convert.ts).
+ */
 export async function detectInput(path: string): Promise<InputFormat> {
+  if (isStoreUrl(path)) return "zarr";
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -136,7 +142,7 @@ export async function planInput(
   if (inputFormat !== "geotiff" && options.bandsAsVariables)
     throw new GeoZarrError("Usage", "--bands-as-variables applies to GeoTIFF input");
   if (inputFormat === "zarr") {
-    const src = await openHierarchy(new FileSystemStore(input), { name: input });
+    const src = await openHierarchy(storeAt(parseLocation(input), options.remote), { name: input });
     for (const n of src.notFollowed) notes.push(`${input}${n.key}: ${n.reason}`);
     nodes = await planZarrCopy(src, { ...o, useWorkers: o.workers > 0 });
   } else if (inputFormat === "geotiff") {

@@ -38,6 +38,7 @@ import { type Hierarchy, openHierarchy } from "../zarr/hierarchy.js";
 import { encodeJson, isJsonObject, type JsonObject, jsonEqual } from "../zarr/json.js";
 import { type ArrayMeta, shardingOf } from "../zarr/metadata/model.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
+import { requireLocal } from "../zarr/store/location.js";
 import { refFor } from "../zarr/store/ref.js";
 import { joinKey } from "../zarr/store/types.js";
 import { historyLine } from "./convert.js";
@@ -152,6 +153,7 @@ export async function appendSeries(
   options: SeriesOptions,
 ): Promise<SeriesSummary> {
   const t0 = performance.now();
+  requireLocal(store, "appending is done to stores in a directory only for now");
   const dim = options.concat;
   const o = normalizeOptions(options);
   const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });

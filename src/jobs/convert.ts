@@ -18,6 +18,9 @@ import {
 } from "../convert/execute.js";
 import { prepareOutput } from "../convert/output.js";
 import { type InputFormat, type InputPlanOptions, planInput } from "../convert/plan-input.js";
+import { type Download, detectRemoteInput, downloadInput } from "../convert/remote-input.js";
+import { prepareS3Output } from "../convert/s3-output.js";
+import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
 import {
   addLevels,
@@ -30,6 +33,7 @@ import { packageVersion } from "../version.js";
 import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
+import { isStoreUrl, parseLocation, s3Descriptor } from "../zarr/store/location.js";
 
 export interface ConvertOptions extends InputPlanOptions {
   /** Replace an existing output (a Zarr store, an empty directory or a partial output of ours). */
@@ -46,6 +50,8 @@ export interface ConvertOptions extends InputPlanOptions {
   command?: string | undefined;
   /** Also write multiscale levels (as `geozarr pyramid` does): the data in group 0, levels 1, 2, ... */
   multiscales?: PyramidOptions | undefined;
+  /** A file input named by URL is downloaded first: bytes done and total, as they arrive. */
+  onDownload?: ((done: number, total: number) => void) | undefined;
 }
 
 export interface ConvertSummary {
@@ -89,13 +95,22 @@ export function historyLine(command: string): string {
   return `${when.toISOString().replace(/\.\d+Z$/, "Z")} ${command} (geozarr ${packageVersion()})`;
 }
 
-/** Plan one input as `convert` does (the levels' halving and chunking when multiscales are asked). */
-export async function planConversion(input: string, output: string, options: ConvertOptions) {
+/**
+ * Plan one input as `convert` does (the levels' halving and chunking when multiscales are asked).
+ * `readFrom` is where the input's bytes are (a downloaded copy of a file named by URL); `input`
+ * names it in the history.
+ */
+export async function planConversion(
+  input: string,
+  output: string,
+  options: ConvertOptions,
+  readFrom: string = input,
+) {
   const ms = options.multiscales;
   if (ms) validatePyramidOptions(ms);
   const tileSize = ms?.tileSize ?? DEFAULT_TILE_SIZE;
   const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
-  return planInput(input, options, {
+  return planInput(readFrom, options, {
     history: historyLine(
       options.command ??
         `geozarr convert ${basename(input)} ${basename(output)} --zarr-format ${options.zarrFormat ?? 3}`,
@@ -117,11 +132,32 @@ export async function convert(
 ): Promise<ConvertSummary> {
   const t0 = performance.now();
   const ms = options.multiscales;
+  if (ms) validatePyramidOptions(ms);
+  const remote = options.remote ?? {};
+  const remoteInput = isStoreUrl(input) ? await detectRemoteInput(input, remote) : undefined;
   // The output is checked and locked before any work: a refused or concurrent run stops at once.
-  const pending = await prepareOutput(output, options.overwrite ?? false, [input]);
+  // The one dispatch on the output's kind: a directory (renamed into place) or S3 (ordered writes).
+  const outLoc = parseLocation(output);
+  if (outLoc.kind === "http")
+    throw new GeoZarrError("Usage", `${output}: HTTP stores are read-only; write to a directory or s3://`);
+  if (outLoc.kind === "s3" && ms)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${output}: multiscale levels cannot be written to S3 yet; convert to a directory`,
+      { where: output },
+    );
+  const pending =
+    outLoc.kind === "s3"
+      ? await prepareS3Output(output, s3Descriptor(outLoc, remote), options.overwrite ?? false, [input])
+      : await prepareOutput(output, options.overwrite ?? false, remoteInput ? [] : [input]);
+  const target = "store" in pending ? pending.store : new FileSystemStore(pending.tmp);
+  let download: Download | undefined;
   try {
-    const plan = await planConversion(input, output, options);
-    const summary = await executePlan(plan.nodes, new FileSystemStore(pending.tmp), {
+    // A file named by URL (NetCDF, GeoTIFF) is read from a temporary copy, removed at the end.
+    if (remoteInput === "file")
+      download = await downloadInput(input, remote, options.onDownload, options.signal);
+    const plan = await planConversion(input, output, options, download?.path ?? input);
+    const summary = await executePlan(plan.nodes, target, {
       zarrFormat: plan.zarrFormat,
       workers: plan.workers,
       useWorkers: plan.workers > 0,
@@ -135,7 +171,7 @@ export async function convert(
       const computed = Object.fromEntries(
         summary.arrays.filter((a) => a.halved).map((a) => [a.path, a.halved!] as const),
       );
-      const built = await addLevels(pending.tmp, {
+      const built = await addLevels("tmp" in pending ? pending.tmp : output, {
         ...ms,
         signal: options.signal,
         computed,
@@ -166,5 +202,7 @@ export async function convert(
   } catch (err) {
     await pending.abort();
     throw err;
+  } finally {
+    await download?.remove();
   }
 }

@@ -20,6 +20,7 @@ import type { SourceStamp } from "../convert/staging.js";
 import { splitTasks, TASK_BYTES } from "../convert/tasks.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { WorkerPool } from "../parallel/pool.js";
+import { requireLocal } from "../zarr/store/location.js";
 import { type ConvertOptions, planConversion } from "./convert.js";
 import { type DraftPlan, planFile, planId, stageRun, unfinishedTasks } from "./run-plan.js";
 import { planSeriesRun, type SeriesOptions } from "./series.js";
@@ -82,6 +83,14 @@ async function planSingle(input: string, output: string, options: PrepareOptions
  * else one input cut into tasks of whole unit rows. Nothing is written; `stageRun` comes next.
  */
 export async function planRun(given: string[], output: string, options: PrepareOptions): Promise<PlannedRun> {
+  // The staging area and its task records are files every worker shares; object storage has no
+  // rename to commit them with (design.md, "Many machines": what is left).
+  requireLocal(
+    output,
+    "runs planned as tasks are written to a shared directory for now; convert to s3:// in one process",
+  );
+  for (const g of given)
+    requireLocal(g, "the inputs of runs planned as tasks are files every worker reads at the same path");
   // Absolute paths: the plan is read by processes in other working directories, on other machines.
   const inputs = (await expandInputs(given, { inputsFrom: options.inputsFrom })).map((f) => resolve(f));
   if (options.concat) {

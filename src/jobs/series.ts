@@ -29,6 +29,7 @@ import { openInputFile } from "../readers/open.js";
 import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
+import { requireLocal } from "../zarr/store/location.js";
 import { type ConvertOptions, historyLine } from "./convert.js";
 import {
   type DraftPlan,
@@ -183,6 +184,7 @@ export async function convertSeries(
   options: SeriesOptions,
 ): Promise<SeriesSummary> {
   const t0 = performance.now();
+  requireLocal(output, "time series are written to directories only for now; convert to a directory");
   const o = normalizeOptions(options);
   const pool = new WorkerPool(o.workers);
   const detach = pool.stopOn(options.signal);

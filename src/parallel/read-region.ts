@@ -8,8 +8,8 @@
 import { GeoZarrError } from "../errors.js";
 import { type AnyTypedArray, dataTypeInfo, viewAs } from "../zarr/dtype.js";
 import { getNode, type Hierarchy } from "../zarr/hierarchy.js";
-import { numericArray, product } from "../zarr/metadata/model.js";
-import { type Box, chunksOverlapping } from "../zarr/ndarray.js";
+import { numericArray, product, shardingOf } from "../zarr/metadata/model.js";
+import { type Box, chunkBox, chunksOverlapping, intersect } from "../zarr/ndarray.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { canUseWorkers, refFor } from "../zarr/store/ref.js";
 import { poolFor, type WorkerPool } from "./pool.js";
@@ -64,8 +64,22 @@ export async function readRegion(
 
   const store = refFor(h.store, workers);
   const jobs = new TaskGroup<unknown>();
-  // One task per chunk overlapping the box: the pool balances them over the workers.
-  for (const coords of chunksOverlapping(region, grid)) {
+  // One task per chunk overlapping the box: the pool balances them over the workers. On a remote
+  // store a sharded array is read a shard per task instead: the task asks for the shard's inner
+  // chunks together (read-task.ts read-ahead), so their byte ranges coalesce into a few requests
+  // and the shard index is read once.
+  const remote = (h.store.readAhead ?? 1) > 1 && shardingOf(meta) !== undefined;
+  const groups: Iterable<number[][]> = remote
+    ? (function* () {
+        for (const s of chunksOverlapping(region, meta.chunkShape)) {
+          const part = intersect(chunkBox(s, meta.chunkShape, meta.shape), region);
+          if (part) yield [...chunksOverlapping(part, grid)];
+        }
+      })()
+    : (function* () {
+        for (const c of chunksOverlapping(region, grid)) yield [c];
+      })();
+  for (const chunks of groups) {
     if (jobs.failed) break;
     await runner.slot();
     jobs.add(
@@ -74,7 +88,7 @@ export async function readRegion(
         storeName: h.name,
         path: node.path,
         meta,
-        chunks: [coords],
+        chunks,
         outs: [{ buffer, dataType: meta.dataType, box: region }],
       }),
     );

@@ -38,6 +38,7 @@ import type { JsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
+import { requireLocal } from "../zarr/store/location.js";
 import { refFor } from "../zarr/store/ref.js";
 import { joinKey } from "../zarr/store/types.js";
 import { encodeChunk } from "../zarr/write/encode.js";
@@ -144,6 +145,11 @@ function levelAttributes(attrs: JsonObject, level: PyramidLevel, v3: boolean): J
 export async function addLevels(dir: string, options: PyramidOptions = {}): Promise<PyramidSummary> {
   const t0 = performance.now();
   validatePyramidOptions(options);
+  // The levels are written beside the store and swapped in by rename, which object storage lacks.
+  requireLocal(
+    dir,
+    "levels are added to stores in a directory only (object storage has no rename to swap the new store in); convert with --multiscales into a directory, or run pyramid on a local copy",
+  );
   if (options.tms) return addWebMercatorLevels(dir, options);
   const tile = options.tileSize ?? DEFAULT_TILE_SIZE;
   const method = (options.resampling ?? "average") as Resampling;

@@ -10,7 +10,8 @@ import { buildTree } from "../inspect/tree.js";
 import type { WorkerPool } from "../parallel/pool.js";
 import { type Report, validateStore } from "../validate/validate.js";
 import { type Hierarchy, openHierarchy } from "../zarr/hierarchy.js";
-import type { FileSystemStore } from "../zarr/store/fs.js";
+import { FileSystemStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
 import { sendJson } from "./http-util.js";
 import { Layers, type LayersOptions, type OverviewRef } from "./layers.js";
 
@@ -41,20 +42,21 @@ export class Api {
   #report: Promise<Report> | undefined;
 
   private constructor(
-    readonly store: FileSystemStore,
+    readonly store: Store,
     readonly name: string,
     readonly h: Hierarchy,
     readonly layers: Layers,
   ) {}
 
-  static async open(
-    store: FileSystemStore,
-    name: string,
-    pool: WorkerPool,
-    opts: LayersOptions,
-  ): Promise<Api> {
+  static async open(store: Store, name: string, pool: WorkerPool, opts: LayersOptions): Promise<Api> {
     const h = await openHierarchy(store, { name });
-    return new Api(store, name, h, new Layers(h, pool, opts, store.root));
+    // Fingerprints name the store by its real path, or its URL.
+    return new Api(
+      store,
+      name,
+      h,
+      new Layers(h, pool, opts, store instanceof FileSystemStore ? store.root : name),
+    );
   }
 
   /** Stop the overview builds (and remove their partial output). */

@@ -27,15 +27,22 @@ import { extname, join, resolve } from "node:path";
 import { GeoZarrError } from "../errors.js";
 import type { WorkerPool } from "../parallel/pool.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
+import type { HttpStore } from "../zarr/store/http.js";
+import { parseLocation, type RemoteOptions, storeAt } from "../zarr/store/location.js";
+import type { S3Store } from "../zarr/store/s3.js";
+import type { StoreKey } from "../zarr/store/types.js";
 import { hostAllowed, isLoopback, parseAllowedHosts, reachableHost } from "./access.js";
 import { Api } from "./api.js";
 import { safeSegments, serveFile } from "./files.js";
 import { CONTENT_TYPES, cookie, parseTarget, send, sendError, sendJson } from "./http-util.js";
 import { OVERVIEW_TIMEOUT_MS } from "./overview-cache.js";
+import { serveStoreKey } from "./remote-files.js";
 
 export interface ServeOptions {
-  /** The store directory. */
+  /** The store: a directory, or an s3:// or http(s):// URL. */
   store: string;
+  /** Remote stores: anonymous access, endpoint, region (credentials: the environment). */
+  remote?: RemoteOptions | undefined;
   host?: string;
   port?: number;
   /**
@@ -76,10 +83,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     );
   const log = opts.log ?? ((line: string) => console.error(`geozarr: ${line}`));
   const token = loopback ? null : randomBytes(16).toString("hex");
-  const storeRoot = await realpath(resolve(opts.store)).catch(() => {
-    throw new GeoZarrError("NotFound", `${opts.store}: no such file or directory`, { where: opts.store });
-  });
-  const store = new FileSystemStore(storeRoot);
+  const loc = parseLocation(opts.store);
+  // A directory is served from disk (files.ts); a remote store through the store (remote-files.ts).
+  let storeRoot: string | null = null;
+  let store: FileSystemStore | HttpStore | S3Store;
+  if (loc.kind === "fs") {
+    storeRoot = await realpath(resolve(opts.store)).catch(() => {
+      throw new GeoZarrError("NotFound", `${opts.store}: no such file or directory`, { where: opts.store });
+    });
+    store = new FileSystemStore(storeRoot);
+  } else store = storeAt(loc, opts.remote);
   const api = await Api.open(store, opts.store, opts.pool, {
     cacheDir: opts.cacheDir,
     overviewTimeoutMs: opts.overviewTimeoutMs ?? OVERVIEW_TIMEOUT_MS,
@@ -115,7 +128,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (token && query.get("token"))
       res.setHeader("Set-Cookie", `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     if (path.startsWith("/api/")) return api.handle(path.slice(5), query, res);
-    if (path.startsWith("/store/")) return serveStore(storeRoot, path.slice("/store".length), req, res);
+    if (path.startsWith("/store/"))
+      return storeRoot
+        ? serveStore(storeRoot, path.slice("/store".length), req, res)
+        : serveRemote(store as HttpStore | S3Store, path.slice("/store".length), req, res);
     if (path.startsWith("/overview/")) return api.serveOverview(path.slice("/overview".length), req, res);
     return serveStatic(webRoot, path, req, res);
   };
@@ -168,6 +184,18 @@ async function serveStore(
   const segs = safeSegments(path);
   if (segs && segs.length > 0 && (await serveFile(req, res, root, segs, contentType(path)))) return;
   // Zarr readers probe keys: a missing one is an ordinary 404.
+  sendJson(res, { error: "not found" }, 404);
+}
+
+async function serveRemote(
+  store: HttpStore | S3Store,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const segs = safeSegments(path);
+  const key = `/${(segs ?? []).join("/")}` as StoreKey;
+  if (segs && segs.length > 0 && (await serveStoreKey(req, res, store, key, contentType(path)))) return;
   sendJson(res, { error: "not found" }, 404);
 }
 

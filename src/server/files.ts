@@ -19,7 +19,7 @@ import { type FileHandle, open, realpath } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { parseRange, SECURITY_HEADERS, send } from "./http-util.js";
+import { startBody } from "./http-util.js";
 
 /** Segments of a request path, or null when one would leave the root ("..", "."). */
 export function safeSegments(path: string): string[] | null {
@@ -57,26 +57,9 @@ export async function serveFile(
   try {
     const st = await fh.stat();
     if (!st.isFile()) return false;
-    const size = st.size;
-    const range = parseRange(req.headers.range, size);
-    if (range === "unsatisfiable") {
-      send(res, 416, "", "text/plain", { "Content-Range": `bytes */${size}` });
-      return true;
-    }
-    const start = range?.start ?? 0;
-    const end = range?.end ?? size - 1;
-    res.writeHead(range ? 206 : 200, {
-      ...SECURITY_HEADERS,
-      "Content-Type": type,
-      "Content-Length": String(end - start + 1),
-      "Accept-Ranges": "bytes",
-      ...(range ? { "Content-Range": `bytes ${start}-${end}/${size}` } : {}),
-      ...headers,
-    });
-    if (req.method === "HEAD" || size === 0) {
-      res.end();
-      return true;
-    }
+    const body = startBody(req, res, st.size, type, headers);
+    if (!body) return true;
+    const { start, end } = body;
     streaming = true;
     // The stream owns the handle from here: it closes it at the end, on error and when destroyed.
     const stream = createReadStream(real, { fd: fh, start, end, highWaterMark: 64 * 1024 });

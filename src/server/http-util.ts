@@ -98,6 +98,40 @@ export function parseRange(
   return { start, end: Math.min(last, size - 1) };
 }
 
+/**
+ * Answer the head of a GET or HEAD for a value of `size` bytes, whole or the request's byte range
+ * (RFC 9110 §14): the bytes [start, end] the body is to carry next, or null when the answer is
+ * complete already (416 for an unsatisfiable range, a HEAD, an empty value).
+ */
+export function startBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  size: number,
+  type: string,
+  headers: Record<string, string> = {},
+): { start: number; end: number } | null {
+  const range = parseRange(req.headers.range, size);
+  if (range === "unsatisfiable") {
+    send(res, 416, "", "text/plain", { "Content-Range": `bytes */${size}` });
+    return null;
+  }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? size - 1;
+  res.writeHead(range ? 206 : 200, {
+    ...SECURITY_HEADERS,
+    "Content-Type": type,
+    "Content-Length": String(end - start + 1),
+    "Accept-Ranges": "bytes",
+    ...(range ? { "Content-Range": `bytes ${start}-${end}/${size}` } : {}),
+    ...headers,
+  });
+  if (req.method === "HEAD" || size === 0) {
+    res.end();
+    return null;
+  }
+  return { start, end };
+}
+
 /** Longest request target (path and query) answered; longer ones get 414. */
 export const MAX_TARGET = 8192;
 

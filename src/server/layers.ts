@@ -35,7 +35,8 @@ import type { JsonValue } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { readVector } from "../zarr/read/vector.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
-import type { StoreKey } from "../zarr/store/types.js";
+import { listChunkKeys, type SizedStore } from "../zarr/store/sizes.js";
+import { joinKey, type Store, type StoreKey } from "../zarr/store/types.js";
 import { safeSegments, serveFile } from "./files.js";
 import { send, sendJson } from "./http-util.js";
 import { OverviewCache } from "./overview-cache.js";
@@ -125,7 +126,7 @@ export class Layers {
     readonly h: Hierarchy,
     readonly pool: WorkerPool,
     readonly opts: LayersOptions,
-    /** The store's real path, for fingerprints. */
+    /** The store's real path (or a remote store's URL), for fingerprints. */
     readonly storeRoot: string,
   ) {
     this.#cache = new OverviewCache(opts.cacheDir, opts.overviewTimeoutMs, opts.log);
@@ -352,8 +353,11 @@ export class Layers {
       JSON.stringify({ v: packageVersion(), format: 1, root: this.storeRoot, path: node.path, index }),
     );
     hash.update(JSON.stringify(node.documents));
-    for (const f of await chunkFiles(join(this.storeRoot, ...node.path.split("/").filter(Boolean))))
-      hash.update(f);
+    const chunks =
+      this.h.store instanceof FileSystemStore
+        ? await chunkFiles(join(this.storeRoot, ...node.path.split("/").filter(Boolean)))
+        : await storedChunks(this.h.store, node.path, node.meta as ArrayMeta);
+    for (const f of chunks) hash.update(f);
     return hash.digest("hex").slice(0, 32);
   }
 
@@ -417,6 +421,15 @@ function elements(shape: number[]): number {
 }
 
 /** "name size mtime" of every file under an array's directory (chunks and documents). */
+/** A remote store's chunks of an array, with their sizes (S3: from the listing; HTTP: probes). */
+async function storedChunks(store: Store, path: string, meta: ArrayMeta): Promise<string[]> {
+  const keys = await listChunkKeys(store, path, meta);
+  const sized = store as Partial<SizedStore>;
+  const out: string[] = [];
+  for (const k of keys) out.push(`${k} ${(await sized.sizeOf?.(joinKey(path, k))) ?? "?"}\n`);
+  return out.sort();
+}
+
 async function chunkFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string, rel: string) => {

@@ -179,6 +179,7 @@ function finish(node: RawNode, name: string): RawNode {
 async function walk(store: Store, name: string): Promise<{ nodes: Map<string, RawNode>; mixed: string[] }> {
   const nodes = new Map<string, RawNode>();
   const mixed: string[] = [];
+  let named: Set<string> | undefined;
   const visit = async (path: string): Promise<void> => {
     const k = (n: string) => joinKey(path, n);
     const [v3, zarray, zgroup] = await Promise.all([
@@ -217,8 +218,12 @@ async function walk(store: Store, name: string): Promise<{ nodes: Map<string, Ra
     let prefixes: string[];
     try {
       prefixes = (await store.listDir(prefixOf(path))).prefixes;
-    } catch {
-      return;
+    } catch (err) {
+      // A store that cannot list (HTTP): the children its consolidated metadata names, each then
+      // read from the store itself like any other node.
+      if (!isGeoZarrError(err, "Unsupported")) return;
+      named ??= await consolidatedPaths(store, name);
+      prefixes = childNames(named, path);
     }
     for (const p of prefixes) await visit(joinKey(path, p));
   };
@@ -281,6 +286,34 @@ function consolidatedOnlyNodes(
     add(path, isArray ? "array" : "group", docs);
   }
   return out;
+}
+
+/** Node paths named by the consolidated metadata (v3 root zarr.json, else v2 .zmetadata). */
+async function consolidatedPaths(store: Store, name: string): Promise<Set<string>> {
+  const paths = new Set<string>();
+  const v3 = (await readDoc(store, "/zarr.json", name))?.value;
+  const cm = isJsonObject(v3) ? v3.consolidated_metadata : undefined;
+  if (isJsonObject(cm) && isJsonObject(cm.metadata)) {
+    for (const rel of Object.keys(cm.metadata)) paths.add(joinKey(rel));
+    return paths;
+  }
+  const zmeta = (await readDoc(store, "/.zmetadata", name))?.value;
+  const meta = isJsonObject(zmeta) ? zmeta.metadata : undefined;
+  if (isJsonObject(meta))
+    for (const key of Object.keys(meta)) {
+      const m = /^(?:(.*)\/)?\.(zarray|zgroup)$/.exec(key);
+      if (m) paths.add(joinKey(m[1] ?? ""));
+    }
+  return paths;
+}
+
+/** The names of the nodes directly below `path` among `paths`, each once, sorted. */
+function childNames(paths: Set<string>, path: string): string[] {
+  const prefix = prefixOf(path);
+  const out = new Set<string>();
+  for (const p of paths)
+    if (p !== "/" && p.startsWith(prefix)) out.add(p.slice(prefix.length).split("/")[0]!);
+  return [...out].sort();
 }
 
 export async function buildContext(store: Store, storeName: string): Promise<ValidationContext> {

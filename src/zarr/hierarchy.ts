@@ -18,6 +18,7 @@ import {
   type JsonValue,
   parseJsonLenient,
 } from "./json.js";
+import { MAX_DOCUMENT_BYTES } from "./limits.js";
 import type { NodeMeta } from "./metadata/model.js";
 import { parseArrayV2, parseGroupV2 } from "./metadata/v2.js";
 import { nodeTypeV3, parseArrayV3, parseGroupV3 } from "./metadata/v3.js";
@@ -80,10 +81,18 @@ export async function readDocument(
   name: string,
   nonStandard?: NonStandardToken[],
 ): Promise<JsonValue | undefined> {
-  // A document larger than the parser accepts is refused before it is read into memory.
-  const size = isSized(store) ? await store.sizeOf(key) : undefined;
-  if (size !== undefined) checkDocumentSize(size, `${name}${key}`);
-  const bytes = await store.get(key);
+  // A document larger than the parser accepts is refused before it is read into memory (remote
+  // stores: from the response's length, in the same request).
+  let bytes: Uint8Array | undefined;
+  if (store.getUpTo) {
+    const got = await store.getUpTo(key, MAX_DOCUMENT_BYTES);
+    if (typeof got === "number") checkDocumentSize(got, `${name}${key}`);
+    bytes = got as Uint8Array | undefined;
+  } else {
+    const size = isSized(store) ? await store.sizeOf(key) : undefined;
+    if (size !== undefined) checkDocumentSize(size, `${name}${key}`);
+    bytes = await store.get(key);
+  }
   if (bytes === undefined) return undefined;
   const parsed = parseJsonLenient(bytes, `${name}${key}`);
   for (const pointer of parsed.nonStandard) nonStandard?.push({ key, pointer });
@@ -100,12 +109,11 @@ export async function openHierarchy(store: Store, options: OpenOptions = {}): Pr
   const rootZgroup = rootV3 === undefined ? await read("/.zgroup") : undefined;
   const rootZarray = rootV3 === undefined && rootZgroup === undefined ? await read("/.zarray") : undefined;
   if (rootV3 === undefined && rootZgroup === undefined && rootZarray === undefined) {
+    const why = store.explainMissing?.();
     throw new GeoZarrError(
       "NotFound",
-      `${name}: not a Zarr store (no zarr.json, .zgroup or .zarray at its root)`,
-      {
-        where: name,
-      },
+      `${name}: not a Zarr store (no zarr.json, .zgroup or .zarray at its root)${why ? `; ${why}` : ""}`,
+      { where: name },
     );
   }
   const zarrFormat = rootV3 !== undefined ? 3 : 2;

@@ -9,7 +9,17 @@ import type { MutableStore } from "../../src/zarr/store/types.js";
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 const text = (s: string) => new TextEncoder().encode(s);
 
-export function storeContract(name: string, make: () => Promise<MutableStore> | MutableStore): void {
+export interface ContractOptions {
+  /** A store that cannot list (HTTP): listDir refuses with GeoZarrError("Unsupported"). */
+  listable?: boolean;
+}
+
+export function storeContract(
+  name: string,
+  make: () => Promise<MutableStore> | MutableStore,
+  options: ContractOptions = {},
+): void {
+  const listable = options.listable ?? true;
   describe(`store contract: ${name}`, () => {
     it("reads undefined for a missing key", async () => {
       const s = await make();
@@ -50,15 +60,23 @@ export function storeContract(name: string, make: () => Promise<MutableStore> | 
       expect(await s.getRange!("/missing", { offset: 0, length: 1 })).toBeUndefined();
     });
 
-    it("lists the immediate children of a prefix, sorted, keys apart from prefixes", async () => {
+    it.runIf(!listable)("refuses to list, saying why", async () => {
       const s = await make();
-      for (const k of ["/zarr.json", "/b/zarr.json", "/a/zarr.json", "/a/c/0/1", "/a/c/0/0", "/x"])
-        await s.set(k as `/${string}`, text("{}"));
-      expect(await s.listDir("/")).toEqual({ keys: ["x", "zarr.json"], prefixes: ["a", "b"] });
-      expect(await s.listDir("/a/")).toEqual({ keys: ["zarr.json"], prefixes: ["c"] });
-      expect(await s.listDir("/a/c/0/")).toEqual({ keys: ["0", "1"], prefixes: [] });
-      expect(await s.listDir("/nothing/")).toEqual({ keys: [], prefixes: [] });
+      await expect(s.listDir("/")).rejects.toMatchObject({ tag: "Unsupported" });
     });
+
+    it.runIf(listable)(
+      "lists the immediate children of a prefix, sorted, keys apart from prefixes",
+      async () => {
+        const s = await make();
+        for (const k of ["/zarr.json", "/b/zarr.json", "/a/zarr.json", "/a/c/0/1", "/a/c/0/0", "/x"])
+          await s.set(k as `/${string}`, text("{}"));
+        expect(await s.listDir("/")).toEqual({ keys: ["x", "zarr.json"], prefixes: ["a", "b"] });
+        expect(await s.listDir("/a/")).toEqual({ keys: ["zarr.json"], prefixes: ["c"] });
+        expect(await s.listDir("/a/c/0/")).toEqual({ keys: ["0", "1"], prefixes: [] });
+        expect(await s.listDir("/nothing/")).toEqual({ keys: [], prefixes: [] });
+      },
+    );
 
     it("deletes values; deleting a missing key is fine", async () => {
       const s = await make();

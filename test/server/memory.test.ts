@@ -6,10 +6,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { peakRss, type ServeChild, startServe } from "../helpers/serve-child.js";
+import { peakRss, rangeRounds, type ServeChild, startServe } from "../helpers/serve-child.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { blobStore } from "./stores.js";
 
@@ -22,54 +21,13 @@ afterAll(() => {
   serve?.child.kill("SIGKILL");
 });
 
-/** One range request; the body is counted (and hashed when asked), never kept. */
-function fetchRange(
-  agent: Agent,
-  url: URL,
-  path: string,
-  hash: boolean,
-): Promise<{ status: number; bytes: number; sha: string | null }> {
-  return new Promise((ok, fail) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, path, agent, headers: { Range: `bytes=0-${SIZE - 1}` } },
-      (res) => {
-        const h = hash ? createHash("sha256") : null;
-        let bytes = 0;
-        res.on("data", (d: Buffer) => {
-          bytes += d.length;
-          h?.update(d);
-        });
-        res.on("end", () => ok({ status: res.statusCode!, bytes, sha: h ? h.digest("hex") : null }));
-        res.on("error", fail);
-      },
-    );
-    req.on("error", fail);
-    req.end();
-  });
-}
-
 it("serves 200 concurrent 32 MB range requests with a peak RSS under 500 MB", async () => {
   const blob = blobStore(join(tmpDir("memory"), "blob.zarr"), SIZE);
   const want = createHash("sha256").update(blob.chunk).digest("hex");
   serve = await startServe(blob.dir, "--no-cache", "--workers", "0");
   const url = new URL(serve.url);
-  // A connection per request: reusing a keep-alive socket the server is closing after its idle
-  // timeout (requests of a round finish seconds apart) would fail with "socket hang up".
-  const agent = new Agent({ keepAlive: false, maxSockets: CONCURRENT });
   const before = peakRss(serve.child.pid!);
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const results = await Promise.all(
-        Array.from({ length: CONCURRENT }, (_, i) =>
-          fetchRange(agent, url, `/store/${blob.key}`, i === 0 || i === CONCURRENT - 1),
-        ),
-      );
-      for (const r of results) expect(r).toMatchObject({ status: 206, bytes: SIZE });
-      expect(results.filter((r) => r.sha !== null).map((r) => r.sha)).toEqual([want, want]);
-    }
-  } finally {
-    agent.destroy();
-  }
+  await rangeRounds(url, `/store/${blob.key}`, SIZE, CONCURRENT, ROUNDS, want);
   const peak = peakRss(serve.child.pid!);
   // 12.8 GB went through; the server held a few buffers per connection.
   expect(peak).toBeLessThan(500 * 1024 * 1024);

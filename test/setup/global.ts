@@ -34,6 +34,9 @@ function generated(script: string, args: (out: string) => string[], cmd = "/usr/
 
 export default function setup(project: TestProject) {
   mkdirSync(TMP, { recursive: true });
+  // No test may reach beyond loopback: an S3 client without credentials would otherwise ask the
+  // EC2 instance metadata service (169.254.169.254). Test processes inherit this.
+  process.env.AWS_EC2_METADATA_DISABLED = "true";
   project.provide(
     "zarrPython",
     generated("scripts/fixtures/zarr_python_stores.py", (o) => [o]),

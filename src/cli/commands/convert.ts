@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { convert as runConvert } from "../../node.js";
-import type { CommandSpec } from "../args.js";
+import { type CommandSpec, REMOTE_OPTIONS, remoteOptions } from "../args.js";
 import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
 import { QUEUE_OPTIONS, RUN_ONLY_OPTIONS, runQueued } from "./convert-queued.js";
@@ -97,9 +97,12 @@ const spec: CommandSpec = {
     },
     ...PYRAMID_OPTIONS,
     ...QUEUE_OPTIONS,
+    ...REMOTE_OPTIONS,
   },
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
+INPUT may be an s3:// or http(s):// URL (a file there is downloaded to a temporary file first)
+and OUTPUT an s3:// URL: chunks are uploaded first, the consolidated metadata last.
 Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions (clipped to their size);
 the other dimensions (time, depth, ...), innermost first, take as many steps as keep a chunk
 within 8 MiB uncompressed, the rest 1 (MUR: 1 x 4096 x 4096; a 3 x 20 x 30 grid: one chunk;
@@ -162,6 +165,9 @@ export const convert: Command = {
       summary = await runConvert(inputs[0]!, output, {
         ...enc,
         command: commandLine(positionals, values),
+        remote: remoteOptions(values),
+        onDownload: (done, total) =>
+          bar.update({ done, total, bytesDone: done, bytesTotal: total, unit: "bytes downloaded" }),
         signal,
         onProgress: (p) =>
           bar.update({

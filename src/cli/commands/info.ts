@@ -1,6 +1,6 @@
 import type { ArrayInfo, GroupInfo } from "../../node.js";
 import { consolidatedDocument, nodeDocuments, nodeInfo, openStore } from "../../node.js";
-import type { CommandSpec } from "../args.js";
+import { type CommandSpec, REMOTE_OPTIONS, remoteOptions } from "../args.js";
 import { humanBytes, tuple, warnOpened } from "../io.js";
 import type { Command } from "./types.js";
 
@@ -9,7 +9,7 @@ const spec: CommandSpec = {
   summary:
     'Show the metadata of a store or of one node. With --json, print the consolidated metadata of the whole store (or the node\'s documents) as one strict JSON document, NaN written as "NaN".',
   positionals: ["STORE", "[NODE]"],
-  options: {},
+  options: { ...REMOTE_OPTIONS },
 };
 
 function rows(info: ArrayInfo | GroupInfo): [string, string][] {
@@ -56,7 +56,7 @@ function rows(info: ArrayInfo | GroupInfo): [string, string][] {
 export const info: Command = {
   spec,
   async run({ positionals, values }, io) {
-    const h = await openStore(positionals[0]!);
+    const h = await openStore(positionals[0]!, remoteOptions(values));
     warnOpened(io, h);
     const node = positionals[1];
     if (values.json) {

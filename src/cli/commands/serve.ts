@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { defaultWorkerCount, isLoopback, startServer, WorkerPool } from "../../node.js";
-import { type CommandSpec, intOption, stringOption } from "../args.js";
+import { type CommandSpec, intOption, REMOTE_OPTIONS, remoteOptions, stringOption } from "../args.js";
 import { noteZstdBackend } from "../io.js";
 import type { Command } from "./types.js";
 
@@ -44,6 +44,7 @@ const spec: CommandSpec = {
       description:
         "stop a map overview build after this long and tell the page why (default 300; 0 = no limit)",
     },
+    ...REMOTE_OPTIONS,
   },
   details: [
     "The map draws a display overview (at most 8192 cells a side) computed once per variable and plane and cached; a plane of more than 2^34 cells or 2^20 chunks is not drawn (the page and the log say why), and a build that exceeds --overview-timeout is stopped and its partial cache entry removed.",
@@ -81,6 +82,7 @@ export const serve: Command = {
     try {
       const server = await startServer({
         store: positionals[0]!,
+        remote: remoteOptions(values),
         host,
         port,
         allowedHosts,

@@ -1,6 +1,6 @@
 import type { ArrayStats } from "../../node.js";
 import { computeStats, defaultWorkerCount, openStore, WorkerPool } from "../../node.js";
-import { type CommandSpec, intOption } from "../args.js";
+import { type CommandSpec, intOption, REMOTE_OPTIONS, remoteOptions } from "../args.js";
 import { noteZstdBackend, tuple, warnOpened } from "../io.js";
 import type { Command } from "./types.js";
 
@@ -11,6 +11,7 @@ const spec: CommandSpec = {
   positionals: ["STORE", "ARRAY"],
   options: {
     workers: { type: "string", arg: "N", description: "worker threads (default: number of cores)" },
+    ...REMOTE_OPTIONS,
   },
 };
 
@@ -48,7 +49,7 @@ export function renderStats(s: ArrayStats): string[] {
 export const stats: Command = {
   spec,
   async run({ positionals, values }, io, signal) {
-    const h = await openStore(positionals[0]!);
+    const h = await openStore(positionals[0]!, remoteOptions(values));
     warnOpened(io, h);
     noteZstdBackend(io);
     const pool = new WorkerPool(intOption(values, "workers", 0) ?? defaultWorkerCount());

@@ -1,6 +1,6 @@
 import type { TreeNode } from "../../node.js";
 import { buildTree, openStore } from "../../node.js";
-import type { CommandSpec } from "../args.js";
+import { type CommandSpec, REMOTE_OPTIONS, remoteOptions } from "../args.js";
 import type { Colors } from "../io.js";
 import { tuple, warnOpened } from "../io.js";
 import type { Command } from "./types.js";
@@ -15,6 +15,7 @@ const spec: CommandSpec = {
       short: "v",
       description: "also show chunks, codecs, fill value and dimension names",
     },
+    ...REMOTE_OPTIONS,
   },
 };
 
@@ -50,7 +51,7 @@ export function renderTree(root: TreeNode, verbose: boolean, c: Colors): string[
 export const tree: Command = {
   spec,
   async run({ positionals, values }, io) {
-    const h = await openStore(positionals[0]!);
+    const h = await openStore(positionals[0]!, remoteOptions(values));
     warnOpened(io, h);
     const root = buildTree(h);
     if (values.json) io.json(root);

@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import { fsError, GeoZarrError } from "../../errors.js";
 import type { Report } from "../../node.js";
-import { FileSystemStore, validateStore } from "../../node.js";
-import { type CommandSpec, stringOption } from "../args.js";
+import { FileSystemStore, parseLocation, type Store, storeAt, validateStore } from "../../node.js";
+import { type CommandSpec, type OptionValues, REMOTE_OPTIONS, remoteOptions, stringOption } from "../args.js";
 import type { Colors } from "../io.js";
 import type { Command } from "./types.js";
 
@@ -20,6 +20,7 @@ const spec: CommandSpec = {
       arg: "OTHER",
       description: "also compare with OTHER, the same data in the other Zarr format (FV-04)",
     },
+    ...REMOTE_OPTIONS,
   },
   details:
     "Rules: docs/rules.md. --json also lists the conventions each node declares (name, version, UUID). Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage, 3 the store cannot be opened.",
@@ -31,7 +32,9 @@ const list = (v: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-async function openDir(path: string): Promise<FileSystemStore> {
+async function openDir(path: string, values: OptionValues): Promise<Store> {
+  const loc = parseLocation(path);
+  if (loc.kind !== "fs") return storeAt(loc, remoteOptions(values));
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -83,12 +86,12 @@ export const validate: Command = {
   spec,
   async run({ positionals, values }, io) {
     const path = positionals[0]!;
-    const store = await openDir(path);
+    const store = await openDir(path, values);
     const parityPath = stringOption(values, "parity");
     const report = await validateStore(store, path, {
       rules: list(stringOption(values, "rules")),
       skip: list(stringOption(values, "skip")),
-      parity: parityPath ? { store: await openDir(parityPath), name: parityPath } : undefined,
+      parity: parityPath ? { store: await openDir(parityPath, values), name: parityPath } : undefined,
     });
     if (values.json) io.json(report);
     else io.out(renderReport(report, io.color).join("\n"));

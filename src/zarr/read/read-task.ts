@@ -16,7 +16,7 @@ import { chunkKey, product } from "../metadata/model.js";
 import { type Box, chunkBox, copyBox, intersect } from "../ndarray.js";
 import { type StoreRef, storeFromRef } from "../store/ref.js";
 import { joinKey, type ReadableStore } from "../store/types.js";
-import { type OpenedArray, openArray, readChunk } from "./array.js";
+import { type ChunkData, type OpenedArray, openArray, readChunk } from "./array.js";
 
 export interface ReadChunksInput {
   store: StoreRef;
@@ -66,6 +66,9 @@ function isZstdOnly(meta: ArrayMeta): boolean {
   );
 }
 
+/** Bytes of chunks a task may hold ahead of the one it decodes, on a remote store (readAhead). */
+const READ_AHEAD_BYTES = 64 * 2 ** 20;
+
 export async function run(input: ReadChunksInput): Promise<{ output: null }> {
   const a = opened(input);
   const grid = readGridChunkShape(input.meta);
@@ -73,33 +76,54 @@ export async function run(input: ReadChunksInput): Promise<{ output: null }> {
   const outs = input.outs.map((o) => ({ ...o, view: viewAs(o.dataType, new Uint8Array(o.buffer)) }));
   const direct = isZstdOnly(input.meta);
   const size = dataTypeInfo(dataType).size;
-  for (const coords of input.chunks) {
+  const store = a.zarrita.store as ReadableStore;
+  const todo = input.chunks.filter((coords) => {
+    const cbox = chunkBox(coords, grid, input.meta.shape);
+    return outs.some((o) => intersect(cbox, o.box) !== null);
+  });
+  // Remote stores: the next chunks are requested while one is decoded (their ranges coalesce when
+  // they share a shard), within a memory bound; local stores read one at a time into scratch.
+  const ahead = Math.max(
+    1,
+    Math.min(store.readAhead ?? 1, Math.floor(READ_AHEAD_BYTES / (product(grid) * size))),
+  );
+  const keyOf = (coords: number[]) => joinKey(input.path, chunkKey(input.meta.chunkKeyEncoding, coords));
+  type Got = { bytes: Uint8Array } | { chunk: ChunkData };
+  const fetchOne = async (coords: number[]): Promise<Got> => {
+    if (direct) {
+      const key = keyOf(coords);
+      const bytes =
+        ahead === 1 && store.getInto ? await store.getInto(key, compressed) : await store.get(key);
+      if (bytes) return { bytes };
+    }
+    return { chunk: await readChunk(a, coords) };
+  };
+  const window: Promise<Got>[] = [];
+  let next = 0;
+  for (const coords of todo) {
+    while (window.length < ahead && next < todo.length) {
+      const p = fetchOne(todo[next++]!);
+      p.catch(() => undefined); // awaited in turn below; a later failure must not go unhandled
+      window.push(p);
+    }
+    const got = await window.shift()!;
     const cbox = chunkBox(coords, grid, input.meta.shape);
     const parts = outs.map((o) => intersect(cbox, o.box));
-    if (parts.every((p) => p === null)) continue;
-    let src: AnyTypedArray | undefined;
-    if (direct) {
-      const key = joinKey(input.path, chunkKey(input.meta.chunkKeyEncoding, coords));
-      const store = a.zarrita.store as ReadableStore;
-      const bytes = store.getInto ? await store.getInto(key, compressed) : await store.get(key);
-      if (bytes) {
-        // When the only output is exactly this full chunk, decompress straight into it. Otherwise
-        // decompress into a per-thread buffer reused across chunks (fresh 100 MB buffers cost page
-        // faults) and copy the overlapping parts out.
-        const only = outs.length === 1 ? outs[0]! : undefined;
-        const whole = only !== undefined && sameBox(cbox, only.box) && sameShape(cbox.shape, grid);
-        const target = whole
-          ? new Uint8Array(only.buffer, 0, product(grid) * size)
-          : scratchFor(product(grid) * size);
-        decompressChunk(bytes, target, `${input.storeName}${key}`);
-        if (whole) continue;
-        src = viewAs(dataType, target);
-      }
-    }
-    if (!src) {
-      const chunk = await readChunk(a, coords);
-      src = toCOrder(chunk.data, chunk.shape, chunk.stride);
-    }
+    let src: AnyTypedArray;
+    if ("bytes" in got) {
+      const { bytes } = got;
+      // When the only output is exactly this full chunk, decompress straight into it. Otherwise
+      // decompress into a per-thread buffer reused across chunks (fresh 100 MB buffers cost page
+      // faults) and copy the overlapping parts out.
+      const only = outs.length === 1 ? outs[0]! : undefined;
+      const whole = only !== undefined && sameBox(cbox, only.box) && sameShape(cbox.shape, grid);
+      const target = whole
+        ? new Uint8Array(only.buffer, 0, product(grid) * size)
+        : scratchFor(product(grid) * size);
+      decompressChunk(bytes, target, `${input.storeName}${keyOf(coords)}`);
+      if (whole) continue;
+      src = viewAs(dataType, target);
+    } else src = toCOrder(got.chunk.data, got.chunk.shape, got.chunk.stride);
     outs.forEach((o, i) => {
       const part = parts[i];
       if (!part) return;

@@ -5,6 +5,8 @@
  */
 
 import { FileSystemStore } from "./fs.js";
+import { HttpStore } from "./http.js";
+import { S3Store } from "./s3.js";
 import type { MutableStore, ReadableStore, Store, StoreDescriptor } from "./types.js";
 
 export type StoreRef = StoreDescriptor | { kind: "live"; store: Store };
@@ -13,15 +15,16 @@ const opened = new Map<string, Store>();
 
 export function storeFromRef(ref: StoreRef): Store {
   if (ref.kind === "live") return ref.store;
-  if (ref.kind === "fs") {
-    let s = opened.get(ref.root);
-    if (!s) {
-      s = new FileSystemStore(ref.root);
-      opened.set(ref.root, s);
-    }
-    return s;
+  // One store per descriptor and thread: remote stores keep their connections, limits and caches.
+  const id = JSON.stringify(ref);
+  let s = opened.get(id);
+  if (!s) {
+    if (ref.kind === "fs") s = new FileSystemStore(ref.root);
+    else if (ref.kind === "http") s = new HttpStore(ref.url, { concurrency: ref.concurrency });
+    else s = new S3Store(ref);
+    opened.set(id, s);
   }
-  throw new Error(`stores of kind ${ref.kind} cannot be opened in a worker yet`);
+  return s;
 }
 
 /** The store of `ref`, to write to (tasks that write their own chunks). */

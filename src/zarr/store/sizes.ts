@@ -3,7 +3,10 @@
  * @module
  */
 
-import { type ArrayMeta, chunkGridShape, parseChunkKey } from "../metadata/model.js";
+import { isGeoZarrError } from "../../errors.js";
+import { gridSize } from "../limits.js";
+import { type ArrayMeta, chunkGridShape, chunkKey, parseChunkKey } from "../metadata/model.js";
+import { gridIndices } from "../ndarray.js";
 import { joinKey, prefixOf, type ReadableStore, type Store, type StoreKey } from "./types.js";
 
 export interface SizedStore {
@@ -17,8 +20,43 @@ export function isSized<S extends ReadableStore>(store: S): store is S & SizedSt
 
 const META = new Set([".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"]);
 
-/** Chunk keys stored under an array (walking "/"-separated chunk directories), relative to it. */
+/**
+ * The most chunks probed one by one (a HEAD each, bounded concurrency) on a store that cannot list
+ * (HTTP): enough for any store meant to be read over HTTP with sizeable chunks.
+ */
+export const MAX_PROBED_CHUNKS = 2 ** 16;
+
+/**
+ * Chunk keys stored under an array (walking "/"-separated chunk directories), relative to it. A
+ * store that cannot list (HTTP) is asked for each chunk of the grid instead, when there are at most
+ * MAX_PROBED_CHUNKS and it can tell sizes.
+ */
 export async function listChunkKeys(
+  store: Store,
+  path: string,
+  meta: Pick<ArrayMeta, "chunkKeyEncoding"> & Partial<Pick<ArrayMeta, "shape" | "chunkShape">>,
+): Promise<string[]> {
+  try {
+    return await walkChunkKeys(store, path, meta);
+  } catch (err) {
+    if (!isGeoZarrError(err, "Unsupported") || !isSized(store) || !meta.shape || !meta.chunkShape) throw err;
+    const grid = chunkGridShape(meta.shape, meta.chunkShape);
+    if (gridSize(meta.shape, meta.chunkShape).chunks > MAX_PROBED_CHUNKS) throw err;
+    const keys = [...gridIndices(grid)].map((c) => chunkKey(meta.chunkKeyEncoding, c));
+    const found: string[] = [];
+    // In batches: the store bounds the requests in flight; this bounds the promises waiting.
+    for (let i = 0; i < keys.length; i += 256) {
+      const batch = keys.slice(i, i + 256);
+      const sizes = await Promise.all(batch.map((k) => store.sizeOf(joinKey(path, k))));
+      batch.forEach((k, j) => {
+        if (sizes[j] !== undefined) found.push(k);
+      });
+    }
+    return found;
+  }
+}
+
+async function walkChunkKeys(
   store: Store,
   path: string,
   meta: Pick<ArrayMeta, "chunkKeyEncoding">,

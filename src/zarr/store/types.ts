@@ -23,6 +23,21 @@ export interface ReadableStore {
    * view of the scratch buffer, valid until the next call with the same scratch.
    */
   getInto?(key: StoreKey, scratch: { buf: Uint8Array }): Promise<Uint8Array | undefined>;
+  /**
+   * Remote stores: the value at `key` when it is at most `maxBytes` long, else only its size (the
+   * response's Content-Length; the body is not read), so a document is size-checked in one request.
+   */
+  getUpTo?(key: StoreKey, maxBytes: number): Promise<Uint8Array | number | undefined>;
+  /**
+   * Why values read as missing may not be (a server that answers 403 both for a missing key and
+   * for one it will not show: S3 without s3:ListBucket), for "not a Zarr store" messages.
+   */
+  explainMissing?(): string | undefined;
+  /**
+   * How many reads a task may have in flight on this store: 1 (or absent) for local stores, more
+   * for remote ones, where a read waits on the network rather than the disk.
+   */
+  readonly readAhead?: number;
 }
 
 export interface ListableStore {
@@ -53,7 +68,33 @@ export type MutableStore = Store & WritableStore;
  * How a worker thread re-opens the same store. Only stores that can be re-opened elsewhere
  * (file system, HTTP) have one; in-memory stores run their chunk work on the calling thread.
  */
-export type StoreDescriptor = { kind: "fs"; root: string } | { kind: "http"; url: string };
+export type StoreDescriptor =
+  | { kind: "fs"; root: string }
+  | { kind: "http"; url: string; concurrency?: number | undefined }
+  | S3Descriptor;
+
+/**
+ * An S3 (or S3-compatible) store, as far as a worker thread needs it to reach the same store.
+ * Credentials are never part of it: each thread resolves them from the environment and the shared
+ * config/credentials files itself (s3.ts), so they are never posted between threads or logged.
+ */
+export interface S3Descriptor {
+  kind: "s3";
+  bucket: string;
+  /** The key prefix of the store, without leading or trailing "/" ("" for a bucket root). */
+  prefix: string;
+  /** Unsigned requests (public buckets). */
+  anonymous?: boolean | undefined;
+  /** An S3-compatible server ("http://127.0.0.1:9000"); default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL. */
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  /** Path-style addressing (`endpoint/bucket/key`); default true for custom endpoints. */
+  pathStyle?: boolean | undefined;
+  /** The shared-config profile; default AWS_PROFILE, then "default". */
+  profile?: string | undefined;
+  /** Requests in flight per store and thread (default 16). */
+  concurrency?: number | undefined;
+}
 
 export interface DescribableStore {
   readonly descriptor: StoreDescriptor | undefined;

@@ -1,0 +1,151 @@
+/**
+ * Inputs named by URL (s3://, http(s)://): a Zarr store, read in place through its store, or a
+ * file (NetCDF, HDF5, GeoTIFF), downloaded once into a temporary file (in bounded memory, with
+ * progress) and removed when the conversion ends, however it ends.
+ *
+ * Why a download: the NetCDF-4 reader opens the file's structure with h5wasm, which reads a local
+ * file synchronously; ranged reads of the data chunks alone would still need the whole structure
+ * (attributes, dimension scales, chunk indexes) read through it. docs/design.md "Object storage".
+ *
+ * @module
+ */
+
+import { rmSync } from "node:fs";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GeoZarrError } from "../errors.js";
+import { isTiffHeader } from "../readers/tiff-source.js";
+import { HttpStore } from "../zarr/store/http.js";
+import { parseLocation, type RemoteOptions, s3Descriptor, storeAt } from "../zarr/store/location.js";
+import { S3Store } from "../zarr/store/s3.js";
+import type { ReadableStore, StoreKey } from "../zarr/store/types.js";
+
+const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+/** Bytes per ranged GET of a download, and GETs in flight: at most 32 MiB buffered. */
+const PIECE = 8 * 2 ** 20;
+const IN_FLIGHT = 4;
+
+/** The store holding the object a URL names, and its key there ("s3://b/d/x.nc": prefix d, key /x.nc). */
+function objectOf(
+  url: string,
+  remote: RemoteOptions,
+): { store: ReadableStore & { sizeOf(k: StoreKey): Promise<number | undefined> }; key: StoreKey } {
+  const loc = parseLocation(url);
+  if (loc.kind === "s3") {
+    const cut = loc.prefix.lastIndexOf("/");
+    const store = new S3Store(
+      s3Descriptor({ bucket: loc.bucket, prefix: cut < 0 ? "" : loc.prefix.slice(0, cut) }, remote),
+    );
+    return { store, key: `/${loc.prefix.slice(cut + 1)}` };
+  }
+  if (loc.kind === "http") {
+    const u = new URL(url);
+    const name = u.pathname.slice(u.pathname.lastIndexOf("/") + 1);
+    u.pathname = u.pathname.slice(0, u.pathname.lastIndexOf("/") + 1);
+    return {
+      store: new HttpStore(u.href, { concurrency: remote.concurrency }),
+      key: `/${decodeURIComponent(name)}`,
+    };
+  }
+  throw new GeoZarrError("Usage", `${url}: not a URL`);
+}
+
+/**
+ * Whether the URL is a Zarr store (a root document under it) or a file to download (by its
+ * signature: NetCDF-4/HDF5, NetCDF classic, TIFF), checked before anything is downloaded.
+ */
+export async function detectRemoteInput(url: string, remote: RemoteOptions): Promise<"zarr" | "file"> {
+  const store = storeAt(parseLocation(url), remote);
+  for (const key of ["/zarr.json", "/.zgroup", "/.zarray"] as const)
+    if ((await store.getRange!(key, { offset: 0, length: 1 })) !== undefined) return "zarr";
+  const { store: parent, key } = objectOf(url, remote);
+  const head = await parent.getRange!(key, { offset: 0, length: 8 });
+  if (head && head.length === 8 && HDF5_MAGIC.every((b, i) => head[i] === b)) return "file";
+  if (
+    head &&
+    head.length >= 4 &&
+    head[0] === 0x43 &&
+    head[1] === 0x44 &&
+    head[2] === 0x46 &&
+    [1, 2, 5].includes(head[3]!)
+  )
+    return "file";
+  if (head && head.length >= 4 && isTiffHeader(head)) return "file";
+  if (head === undefined)
+    throw new GeoZarrError(
+      "NotFound",
+      `${url}: no such store or file (no zarr.json, .zgroup or .zarray under it, no object at it)`,
+      {
+        where: url,
+      },
+    );
+  throw new GeoZarrError("Format", `${url}: not a Zarr store, NetCDF, HDF5 or TIFF file`, { where: url });
+}
+
+/** Temporary downloads of this process, removed synchronously if it exits first. */
+const downloads = new Set<string>();
+let hooked = false;
+
+export interface Download {
+  path: string;
+  /** Remove the temporary file (and its directory). Idempotent. */
+  remove(): Promise<void>;
+}
+
+/** Download the object at `url` into a temporary file, `onProgress(done, total)` as bytes arrive. */
+export async function downloadInput(
+  url: string,
+  remote: RemoteOptions,
+  onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<Download> {
+  const { store, key } = objectOf(url, remote);
+  const size = await store.sizeOf(key);
+  if (size === undefined) throw new GeoZarrError("NotFound", `${url}: no such file`, { where: url });
+  const dir = await mkdtemp(join(tmpdir(), "geozarr-input-"));
+  downloads.add(dir);
+  if (!hooked) {
+    hooked = true;
+    process.on("exit", () => {
+      for (const d of downloads) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  const remove = async () => {
+    downloads.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  };
+  const path = join(dir, key.slice(1).replace(/[^\w.-]/g, "_") || "input");
+  try {
+    const fh = await open(path, "wx");
+    try {
+      let done = 0;
+      onProgress?.(0, size);
+      for (let start = 0; start < size; start += PIECE * IN_FLIGHT) {
+        signal?.throwIfAborted();
+        const pieces: Promise<void>[] = [];
+        for (let at = start; at < Math.min(size, start + PIECE * IN_FLIGHT); at += PIECE) {
+          const length = Math.min(PIECE, size - at);
+          pieces.push(
+            store.getRange!(key, { offset: at, length }).then(async (bytes) => {
+              if (!bytes || bytes.length !== length)
+                throw new GeoZarrError("IO", `${url}: changed or vanished during the download`, {
+                  where: url,
+                });
+              await fh.write(bytes, 0, length, at);
+              done += length;
+              onProgress?.(done, size);
+            }),
+          );
+        }
+        await Promise.all(pieces);
+      }
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { path, remove };
+}
