@@ -310,7 +310,7 @@ async function writeLevels(
       if (done) {
         // Computed during the conversion: adopt its chunks.
         await w.array(`${group}/${name}`, spec);
-        await linkChunks(
+        total.storedBytes += await linkChunks(
           join(sourceRoot, ...done.split("/").filter(Boolean)),
           join(store.root, level.asset, name),
         );

@@ -6,7 +6,7 @@
  */
 
 import type { Dirent } from "node:fs";
-import { copyFile, link, mkdir, readdir } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type ExecuteSummary, executePlan, type NodePlan, type ProgressInfo } from "../convert/execute.js";
 import { fsError, GeoZarrError } from "../errors.js";
@@ -103,19 +103,20 @@ export async function classify(h: Hierarchy): Promise<Dataset> {
 }
 
 /** Hard-link (or copy, across file systems) the chunk files of a node's directory tree. */
-export async function linkChunks(from: string, to: string): Promise<void> {
+export async function linkChunks(from: string, to: string): Promise<number> {
   let entries: Dirent[];
   try {
     entries = await readdir(from, { withFileTypes: true });
   } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT") return;
+    if ((err as { code?: string }).code === "ENOENT") return 0;
     throw fsError(err, from, "read directory");
   }
   await mkdir(to, { recursive: true });
+  let bytes = 0;
   for (const e of entries) {
     const src = join(from, e.name);
     const dst = join(to, e.name);
-    if (e.isDirectory()) await linkChunks(src, dst);
+    if (e.isDirectory()) bytes += await linkChunks(src, dst);
     else if (!METADATA_FILES.has(e.name)) {
       // Metadata documents are never linked: they are written anew, and writing through a link
       // would change the original store.
@@ -126,8 +127,11 @@ export async function linkChunks(from: string, to: string): Promise<void> {
           throw fsError(err, dst, "copy");
         });
       }
+      // Counted as the level's stored bytes: the summary says what the levels take on disk.
+      bytes += (await stat(dst)).size;
     }
   }
+  return bytes;
 }
 
 /**
