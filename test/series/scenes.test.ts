@@ -81,6 +81,7 @@ beforeAll(() => {
     [join(root, "nomatch", "s_20230601.tif"), 1, {}],
     [join(root, "nomatch", "s_june2.tif"), 2, {}],
     [join(root, "late", "s_20230610.tif"), 10, { shape: [21, 30] }],
+    ...TAGGED.map(([n, datetime], i): Scene => [join(root, "big", n), i, { datetime, shape: [300, 280] }]),
   ];
   python(MAKER, [JSON.stringify(scenes)]);
 }, 60_000);
@@ -210,6 +211,46 @@ print(json.dumps([[float(x) for ds in scenes for x in ds.GetRasterBand(b).ReadAs
       expect(z[name]!.values).toEqual(gdal[b]);
     }
   });
+});
+
+describe("scenes with --multiscales", () => {
+  it("every level is (time, band, y, x) with the times, level 1 the NaN-aware 2 x 2 mean of level 0", async () => {
+    const out = join(root, "big_v2.zarr");
+    const r = await runCli(
+      "convert",
+      join(root, "big", "*.tif"),
+      out,
+      "--concat",
+      "time",
+      "--zarr-format",
+      "2",
+      "--multiscales",
+      "--tile-size",
+      "256",
+    );
+    expect(r.code).toBe(0);
+    const v = pythonJson<{ shapes: number[][]; times: string[][]; mean: boolean }>(
+      `
+import sys, json, warnings; warnings.filterwarnings("ignore")
+import numpy as np, xarray as xr
+l0, l1 = (xr.open_zarr(f"{sys.argv[1]}/{k}") for k in (0, 1))
+a, b = l0["band_data"].values, l1["band_data"].values
+m = np.nanmean(a.reshape(3, 2, 150, 2, 140, 2), axis=(3, 5))
+print(json.dumps({"shapes": [list(a.shape), list(b.shape)],
+  "times": [[str(t) for t in l.time.values] for l in (l0, l1)],
+  "mean": bool(np.allclose(m, b, equal_nan=True, rtol=1e-6))}))`,
+      [out],
+    );
+    expect(v.shapes).toEqual([
+      [3, 2, 300, 280],
+      [3, 2, 150, 140],
+    ]);
+    const times = ["2023-06-01T10:30:00", "2023-06-02T10:30:15", "2023-06-03T10:30:00"].map(
+      (t) => `${t}.000000000`,
+    );
+    expect(v.times).toEqual([times, times]);
+    expect(v.mean).toBe(true);
+  }, 60_000);
 });
 
 describe("refused in one line, before anything is written", () => {
