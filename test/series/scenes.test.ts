@@ -9,7 +9,7 @@
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import * as zarr from "zarrita";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { expectOneLine, runCli } from "../helpers/cli.js";
@@ -285,6 +285,23 @@ describe("refused in one line, before anything is written", () => {
     const r = await runCli("convert", join(root, dir, "*.tif"), out, "--concat", "time", ...extra);
     expect(r.code).toBe(code);
     expectOneLine(r.stderr, message, code === 2 ? "convert" : undefined);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a NetCDF granule among scenes, and --time-from for NetCDF granules", async () => {
+    const nc = join(inject("seriesGranules"), "days", "c_0601.nc");
+    const tif = join(root, "named", "b_20230601.tif");
+    const out = join(root, "refused-mixed.zarr");
+    const mixed = await runCli("convert", nc, tif, out, "--concat", "time", "--time-from", PATTERN);
+    expect(mixed.code).toBe(2);
+    expectOneLine(
+      mixed.stderr,
+      /c_0601\.nc: timeFrom \(the date in a file name\) applies to GeoTIFF scenes/,
+      "convert",
+    );
+    const r = await runCli("convert", nc, join(root, "tagged", "a.tif"), out, "--concat", "time");
+    expect(r.code).toBe(3);
+    expectOneLine(r.stderr, /tagged\/a\.tif: is a GeoTIFF scene, c_0601\.nc a NetCDF granule$/);
     expect(existsSync(out)).toBe(false);
   });
 
