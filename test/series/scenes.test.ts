@@ -34,7 +34,7 @@ import sys, json, os, numpy as np
 from osgeo import gdal, osr
 gdal.UseExceptions()
 def make(path, seed, dt=gdal.GDT_Float32, bands=2, shape=(20, 30), gt=(500000, 100, 0, 4600000, 0, -100),
-         epsg=32633, nodata=-9999, datetime=None, opts=("COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16")):
+         epsg=32633, nodata=-9999, datetime=None, scale=None, opts=("COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16")):
     ds = gdal.GetDriverByName("GTiff").Create(path, shape[1], shape[0], bands, dt, list(opts))
     ds.SetGeoTransform(gt)
     s = osr.SpatialReference(); s.ImportFromEPSG(epsg); ds.SetProjection(s.ExportToWkt())
@@ -44,6 +44,7 @@ def make(path, seed, dt=gdal.GDT_Float32, bands=2, shape=(20, 30), gt=(500000, 1
         a[0, :3] = nodata
         band = ds.GetRasterBand(b + 1)
         band.SetNoDataValue(nodata)
+        if scale: band.SetScale(scale)
         band.WriteArray(a)
     if datetime: ds.SetMetadataItem("TIFFTAG_DATETIME", datetime)
     ds = None
@@ -74,6 +75,7 @@ beforeAll(() => {
     ...odd("bands", { bands: 3 }),
     ...odd("dtype", { dt: "GDT_Int16", nodata: -999 }),
     ...odd("nodata", { nodata: 0 }),
+    ...odd("scale", { scale: 0.5 }),
     [join(root, "nodate", "a.tif"), 1, { datetime: "2023:06:01 00:00:00" }],
     [join(root, "nodate", "b.tif"), 2, {}],
     [join(root, "dup", "a.tif"), 1, { datetime: "2023:06:01 00:00:00" }],
@@ -272,6 +274,12 @@ describe("refused in one line, before anything is written", () => {
     ["bands", byName, 3, /bands\/s_20230603\.tif: has 3 bands, the first has 2/],
     ["dtype", byName, 3, /dtype\/s_20230603\.tif: has type int16, the first has float32/],
     ["nodata", byName, 3, /nodata\/s_20230603\.tif: has nodata 0, the first has -9999/],
+    [
+      "scale",
+      byName,
+      3,
+      /scale\/s_20230603\.tif: has band scale_factor, add_offset, units \[\{"scale_factor":0\.5,"add_offset":0\},\{"scale_factor":0\.5,"add_offset":0\}\], the first has \[\{\},\{\}\]/,
+    ],
     ["nodate", [], 3, /nodate\/b\.tif: no TIFFTAG_DATETIME: give a pattern for the date in its name/],
     [
       "dup",

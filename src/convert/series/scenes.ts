@@ -14,8 +14,9 @@ import { GeoZarrError } from "../../errors.js";
 import { openGeoTiff, type TiffImage } from "../../readers/geotiff.js";
 import { sceneDate } from "../../readers/scene-date.js";
 import type { DataType } from "../../zarr/dtype.js";
+import type { JsonObject } from "../../zarr/json.js";
 import type { NodePlan } from "../execute.js";
-import { tiffGrid } from "../geotiff/plan.js";
+import { bandAttributes, tiffGrid } from "../geotiff/plan.js";
 import { IDENTITY } from "../transform.js";
 import type { ScannedInput } from "./scan-task.js";
 
@@ -32,6 +33,8 @@ export interface SceneFacts {
   bands: number;
   dataType: DataType;
   nodata: number | null;
+  /** Each band's scale_factor, add_offset and units from GDAL's metadata (CF §8.1: how values are read). */
+  packing: JsonObject[];
   /** The scene's date, ISO 8601 UTC. */
   date: string;
 }
@@ -69,12 +72,18 @@ export async function scanScene(
       bands: t.image.bands,
       dataType: t.image.dataType,
       nodata: t.nodata,
+      packing: Array.from({ length: t.image.bands }, (_, i) => {
+        const cf = bandAttributes(t.metadata.bands[i] ?? {});
+        return Object.fromEntries(PACKING.flatMap((k) => (cf[k] === undefined ? [] : [[k, cf[k]!]])));
+      }),
       date,
     },
   };
 }
 
 const list = (xs: readonly number[]) => `[${xs.join(", ")}]`;
+/** Band attributes that change what the stored values mean (geotiff/plan.ts writes them). */
+const PACKING = ["scale_factor", "add_offset", "units"] as const;
 
 /** Where scene `b` differs from the first, `a`, in words, or null. */
 export function sceneDifference(a: SceneFacts, b: SceneFacts): string | null {
@@ -87,6 +96,9 @@ export function sceneDifference(a: SceneFacts, b: SceneFacts): string | null {
   if (a.dataType !== b.dataType) return `type ${b.dataType}, the first has ${a.dataType}`;
   if (!Object.is(a.nodata, b.nodata))
     return `nodata ${b.nodata ?? "none"}, the first has ${a.nodata ?? "none"}`;
+  const p = JSON.stringify(a.packing);
+  const q = JSON.stringify(b.packing);
+  if (p !== q) return `band ${PACKING.join(", ")} ${q}, the first has ${p}`;
   return null;
 }
 
