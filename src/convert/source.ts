@@ -43,6 +43,8 @@ export interface StackPart {
   start: number;
   count: number;
   ref: SourceRef;
+  /** The part's source has no stacked axis (a GeoTIFF scene: one step, its boxes one rank less). */
+  squeeze?: boolean | undefined;
 }
 
 /** Read the values of `segment` into the target boxes it overlaps; returns the bytes read. */
@@ -138,12 +140,43 @@ async function readStackInto(ref: SourceRef, segment: Box, targets: OutBox[]): P
       start: segment.start.map((s, d) => (d === a ? from - p.start : s)),
       shape: segment.shape.map((n, d) => (d === a ? to - from : n)),
     };
-    bytes += await readSourceInto(
-      p.ref,
-      part,
-      targets.map((t) => ({ ...t, box: shift(t.box) })),
-    );
+    bytes += p.squeeze
+      ? await readSqueezed(p.ref, part, a, segment, targets, from)
+      : await readSourceInto(
+          p.ref,
+          part,
+          targets.map((t) => ({ ...t, box: shift(t.box) })),
+        );
   }
+  return bytes;
+}
+
+/**
+ * A part without the stacked axis: its one step read as a box of one rank less into a buffer of
+ * its own, then copied into the targets at index `at` of the axis (a target box may span several
+ * steps, so the step's values are not one run of the target's buffer in general).
+ */
+async function readSqueezed(
+  ref: SourceRef,
+  part: Box,
+  axis: number,
+  segment: Box,
+  targets: OutBox[],
+  at: number,
+): Promise<number> {
+  if (targets.length === 0) return 0;
+  const dataType = targets[0]!.dataType;
+  const box: Box = {
+    start: part.start.filter((_, d) => d !== axis),
+    shape: part.shape.filter((_, d) => d !== axis),
+  };
+  const buffer = new ArrayBuffer(product(box.shape) * dataTypeInfo(dataType).size);
+  const bytes = await readSourceInto(ref, box, [{ buffer, dataType, box }]);
+  const step: Box = {
+    start: segment.start.map((s, d) => (d === axis ? at : s)),
+    shape: segment.shape.map((n, d) => (d === axis ? 1 : n)),
+  };
+  copyIntoTargets(viewAs(dataType, new Uint8Array(buffer)), step, targets);
   return bytes;
 }
 

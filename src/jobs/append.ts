@@ -20,18 +20,17 @@ import { dirname, join, relative } from "node:path";
 import { decodeInstants, timeEncoding } from "../cf/time.js";
 import { type ArrayNode, type ExecuteSummary, runTask } from "../convert/execute.js";
 import { expandInputs } from "../convert/inputs.js";
-import { planNetcdf } from "../convert/netcdf/plan.js";
 import { PARTIAL_MARKER, prepareAppend, STAGING_META } from "../convert/output.js";
 import { normalizeOptions } from "../convert/plan-input.js";
 import { contentId, planToJson } from "../convert/plan-json.js";
 import { encodeSeries, orderByTime } from "../convert/series/order.js";
-import { checkAgreement, type SeriesSource, seriesTasks } from "../convert/series/plan.js";
+import { checkAgreement, type SeriesSource, seriesTasks, stackPart } from "../convert/series/plan.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
+import { withSceneTime } from "../convert/series/scenes.js";
 import { Staging } from "../convert/staging.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { WorkerPool } from "../parallel/pool.js";
 import { readRegion } from "../parallel/read-region.js";
-import { openInputFile } from "../readers/open.js";
 import { codecChoiceOfChain, formatCodecChoice } from "../zarr/codecs/choice.js";
 import { zstdBackend } from "../zarr/codecs/zstd.js";
 import { type Hierarchy, openHierarchy } from "../zarr/hierarchy.js";
@@ -44,6 +43,7 @@ import { joinKey } from "../zarr/store/types.js";
 import { historyLine } from "./convert.js";
 import {
   merge,
+  planGranule,
   runStagedTasks,
   type SeriesOptions,
   type SeriesSummary,
@@ -188,7 +188,7 @@ export async function appendSeries(
     const n0 = oldValues.length;
     const oldInstants = decodeInstants(oldValues, enc)!;
     const last = oldInstants.at(-1)!;
-    const scanned = await scanInputs(inputs, dim, pool, options.signal);
+    const scanned = await scanInputs(inputs, dim, pool, options.signal, options.timeFrom);
     // With replaceTimes, granules whose times the store has rewrite those steps in place; the
     // others must come after the store's last time.
     const at = new Map(oldInstants.map((t, i) => [t, i]));
@@ -224,15 +224,26 @@ export async function appendSeries(
     );
     const dataNames = data.map((n) => n.path.slice(1));
     const history = historyLine(options.command ?? `geozarr convert ${inputs.length} inputs --append ${dim}`);
-    const one = await planNetcdf(await openInputFile(first.file), {
-      zarrFormat: h.zarrFormat,
-      codec: settings.codec,
-      chunks: settings.chunks,
-      shards: settings.shards,
-      unpack: settings.unpack,
-      variables: dataNames.filter((n) => !n.includes("/")),
-      history,
-    });
+    // A store of GeoTIFF scenes has one variable per band unless it has band_data.
+    const bandsAsVariables = first.scene ? !dataNames.includes("band_data") : undefined;
+    const planned1 = await planGranule(
+      first.file,
+      dim,
+      timed.map((t) => t.input),
+      {
+        zarrFormat: h.zarrFormat,
+        codec: settings.codec,
+        chunks: settings.chunks,
+        shards: settings.shards,
+        unpack: settings.unpack,
+        variables: first.scene ? undefined : dataNames.filter((n) => !n.includes("/")),
+        bandsAsVariables,
+        history,
+      },
+    );
+    const one = first.scene
+      ? { nodes: withSceneTime(planned1.nodes, first, h.zarrFormat, settings.shards?.[dim]) }
+      : planned1;
     const appended = timed.filter((t) => !replacing.includes(t.input));
     const added = appended.reduce((n, t) => n + t.instants.length, 0);
     const steps = n0 + added;
@@ -254,7 +265,8 @@ export async function appendSeries(
     for (const node of data) {
       const meta = node.meta as ArrayMeta;
       const planned = one.nodes.find((n): n is ArrayNode => n.kind === "array" && n.path === node.path);
-      if (planned?.copy?.source?.kind !== "netcdf")
+      const kind = planned?.copy?.source?.kind;
+      if (!planned?.copy || (kind !== "netcdf" && kind !== "geotiff"))
         throw new GeoZarrError(
           "Format",
           `${first.file}: has no variable ${node.path} to append to ${store}`,
@@ -283,7 +295,7 @@ export async function appendSeries(
           "Unsupported",
           `${store}${node.path}: a chunk of ${T} steps along ${dim} would hold both stored and new steps, and it holds decoded values; appending needs whole chunks there (convert with --chunks ${dim}=1, or append whole chunks' worth of granules)`,
         );
-      const ref = planned.copy.source;
+      const ref = planned.copy.source!;
       const parts = [
         ...(shared
           ? [
@@ -300,14 +312,7 @@ export async function appendSeries(
               },
             ]
           : []),
-        ...sources.map((s) => {
-          const g = byFile.get(s.file)!;
-          return {
-            start: s.start,
-            count: s.count,
-            ref: { ...ref, file: g.file, format: g.format, hdf5: g.variables[ref.path]?.hdf5 },
-          };
-        }),
+        ...sources.map((s) => stackPart(ref, byFile.get(s.file)!, s)),
       ];
       nodes.push({
         ...planned,

@@ -29,6 +29,8 @@ export interface PrepareOptions extends ConvertOptions {
   /** A time series along this dimension (else the inputs must be one). */
   concat?: string | undefined;
   inputsFrom?: string | undefined;
+  /** GeoTIFF scenes: the date in their names (series.ts). */
+  timeFrom?: string | undefined;
   /** Bytes of values per task for a single input (default 512 MiB). */
   taskBytes?: number | undefined;
 }

@@ -12,11 +12,10 @@
  */
 
 import { basename, resolve } from "node:path";
-import type { ArraySummary, ExecuteSummary } from "../convert/execute.js";
+import type { ArraySummary, ExecuteSummary, NodePlan } from "../convert/execute.js";
 import { expandInputs } from "../convert/inputs.js";
 import { withHalving } from "../convert/multiscale.js";
-import { planNetcdf } from "../convert/netcdf/plan.js";
-import { normalizeOptions } from "../convert/plan-input.js";
+import { type InputPlanOptions, normalizeOptions, planInput } from "../convert/plan-input.js";
 import { planSeries, type SeriesPlan } from "../convert/series/plan.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
 import type { Staging } from "../convert/staging.js";
@@ -25,7 +24,6 @@ import { methodFor } from "../kernels/resample.js";
 import { WorkerPool } from "../parallel/pool.js";
 import { type PyramidSummary, validatePyramidOptions } from "../pyramid/build.js";
 import { DEFAULT_TILE_SIZE } from "../pyramid/levels.js";
-import { openInputFile } from "../readers/open.js";
 import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
@@ -46,6 +44,8 @@ export interface SeriesOptions extends ConvertOptions {
   concat: string;
   /** A file listing inputs, one per line. */
   inputsFrom?: string | undefined;
+  /** GeoTIFF scenes: a regular expression for the date in their names (else their TIFFTAG_DATETIME). */
+  timeFrom?: string | undefined;
   /** Continue an interrupted run of the same conversion. */
   resume?: boolean | undefined;
   /** Append: granules whose times the store has rewrite those steps in place (else they are refused). */
@@ -83,20 +83,47 @@ export interface SeriesSummary {
 const LEVELS_PREFIX = "/.geozarr-levels";
 
 /** Scan every input on the pool (one task each, in parallel), in the order given. */
-export async function scanInputs(files: string[], concatDim: string, pool: WorkerPool, signal?: AbortSignal) {
+export async function scanInputs(
+  files: string[],
+  concatDim: string,
+  pool: WorkerPool,
+  signal?: AbortSignal,
+  timeFrom?: string,
+) {
   const out: ScannedInput[] = new Array(files.length);
   const jobs: Promise<void>[] = [];
   for (const [i, file] of files.entries()) {
     signal?.throwIfAborted();
     await pool.slot();
     jobs.push(
-      pool.run("scan-input", { file, concatDim }).then((s) => {
+      pool.run("scan-input", { file, concatDim, timeFrom }).then((s) => {
         out[i] = s;
       }),
     );
   }
   await Promise.all(jobs);
   return out;
+}
+
+/**
+ * One granule planned as a single-file conversion (convert/plan-input.ts, NetCDF or GeoTIFF). A
+ * scene has no `concatDim` of its own, so that dimension's chunks and shards are left to the
+ * series plan (scenes.ts `withSceneTime`, plan.ts).
+ */
+export async function planGranule(
+  file: string,
+  concatDim: string,
+  scanned: readonly ScannedInput[],
+  options: InputPlanOptions & { spatialChunk?: number | undefined; history: string },
+): Promise<{ nodes: NodePlan[] }> {
+  const scene = scanned.find((s) => s.file === file)?.scene !== undefined;
+  const drop = (d: InputPlanOptions["chunks"]) => {
+    if (!scene || typeof d !== "object") return d;
+    const { [concatDim]: _, ...rest } = d;
+    return rest;
+  };
+  const { spatialChunk, history, ...o } = options;
+  return planInput(file, { ...o, chunks: drop(o.chunks), shards: drop(o.shards) }, { spatialChunk, history });
 }
 
 /** A series planned: what a local and a queued run share. */
@@ -120,7 +147,7 @@ export async function planSeriesRun(
   const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
   const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });
   if (inputs.length === 0) throw new GeoZarrError("Usage", "no inputs");
-  const scanned = await scanInputs(inputs, options.concat, pool, options.signal);
+  const scanned = await scanInputs(inputs, options.concat, pool, options.signal, options.timeFrom);
   const stepsPerChunk = typeof options.chunks === "object" ? options.chunks?.[options.concat] : undefined;
   const chunkText = typeof options.chunks === "string" ? options.chunks : undefined;
   const T =
@@ -134,14 +161,16 @@ export async function planSeriesRun(
     scanned,
     concatDim: options.concat,
     stepsPerChunk: T,
-    open: openInputFile,
-    planOne: (ds) =>
-      planNetcdf(ds, {
+    stepsPerShard: o.shards?.[options.concat],
+    zarrFormat: o.zarrFormat,
+    planOne: (file) =>
+      planGranule(file, options.concat, scanned, {
         ...o,
         variables: options.variables,
         requireStandardName: options.requireStandardName,
         unpack: options.unpack,
         crs: options.crs,
+        bandsAsVariables: options.bandsAsVariables,
         spatialChunk: ms && o.zarrFormat === 2 && !ms.tms ? tileSize : undefined,
         history,
       }),

@@ -1,6 +1,6 @@
 /**
- * When a scene was taken, for stacking GeoTIFFs along `time` (issue 17 item 4, not yet on the
- * command line): from the file name through a regular expression, or from TIFFTAG_DATETIME
+ * When a scene was taken, for stacking GeoTIFFs along `time` (issue 17 item 4, convert/series/
+ * scenes.ts): from the file name through a regular expression, or from TIFFTAG_DATETIME
  * ("YYYY:MM:DD HH:MM:SS", TIFF 6.0 section 8). Dates come back as ISO 8601 text, UTC: a date
  * ("2023-06-15") or a date and time ("2023-06-15T10:30:21Z").
  * @module
@@ -107,7 +107,7 @@ export function sceneDate(scene: { file: string; datetime: string | null }, patt
   if (scene.datetime === null)
     throw new GeoZarrError(
       "Format",
-      `${scene.file}: no TIFFTAG_DATETIME: give a pattern for the date in its name`,
+      `${scene.file}: no TIFFTAG_DATETIME: give a pattern for the date in its name (timeFrom, --time-from)`,
       { where: scene.file },
     );
   return dateFromTiffTag(scene.file, scene.datetime);

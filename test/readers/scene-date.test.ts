@@ -59,7 +59,7 @@ describe("TIFFTAG_DATETIME", () => {
     expect(sceneDate(t)).toBe("2023-06-15T10:30:21Z");
     expect(sceneDate({ file: "/x/s_20200101.tif", datetime: t.datetime }, "(\\d{8})")).toBe("2020-01-01");
     expect(() => sceneDate({ file: "/x/s.tif", datetime: null })).toThrow(
-      "/x/s.tif: no TIFFTAG_DATETIME: give a pattern for the date in its name",
+      "/x/s.tif: no TIFFTAG_DATETIME: give a pattern for the date in its name (timeFrom, --time-from)",
     );
   });
 });

@@ -78,6 +78,7 @@ export async function runQueued(
     ...encodingOptions(values),
     concat: stringOption(values, "concat"),
     inputsFrom: stringOption(values, "inputs-from"),
+    timeFrom: stringOption(values, "time-from"),
     taskBytes: sizeOption(values, "task-size"),
     command,
     signal,

@@ -72,6 +72,7 @@ export async function runSeries(
     ...enc,
     concat: dim,
     inputsFrom: stringOption(values, "inputs-from"),
+    timeFrom: stringOption(values, "time-from"),
     resume: Boolean(values.resume),
     replaceTimes: Boolean(values["replace-times"]),
     command,

@@ -19,7 +19,13 @@ const spec: CommandSpec = {
       type: "string",
       arg: "DIM",
       description:
-        "a time series: the inputs (NetCDF granules; globs and --inputs-from too) into one store along DIM, in the order of their decoded times",
+        "a time series: the inputs (NetCDF granules or GeoTIFF scenes; globs and --inputs-from too) into one store along DIM, in the order of their decoded times",
+    },
+    "time-from": {
+      type: "string",
+      arg: "REGEX",
+      description:
+        "GeoTIFF scenes: the date in each file name (the regex's first group or named year/month/day groups; default: TIFFTAG_DATETIME)",
     },
     append: {
       type: "string",
@@ -118,10 +124,14 @@ the file, before anything is written); duplicate times are refused and gaps repo
 time: 1 granule each by default, --chunks time=N groups N. The run is a plan of tasks, one per
 time chunk; an interrupted run (Ctrl-C, kill) is continued with the same command and --resume.
 --append time adds later granules to an existing store, which stays readable throughout.
+GeoTIFF scenes on one grid (same size, transform, CRS, bands, type, nodata) stack the same way
+along a new time dimension: band_data (time, band, y, x), each scene's time from its name with
+--time-from REGEX (20230615, 2023-06-15, 2023166, 20230615T103021) or its TIFFTAG_DATETIME.
 Examples:
   geozarr convert mur.nc mur.zarr --zarr-format 2 --require-standard-name
   geozarr convert 'mur/*.nc' mur_series.zarr --concat time --unpack float32
   geozarr convert new/*.nc mur_series.zarr --append time
+  geozarr convert 'scenes/*.tif' scenes.zarr --concat time --time-from '_(d{8}).tif$'
   geozarr convert mur.nc mur.zarr --unpack float32 --codec zstd:3 --shard lat=8192,lon=8192
   geozarr convert old_v2.zarr new_v3.zarr --chunks time=1,lat=2048,lon=2048
   geozarr convert mur.nc mur.zarr --multiscales --tile-size 256
@@ -157,6 +167,8 @@ export const convert: Command = {
       );
     if (values.resume)
       throw new GeoZarrError("Usage", "--resume applies to time series (--concat, --append)");
+    if (values["time-from"] !== undefined)
+      throw new GeoZarrError("Usage", "--time-from applies to time series of GeoTIFF scenes (--concat time)");
     const enc = encodingOptions(values);
     noteZstdBackend(io);
     const bar = progressBar(process.stderr, "converting", !values.json);

@@ -100,7 +100,7 @@ export function bandNames(descriptions: (string | undefined)[]): string[] {
 }
 
 /** CF attributes of one band from GDAL's metadata items. */
-function bandAttributes(items: Record<string, string>): JsonObject {
+export function bandAttributes(items: Record<string, string>): JsonObject {
   const out: JsonObject = {};
   if (items.DESCRIPTION) out.long_name = items.DESCRIPTION;
   const scale = finiteNumber(items.SCALE);

@@ -9,6 +9,10 @@
  * coordinates' values and the grid mappings: a disagreement is an error naming the file, the
  * variable and what differs, found before anything is written.
  *
+ * GeoTIFF scenes (scenes.ts) are granules of one time step each: they must agree with the first
+ * on grid, transform, CRS, band count, type and nodata, and their plan gets the time dimension
+ * they lack before it grows, so that the rest is the same for both.
+ *
  * Tasks: one per chunk along the time dimension (one granule when a chunk holds one step, N with
  * `chunks` time=N), each writing whole chunks of every time-dependent array. The rest (coordinates,
  * grid mappings, static variables and the time coordinate, as ONE chunk) is written by finalize.
@@ -17,7 +21,6 @@
 
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
-import type { SourceDataset } from "../../readers/model.js";
 import type { JsonValue } from "../../zarr/json.js";
 import { jsonEqual } from "../../zarr/json.js";
 import { chunkGridShape } from "../../zarr/metadata/model.js";
@@ -25,6 +28,7 @@ import type { NodePlan, TaskPlan } from "../execute.js";
 import type { SourceRef, StackPart } from "../source.js";
 import { encodeSeries, firstEncoding, missingSteps, orderByTime, type TimedInput } from "./order.js";
 import { PACKING_ATTRIBUTES, type ScannedInput } from "./scan-task.js";
+import { sceneDifference, withSceneTime } from "./scenes.js";
 
 /** Steps the time coordinate's one chunk holds: appends rewrite it in place while they fit. */
 export const TIME_CHUNK = 65536;
@@ -86,6 +90,15 @@ export function checkAgreement(
   concatDim: string,
 ): void {
   for (const g of others) {
+    if (Boolean(first.scene) !== Boolean(g.scene)) {
+      const kind = (x: ScannedInput) => (x.scene ? "a GeoTIFF scene" : "a NetCDF granule");
+      throw new GeoZarrError("Format", `${g.file}: is ${kind(g)}, ${basename(first.file)} ${kind(first)}`, {
+        where: g.file,
+      });
+    }
+    const why = first.scene && g.scene && sceneDifference(first.scene, g.scene);
+    if (why)
+      throw new GeoZarrError("Format", `${g.file}: has ${why} (${basename(first.file)})`, { where: g.file });
     for (const path of paths) {
       const a = first.variables[path];
       const b = g.variables[path];
@@ -128,13 +141,28 @@ export function checkAgreement(
 export interface SeriesPlanInput {
   /** Every granule, scanned (scan-task.ts), in any order. */
   scanned: ScannedInput[];
-  /** The first granule in time, opened (for the single-file plan). */
-  open: (file: string) => Promise<SourceDataset>;
-  /** Plans one granule as a single-file conversion. */
-  planOne: (ds: SourceDataset) => Promise<{ nodes: NodePlan[] }>;
+  /** Plans one granule (the first in time) as a single-file conversion. */
+  planOne: (file: string) => Promise<{ nodes: NodePlan[] }>;
   concatDim: string;
+  zarrFormat: 2 | 3;
+  /** Steps per shard along the concatenation dimension (sharded output). */
+  stepsPerShard?: number | undefined;
   /** Steps per chunk along the concatenation dimension (default 1: one granule per chunk). */
   stepsPerChunk?: number | undefined;
+}
+
+/**
+ * The part of a stack that granule `g` fills: the first granule's source `ref` pointed at `g` (a
+ * NetCDF variable where `g`'s HDF5 keeps it; a scene's own image, which has no time axis).
+ */
+export function stackPart(ref: SourceRef, g: ScannedInput, at: { start: number; count: number }): StackPart {
+  if (ref.kind === "geotiff") {
+    if (!g.scene) throw new GeoZarrError("Format", `${g.file}: not a GeoTIFF scene`, { where: g.file });
+    return { ...at, ref: { ...ref, file: g.file, image: g.scene.image }, squeeze: true };
+  }
+  if (ref.kind !== "netcdf") throw new Error(`stackPart: a ${ref.kind} source`);
+  const v = g.variables[ref.path];
+  return { ...at, ref: { ...ref, file: g.file, format: g.format as typeof ref.format, hdf5: v?.hdf5 } };
 }
 
 /** The granules' order and times, checked, without planning the arrays (for summaries). */
@@ -188,7 +216,8 @@ export async function planSeries(p: SeriesPlanInput): Promise<SeriesPlan & { tim
   const { concatDim } = p;
   const timed = orderSeries(p.scanned, concatDim);
   const first = timed[0]!.input;
-  const one = await p.planOne(await p.open(first.file));
+  const one = await p.planOne(first.file);
+  if (first.scene) one.nodes = withSceneTime(one.nodes, first, p.zarrFormat, p.stepsPerShard);
   const arrays = one.nodes.filter((n): n is ArrayNode => n.kind === "array");
   checkAgreement(
     first,
@@ -235,25 +264,20 @@ export async function planSeries(p: SeriesPlanInput): Promise<SeriesPlan & { tim
       });
       continue;
     }
-    if (n.copy?.source?.kind !== "netcdf") {
+    const ref = n.copy?.source;
+    if (ref?.kind !== "netcdf" && ref?.kind !== "geotiff") {
       throw new GeoZarrError(
         "Unsupported",
-        `${n.path}: only NetCDF variables can be concatenated along ${concatDim}`,
+        `${n.path}: only NetCDF variables and GeoTIFF bands can be concatenated along ${concatDim}`,
       );
     }
-    const ref = n.copy.source;
-    const parts: StackPart[] = sources.map((s) => {
-      const g = byFile.get(s.file)!;
-      const v = g.variables[ref.path]!;
-      const partRef: SourceRef = { ...ref, file: g.file, format: g.format, hdf5: v.hdf5 };
-      return { start: s.start, count: s.count, ref: partRef };
-    });
+    const parts = sources.map((s) => stackPart(ref, byFile.get(s.file)!, s));
     const chunkShape = n.spec.chunkShape.map((c, d) => (d === axis ? Math.min(T, steps) : c));
     const shardShape = n.spec.shardShape?.map((c, d) => (d === axis ? Math.max(c, chunkShape[d]!) : c));
     nodes.push({
       ...n,
       spec: { ...n.spec, shape, chunkShape, shardShape },
-      copy: { ...n.copy, source: { kind: "stack", axis, parts } },
+      copy: { ...n.copy!, source: { kind: "stack", axis, parts } },
     });
     timeArrays.push(n.path);
   }

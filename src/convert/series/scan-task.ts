@@ -4,7 +4,8 @@
  * every variable's dimensions, shape, type, storage chunks and packing attributes (the
  * consistency checks), where HDF5 keeps each variable (the readers' direct chunk reads), the
  * values of the concatenation dimension's coordinate, and a digest of every other 1-D coordinate
- * and of every grid mapping (the grid and the CRS must be the same in every granule).
+ * and of every grid mapping (the grid and the CRS must be the same in every granule). A GeoTIFF
+ * scene gives its facts and its one time instead (scenes.ts).
  * @module
  */
 
@@ -16,7 +17,9 @@ import { openInputFile } from "../../readers/open.js";
 import { readVariableBox } from "../../readers/read.js";
 import type { DataType } from "../../zarr/dtype.js";
 import type { JsonValue } from "../../zarr/json.js";
+import { detectInput } from "../plan-input.js";
 import { planToJson } from "../plan-json.js";
+import { type SceneFacts, scanScene } from "./scenes.js";
 
 /** Attributes that say how values are stored: they must agree across the granules of a series. */
 export const PACKING_ATTRIBUTES = [
@@ -42,7 +45,7 @@ export interface ScannedInput {
   file: string;
   size: number;
   mtimeMs: number;
-  format: InputFormat;
+  format: InputFormat | "geotiff";
   /** Variable path -> its facts. */
   variables: Record<string, ScannedVariable>;
   /** The concatenation coordinate: its path, values and attributes (units, calendar). */
@@ -51,12 +54,16 @@ export interface ScannedInput {
   coordinates: Record<string, string>;
   /** Every grid mapping variable's path -> a digest of its attributes. */
   gridMappings: Record<string, string>;
+  /** A GeoTIFF scene: its grid, CRS, bands, type, nodata and image (no variables of its own). */
+  scene?: SceneFacts | undefined;
 }
 
 export interface ScanInputInput {
   file: string;
   /** The dimension the series is concatenated along ("time"). */
   concatDim: string;
+  /** GeoTIFF scenes: the pattern of the date in their names (else their TIFFTAG_DATETIME). */
+  timeFrom?: string | undefined;
 }
 
 const digest = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex").slice(0, 16);
@@ -77,6 +84,14 @@ export async function scanInput(input: ScanInputInput): Promise<ScannedInput> {
   } catch (err) {
     throw fsError(err, file, "open");
   }
+  if ((await detectInput(file)) === "geotiff")
+    return { ...(await scanScene(file, concatDim, input.timeFrom)), size: st.size, mtimeMs: st.mtimeMs };
+  if (input.timeFrom !== undefined)
+    throw new GeoZarrError(
+      "Usage",
+      `${file}: timeFrom (the date in a file name) applies to GeoTIFF scenes; a NetCDF granule has its own ${concatDim} coordinate`,
+      { where: file },
+    );
   const ds = await openInputFile(file);
   const variables: ScannedInput["variables"] = {};
   const coordinates: ScannedInput["coordinates"] = {};
