@@ -19,7 +19,6 @@ import { planNetcdf } from "../convert/netcdf/plan.js";
 import { normalizeOptions } from "../convert/plan-input.js";
 import { planSeries, type SeriesPlan } from "../convert/series/plan.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
-import type { Staging } from "../convert/staging.js";
 import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
 import { WorkerPool } from "../parallel/pool.js";
@@ -31,23 +30,13 @@ import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
 import { requireLocal } from "../zarr/store/location.js";
 import { type ConvertOptions, historyLine } from "./convert.js";
-import {
-  type DraftPlan,
-  finishRun,
-  planId,
-  type RunPlan,
-  runPlanTask,
-  stageRun,
-  type TaskSet,
-} from "./run-plan.js";
+import { type DraftPlan, finishRun, merge, planId, runStagedTasks, stageRun } from "./run-plan.js";
 
 export interface SeriesOptions extends ConvertOptions {
   /** The dimension to concatenate along ("time"). */
   concat: string;
   /** A file listing inputs, one per line. */
   inputsFrom?: string | undefined;
-  /** Continue an interrupted run of the same conversion. */
-  resume?: boolean | undefined;
   /** Append: granules whose times the store has rewrite those steps in place (else they are refused). */
   replaceTimes?: boolean | undefined;
   /** Called as tasks finish: done (incl. skipped as already done) of total, and their sources' bytes. */
@@ -243,57 +232,5 @@ export async function convertSeries(
   }
 }
 
-/** A run's task counts: in all, done now, skipped (done before), failed. */
-export interface TaskCounts {
-  tasks: number;
-  done: number;
-  skipped: number;
-  failed: number;
-}
-
-/**
- * Run the tasks of a plan into its staging area in this process, skipping those an earlier run
- * finished (an intact record, staging.ts), recording each as it ends.
- */
-export async function runStagedTasks(
-  plan: TaskSet,
-  staging: Staging,
-  exec: Parameters<typeof runPlanTask>[3],
-  counts: TaskCounts,
-  total: ExecuteSummary,
-  options: Pick<SeriesOptions, "signal" | "onTasks">,
-): Promise<void> {
-  const bytesOf = (t: RunPlan["tasks"][number]) => t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
-  const bytesTotal = plan.tasks.reduce((n, t) => n + bytesOf(t), 0);
-  let bytesDone = 0;
-  for (const [index, task] of plan.tasks.entries()) {
-    options.signal?.throwIfAborted();
-    const r = await runPlanTask(plan, staging, index, exec);
-    if (r === null) counts.skipped++;
-    else {
-      merge(total, r);
-      counts.done++;
-    }
-    bytesDone += bytesOf(task);
-    options.onTasks?.(counts.done + counts.skipped, counts.tasks, bytesDone, bytesTotal);
-  }
-}
-
-/** Add one step's summary into the run's, array by array. */
-export function merge(total: ExecuteSummary, s: ExecuteSummary): void {
-  total.storedBytes += s.storedBytes;
-  total.rawBytes += s.rawBytes;
-  total.memory = {
-    budget: s.memory.budget,
-    peakBuffered: Math.max(total.memory.peakBuffered, s.memory.peakBuffered),
-  };
-  for (const a of s.arrays) {
-    const t = total.arrays.find((x) => x.path === a.path);
-    if (!t) total.arrays.push({ ...a });
-    else {
-      t.chunksWritten += a.chunksWritten;
-      t.chunksSkipped += a.chunksSkipped;
-      t.storedBytes += a.storedBytes;
-    }
-  }
-}
+// Where a run's tasks are run and summed (run-plan.ts); append.ts takes them from here too.
+export { merge, runStagedTasks, type TaskCounts } from "./run-plan.js";

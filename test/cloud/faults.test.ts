@@ -1,7 +1,8 @@
 /**
  * Object storage that misbehaves: a server behind a proxy that fails every third request still
  * yields a correct store and correct reads; a conversion killed mid-upload leaves no consolidated
- * metadata and a marker that the next run names; an interrupted one removes what it uploaded.
+ * metadata and a marker that the next run names; an interrupted one keeps what it uploaded, for
+ * --resume (s3-resume.test.ts: resumed byte for byte).
  */
 
 import { cpSync, readFileSync } from "node:fs";
@@ -116,7 +117,7 @@ describe("a conversion that dies mid-upload", () => {
     expectOneLine(
       next.stderr,
       new RegExp(
-        `s3://geozarr-test/killed\\.zarr: an interrupted upload was left there \\(process ${run.child.pid} on .*\\): chunks without complete metadata; remove it with the overwrite option \\(--overwrite\\)`,
+        `s3://geozarr-test/killed\\.zarr: an interrupted upload was left there \\(process ${run.child.pid} on .*\\): chunks without complete metadata; continue it with the same arguments and the resume option \\(--resume\\), or remove it with the overwrite option \\(--overwrite\\)$`,
       ),
     );
     const redo = await runCli("convert", SAMPLE, cloud.s3Url(name), "--overwrite");
@@ -127,7 +128,7 @@ describe("a conversion that dies mid-upload", () => {
     expect((await runCli("tree", cloud.s3Url(name))).code).toBe(0);
   });
 
-  it("interrupted (SIGINT) mid-upload: exits 130 and removes what it uploaded, marker and lock included", async () => {
+  it("interrupted (SIGINT) mid-upload: exits 130, releases the lock and keeps the upload (no metadata) for --resume, which completes it", async () => {
     const name = "interrupted.zarr";
     // On worker threads (a hung inline task would outlast the CLI's stop grace): the second chunk
     // PUT of one of them never ends.
@@ -138,6 +139,18 @@ describe("a conversion that dies mid-upload", () => {
     await run.waitFor(/geozarr-fault: s3-put hang/);
     run.child.kill("SIGINT");
     expect(await run.exit).toBe(130);
-    expect(await keysUnder(name)).toEqual([]);
+    const left = await keysUnder(name);
+    expect(left).not.toContain(".geozarr-lock");
+    expect(left).toContain(".geozarr-partial.json");
+    expect(left).toContain(".geozarr-run/plan.json");
+    expect(left.filter((k) => /(zarr\.json|\.z\w+)$/.test(k))).toEqual([]);
+    const resumed = await runCli("convert", SAMPLE, cloud.s3Url(name), "--workers", "2", "--resume");
+    expect(resumed.code).toBe(0);
+    const done = await keysUnder(name);
+    expect(done).toContain("zarr.json");
+    expect(done.filter((k) => k.startsWith(".geozarr"))).toEqual([]);
+    expect(
+      JSON.parse((await runCli("stats", cloud.s3Url(name), "analysed_sst", "--json")).stdout).elements,
+    ).toBe(719 * 1440);
   });
 });
