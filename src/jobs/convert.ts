@@ -42,7 +42,15 @@ import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
 import { isStoreUrl, parseLocation, s3Descriptor } from "../zarr/store/location.js";
-import { type DraftPlan, finishRun, merge, planId, runStagedTasks, writeRunPlan } from "./run-plan.js";
+import {
+  type DraftPlan,
+  emptySummary,
+  finishRun,
+  merge,
+  planId,
+  runStagedTasks,
+  writeRunPlan,
+} from "./run-plan.js";
 
 export interface ConvertOptions extends InputPlanOptions {
   /** Replace an existing output (a Zarr store, an empty directory or a partial output of ours). */
@@ -139,6 +147,34 @@ export async function planConversion(
         ? { prefix: LEVELS_PREFIX, tileSize, maxLevels: ms.levels, method: (a) => methodFor(a, method) }
         : undefined,
   });
+}
+
+/** What a conversion reports: its plan's facts, what executing it did, `notes` before the plan's. */
+function summaryOf(
+  input: string,
+  output: string,
+  plan: Awaited<ReturnType<typeof planConversion>>,
+  done: ExecuteSummary,
+  notes: string[],
+  t0: number,
+): ConvertSummary {
+  return {
+    input,
+    output,
+    inputFormat: plan.inputFormat,
+    zarrFormat: plan.zarrFormat,
+    codec: formatCodecChoice(plan.codec),
+    zstd: zstdBackend().backend,
+    workers: done.workers,
+    arrays: done.arrays,
+    dropped: plan.dropped,
+    georef: plan.georef,
+    notes: [...notes, ...plan.notes],
+    rawBytes: done.rawBytes,
+    storedBytes: done.storedBytes,
+    seconds: (performance.now() - t0) / 1000,
+    memory: done.memory,
+  };
 }
 
 /** Bytes of values per task for one input written to s3:// (each task's record is what resume keeps). */
@@ -275,13 +311,7 @@ async function convertToS3(
       signal: options.signal,
       pool,
     };
-    const total: ExecuteSummary = {
-      arrays: [],
-      storedBytes: 0,
-      rawBytes: 0,
-      workers: pool.size,
-      memory: { budget: 0, peakBuffered: 0 },
-    };
+    const total = emptySummary(pool.size);
     const counts = { tasks: run.tasks.length, done: 0, skipped: 0, failed: 0 };
     await runStagedTasks(run, staging, exec, counts, total, { signal: options.signal });
     merge(total, (await finishRun(run, staging, exec)).summary);
@@ -289,23 +319,7 @@ async function convertToS3(
     const resumed = pending.resumed
       ? [`resumed: ${counts.skipped} of ${counts.tasks} tasks were done before, their chunks kept`]
       : [];
-    return {
-      input,
-      output,
-      inputFormat: plan.inputFormat,
-      zarrFormat: plan.zarrFormat,
-      codec: formatCodecChoice(plan.codec),
-      zstd: zstdBackend().backend,
-      workers: total.workers,
-      arrays: total.arrays,
-      dropped: plan.dropped,
-      georef: plan.georef,
-      notes: [...pending.notes, ...resumed, ...plan.notes],
-      rawBytes: total.rawBytes,
-      storedBytes: total.storedBytes,
-      seconds: (performance.now() - t0) / 1000,
-      memory: total.memory,
-    };
+    return summaryOf(input, output, plan, total, [...pending.notes, ...resumed], t0);
   } catch (err) {
     await pending.abort();
     throw err;
@@ -380,22 +394,8 @@ export async function convert(
     }
     await pending.commit();
     return {
-      input,
-      output,
-      inputFormat: plan.inputFormat,
-      zarrFormat: plan.zarrFormat,
-      codec: formatCodecChoice(plan.codec),
-      zstd: zstdBackend().backend,
-      workers: summary.workers,
-      arrays: summary.arrays,
+      ...summaryOf(input, output, plan, summary, pending.notes, t0),
       ...(plan.sourceLevels.length && ms ? { sourceLevels: plan.sourceLevels.length } : {}),
-      dropped: plan.dropped,
-      georef: plan.georef,
-      notes: [...pending.notes, ...plan.notes],
-      rawBytes: summary.rawBytes,
-      storedBytes: summary.storedBytes,
-      seconds: (performance.now() - t0) / 1000,
-      memory: summary.memory,
       ...(levels ? { multiscales: levels } : {}),
     };
   } catch (err) {

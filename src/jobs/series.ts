@@ -30,7 +30,15 @@ import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
 import { requireLocal } from "../zarr/store/location.js";
 import { type ConvertOptions, historyLine } from "./convert.js";
-import { type DraftPlan, finishRun, merge, planId, runStagedTasks, stageRun } from "./run-plan.js";
+import {
+  type DraftPlan,
+  emptySummary,
+  finishRun,
+  merge,
+  planId,
+  runStagedTasks,
+  stageRun,
+} from "./run-plan.js";
 
 export interface SeriesOptions extends ConvertOptions {
   /** The dimension to concatenate along ("time"). */
@@ -181,13 +189,7 @@ export async function convertSeries(
     const { draft, inputs, about } = await planSeriesRun(given, output, options, pool);
     const { plan, staging, pending } = await stageRun(draft, inputs, options.resume);
     try {
-      const total: ExecuteSummary = {
-        arrays: [],
-        storedBytes: 0,
-        rawBytes: 0,
-        workers: pool.size,
-        memory: { budget: 0, peakBuffered: 0 },
-      };
+      const total = emptySummary(pool.size);
       const counts = { tasks: plan.tasks.length, done: 0, skipped: 0, failed: 0 };
       const exec = {
         workers: o.workers,

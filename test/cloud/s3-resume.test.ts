@@ -7,12 +7,11 @@
  * refused in one line.
  */
 
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { cpSync, mkdirSync, readFileSync, utimesSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine } from "../helpers/cli.js";
-import { downloadWithBoto3, useCloud } from "../helpers/cloud.js";
+import { downloadWithBoto3, filesUnder, keysUnder, useCloud } from "../helpers/cloud.js";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
 import { runCliProcess, startCli } from "../helpers/processes.js";
 import { tmpDir } from "../helpers/tmp.js";
@@ -25,28 +24,10 @@ const EPOCH = { SOURCE_DATE_EPOCH: "1796169600" };
 // (--workers 0) so that the fault's count of chunk PUTs is exact.
 const ARGS = ["--chunks", "lat=240,lon=480", "--task-size", "1M", "--workers", "0"];
 
-/** Every object key under a store prefix. */
-async function keysUnder(prefix: string): Promise<string[]> {
-  const s = new S3Store({ bucket: cloud.s3.bucket, prefix });
-  const out: string[] = [];
-  for await (const page of s.listObjects("/"))
-    for (const o of page) out.push(o.Key!.slice(prefix.length + 1));
-  return out.sort();
-}
-
-/** Every file under `root`, by path relative to it, sorted. */
-function files(root: string): string[] {
-  const walk = (d: string): string[] =>
-    readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
-  return walk(root)
-    .map((f) => relative(root, f))
-    .sort();
-}
-
 /** Two stores hold the same files with the same bytes. */
 function expectSameFiles(a: string, b: string): void {
-  const keys = files(a);
-  expect(files(b)).toEqual(keys);
+  const keys = filesUnder(a);
+  expect(filesUnder(b)).toEqual(keys);
   for (const k of keys) expect(readFileSync(join(a, k)).equals(readFileSync(join(b, k))), k).toBe(true);
 }
 
@@ -82,7 +63,7 @@ describe.each([3, 2] as const)(
       });
       expect(await killed.exit).toBe(137);
       expect(killed.stderr()).toContain("geozarr-fault: s3-put kill");
-      const left = await keysUnder(part);
+      const left = await keysUnder(cloud, part);
       // No metadata document at all: nothing a reader could open.
       expect(left.filter((k) => /(zarr\.json|\.z\w+)$/.test(k))).toEqual([]);
       expect(left).toContain(".geozarr-partial.json");
@@ -112,7 +93,7 @@ describe.each([3, 2] as const)(
         /run\.zarr: the interrupted upload there is of another conversion \(plan [0-9a-f]+; these arguments and inputs plan [0-9a-f]+\): resume it with the arguments and inputs it was started with, or replace it with the overwrite option \(--overwrite\)$/,
       );
       // (The refused runs took over the dead run's lock, and released it.)
-      expect(await keysUnder(part)).toEqual(left.filter((k) => k !== ".geozarr-lock"));
+      expect(await keysUnder(cloud, part)).toEqual(left.filter((k) => k !== ".geozarr-lock"));
 
       puts = proxy.stats.puts;
       const resumed = await runCliProcess([...args(cloud.s3Url(part)), "--resume"], viaProxy());
@@ -160,7 +141,7 @@ describe("a resume after the source changed", () => {
     // --overwrite still replaces it: a complete store, nothing of the run left.
     const redo = await runCliProcess([...args, "--overwrite"], { ...cloud.env, ...EPOCH });
     expect(redo.code).toBe(0);
-    const keys = await keysUnder("changed/run.zarr");
+    const keys = await keysUnder(cloud, "changed/run.zarr");
     expect(keys).toContain("zarr.json");
     expect(keys.filter((k) => k.startsWith(".geozarr"))).toEqual([]);
   });
@@ -187,6 +168,6 @@ describe("--resume where there is nothing it can resume", () => {
       /mur_small\.nc: a file named by URL is downloaded anew by each run, so an upload from it cannot be resumed; convert it again with the overwrite option \(--overwrite\)$/,
       "convert",
     );
-    expect(await keysUnder("fromurl/run.zarr")).toEqual([]);
+    expect(await keysUnder(cloud, "fromurl/run.zarr")).toEqual([]);
   });
 });
