@@ -49,7 +49,7 @@ import {
   merge,
   planId,
   runStagedTasks,
-  writeRunPlan,
+  stageUpload,
 } from "./run-plan.js";
 
 export interface ConvertOptions extends InputPlanOptions {
@@ -298,9 +298,7 @@ async function convertToS3(
       taskBytes: options.taskBytes ?? S3_TASK_BYTES,
       readFrom: download?.path,
     });
-    const staging = await pending.begin(draft.id);
-    const run = { ...draft, existing: null };
-    await writeRunPlan(staging, run);
+    const { plan: run, staging } = await stageUpload(pending, draft);
     pool = new WorkerPool(plan.workers);
     detach = pool.stopOn(options.signal);
     const exec = {

@@ -38,6 +38,7 @@ import {
   STAGING_META,
 } from "../convert/output.js";
 import { contentId, planFromJson, planToJson } from "../convert/plan-json.js";
+import type { PendingStoreOutput } from "../convert/s3-output.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
 import { type RunStaging, type SourceStamp, Staging } from "../convert/staging.js";
 import { fsError, GeoZarrError } from "../errors.js";
@@ -99,6 +100,21 @@ export async function stageRun(
     await pending.abort();
     throw err;
   }
+}
+
+/**
+ * Open the run of `draft` in an upload to object storage (its output checked and locked by
+ * `prepareS3Output`): continue the interrupted upload of the same plan or start anew, and keep the
+ * plan under the prefix (convert/s3-staging.ts).
+ */
+export async function stageUpload(
+  pending: PendingStoreOutput,
+  draft: DraftPlan,
+): Promise<{ plan: RunPlan; staging: RunStaging }> {
+  const staging = await pending.begin(draft.id);
+  const plan: RunPlan = { ...draft, existing: null };
+  await writeRunPlan(staging, plan);
+  return { plan, staging };
 }
 
 /**
@@ -239,12 +255,12 @@ export async function finishRun(
   staging: RunStaging,
   exec: Omit<ExecuteOptions, "zarrFormat">,
 ): Promise<FinishResult> {
-  // The series record and the levels are written into a directory (series-record.ts, pyramid/).
+  // The levels are added to a directory (pyramid/build.ts).
   const dir = staging.dir;
-  if ((plan.series || plan.multiscales) && dir === undefined)
+  if (plan.multiscales && dir === undefined)
     throw new GeoZarrError(
       "Unsupported",
-      `${staging.where}: time series and multiscale levels are finished in a directory only for now`,
+      `${staging.where}: multiscale levels are added in a directory only for now`,
       { where: staging.where },
     );
   const left = await unfinishedTasks(plan, staging);
@@ -260,7 +276,8 @@ export async function finishRun(
     ...exec,
     zarrFormat: plan.zarrFormat,
   });
-  if (plan.series) await writeSeriesRecord(dir!, plan.series.first, plan.series.concat);
+  // In object storage the record is PUT now, before the held-back metadata (s3-output.ts).
+  if (plan.series) await writeSeriesRecord(dir ?? staging.store(), plan.series.first, plan.series.concat);
   if (!plan.multiscales) return { summary };
   const computed = Object.fromEntries(
     plan.nodes.flatMap((n) => {
