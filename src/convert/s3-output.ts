@@ -212,6 +212,18 @@ async function clear(s3: S3Store): Promise<void> {
   }
 }
 
+/** Mark the prefix as ours, for the run of plan `plan` (who, when, which plan). */
+async function writeMarker(s3: S3Store, plan: string): Promise<void> {
+  const marker = {
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    output: s3.url,
+    plan,
+  };
+  await s3.put(`/${S3_PARTIAL_MARKER}`, new TextEncoder().encode(`${JSON.stringify(marker)}\n`));
+}
+
 function describeMarker(marker: unknown): string {
   const m = (isJsonObject(marker as never) ? marker : {}) as Partial<LockInfo>;
   return m.pid !== undefined ? ` (process ${m.pid} on ${m.host}, started ${m.started})` : "";
@@ -268,16 +280,6 @@ export async function prepareS3Output(
   const store = new OrderedUploadStore(s3);
   let resumed = false;
   let done = false;
-  const mark = (plan: string) => {
-    const marker = {
-      pid: process.pid,
-      host: hostname(),
-      started: new Date().toISOString(),
-      output: s3.url,
-      plan,
-    };
-    return s3.put(`/${S3_PARTIAL_MARKER}`, new TextEncoder().encode(`${JSON.stringify(marker)}\n`));
-  };
   return {
     store,
     notes,
@@ -297,7 +299,7 @@ export async function prepareS3Output(
       } else if (opts.resume) notes.push("nothing to resume: no interrupted upload was found there");
       // The marker goes first: a run killed while deleting or uploading leaves a prefix that is
       // ours. A resumed run marks it again, as its own, with the same plan.
-      await mark(planId);
+      await writeMarker(s3, planId);
       if (!resumed && there.kind !== "empty") await clear(s3);
       return new S3Staging(s3, store, planId);
     },
@@ -317,5 +319,62 @@ export async function prepareS3Output(
       // Once begun, the upload (marker, plan, records, chunks) stays, for resume or overwrite.
       await release().catch(() => undefined);
     },
+  };
+}
+
+/** An append to a store in object storage: locked, marked, its records under the prefix. */
+export interface PendingS3Append {
+  staging: S3Staging;
+  notes: string[];
+  /** After the consolidated metadata: the marker, then the run's records, then the lock removed. */
+  finish(): Promise<void>;
+  /** Release the lock; the marker and the records stay, for resume. */
+  release(): Promise<void>;
+}
+
+/**
+ * Lock a store in object storage for an append of plan `id` and mark it (`.geozarr-partial.json`,
+ * ignored by Zarr readers): an append interrupted before is continued only with `resume` and the
+ * same plan. The store stays what readers see until the append's consolidated metadata.
+ */
+export async function prepareS3Append(
+  s3: S3Store,
+  id: string,
+  resume: boolean | undefined,
+): Promise<PendingS3Append> {
+  const notes: string[] = [];
+  const release = await acquireLock(s3, notes);
+  try {
+    const marker = await readJson<{ plan?: unknown }>(s3, `/${S3_PARTIAL_MARKER}`);
+    if (marker !== undefined && !resume)
+      throw new GeoZarrError(
+        "Exists",
+        `${s3.url}: an interrupted run left its marker there${describeMarker(marker)}; continue it with the same arguments and the resume option (--resume)`,
+        { where: s3.url },
+      );
+    if (marker !== undefined && marker?.plan !== id)
+      throw new GeoZarrError(
+        "Exists",
+        `${s3.url}: the interrupted run there is of another append (${typeof marker?.plan === "string" ? `plan ${marker.plan}` : "no plan recorded"}; these arguments and inputs plan ${id}): resume it with the arguments and inputs it was started with`,
+        { where: s3.url },
+      );
+    if (marker === undefined && resume)
+      notes.push("nothing to resume: no interrupted append was found there");
+    await writeMarker(s3, id);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return {
+    staging: new S3Staging(s3, s3, id),
+    notes,
+    async finish() {
+      // The marker first: the append is complete once readers see it, and a plan made from the
+      // grown store would not match the records any more.
+      await s3.delete(`/${S3_PARTIAL_MARKER}`);
+      await removeRunKeys(s3);
+      await release();
+    },
+    release: () => release().catch(() => undefined),
   };
 }

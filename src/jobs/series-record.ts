@@ -12,7 +12,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { ScannedInput } from "../convert/series/scan-task.js";
 import { fsError } from "../errors.js";
-import type { MutableStore } from "../zarr/store/types.js";
+import type { MutableStore, ReadableStore } from "../zarr/store/types.js";
 
 export const SERIES_RECORD = ".geozarr-series.json";
 
@@ -50,9 +50,13 @@ export async function writeSeriesRecord(
 }
 
 /** The record of a store, or null when it has none (or it is unreadable: the checks then rely on metadata). */
-export async function readSeriesRecord(store: string): Promise<SeriesRecord | null> {
+export async function readSeriesRecord(store: string | ReadableStore): Promise<SeriesRecord | null> {
   try {
-    const r = JSON.parse(await readFile(join(store, SERIES_RECORD), "utf8")) as SeriesRecord;
+    const text =
+      typeof store === "string"
+        ? await readFile(join(store, SERIES_RECORD), "utf8")
+        : new TextDecoder().decode((await store.get(`/${SERIES_RECORD}`)) ?? new Uint8Array());
+    const r = JSON.parse(text) as SeriesRecord;
     return r.version === 1 ? r : null;
   } catch {
     return null;

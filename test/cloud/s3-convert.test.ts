@@ -254,13 +254,10 @@ describe("inputs named by URL", () => {
     );
   });
 
-  it("pyramid and appends refuse a store URL, saying what to do instead", async () => {
+  it("pyramid and multiscale levels refuse a store URL, saying what to do instead", async () => {
     const r = await runCli("pyramid", cloud.s3Url("mur-v3.zarr"));
     expect(r.code).toBe(3);
     expectOneLine(r.stderr, /levels are added to stores in a directory only .*convert with --multiscales/);
-    const append = await runCli("convert", SAMPLE, cloud.s3Url("mur-v3.zarr"), "--append", "time");
-    expect(append.code).toBe(3);
-    expectOneLine(append.stderr, /mur-v3\.zarr: appending is done to stores in a directory only/);
     const ms = await runCli("convert", SAMPLE, cloud.s3Url("ms.zarr"), "--multiscales");
     expect(ms.code).toBe(3);
     expectOneLine(ms.stderr, /s3:\/\/geozarr-test\/ms\.zarr: multiscale levels cannot be written to S3 yet/);
