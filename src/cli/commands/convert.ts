@@ -103,7 +103,8 @@ const spec: CommandSpec = {
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
 INPUT may be an s3:// or http(s):// URL (a file there is downloaded to a temporary file first)
-and OUTPUT an s3:// URL: chunks are uploaded first, the consolidated metadata last; the upload
+and OUTPUT an s3:// URL (one input, --concat or --append): chunks are uploaded first, the
+consolidated metadata last; the upload
 is a plan of tasks (--task-size values each, default 128M) whose records are kept under the
 prefix until the end, so a run that is interrupted or killed is continued with the same command
 and --resume, re-uploading only the chunks of unfinished tasks.
