@@ -10,6 +10,7 @@
 import { cpSync, mkdirSync, readFileSync, utimesSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { convert } from "../../src/node.js";
 import { expectOneLine } from "../helpers/cli.js";
 import { downloadWithBoto3, filesUnder, keysUnder, useCloud } from "../helpers/cloud.js";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
@@ -169,5 +170,22 @@ describe("--resume where there is nothing it can resume", () => {
       "convert",
     );
     expect(await keysUnder(cloud, "fromurl/run.zarr")).toEqual([]);
+  });
+});
+
+describe("progress of an upload run as tasks", () => {
+  it("counts every unit of every task and of finalize once, up to the run's total, never backwards", async () => {
+    const seen: { done: number; total: number }[] = [];
+    const s = await convert(SAMPLE, cloud.s3Url("progress/run.zarr"), {
+      chunks: "lat=240,lon=480",
+      taskBytes: 2 ** 20,
+      workers: 0,
+      onProgress: (p) => seen.push({ done: p.unitsDone, total: p.unitsTotal }),
+    });
+    const units = s.arrays.reduce((n, a) => n + a.chunksWritten + a.chunksSkipped, 0);
+    expect(seen.length).toBeGreaterThan(units);
+    expect(seen.every((p) => p.total === units)).toBe(true);
+    expect(seen.every((p, i) => i === 0 || p.done >= seen[i - 1]!.done)).toBe(true);
+    expect(seen.at(-1)!.done).toBe(units);
   });
 });
