@@ -12,9 +12,11 @@
  *   created with `If-None-Match: *` (S3 conditional writes: exactly one of two racing PUTs
  *   succeeds) and read back for the token (servers that ignore the condition: the later writer
  *   sees it lost). A lock whose process is gone on this host is taken over, as locally.
- * - **Left-overs.** A marker object (`.geozarr-partial.json`) is written before anything else and
- *   removed after the consolidated metadata. A run killed on the way leaves it; the next run
- *   stops with its message, and the overwrite option removes the partial upload.
+ * - **Left-overs and resume.** A marker object (`.geozarr-partial.json`, naming the run's plan) is
+ *   written before anything else and removed after the consolidated metadata. A run that fails,
+ *   is interrupted or killed leaves it, with the plan and the task records (s3-staging.ts); the
+ *   next run stops with its message, unless it resumes the same plan (`begin`: the records
+ *   checked, only unfinished tasks run again) or the overwrite option removes the partial upload.
  * - **Only what is ours.** `overwrite` replaces an empty prefix, a Zarr store (root zarr.json,
  *   .zgroup or .zarray with a zarr_format) or a partial upload of ours: the old root documents are
  *   deleted first (readers stop seeing a store at once), then every other key, in batches of 1000.
@@ -39,6 +41,7 @@ import type {
   StoreKey,
 } from "../zarr/store/types.js";
 import { alive } from "./output.js";
+import { removeRunKeys, S3Staging } from "./s3-staging.js";
 
 export const S3_LOCK = ".geozarr-lock";
 export const S3_PARTIAL_MARKER = ".geozarr-partial.json";
@@ -49,9 +52,20 @@ export interface PendingStoreOutput {
   store: MutableStore & DescribableStore;
   /** Things the caller should report (a stale lock taken over). */
   notes: string[];
-  /** Write the held-back metadata, the consolidated document last, then remove the marker and lock. */
+  /**
+   * Start writing the run of plan `planId`: continue the interrupted upload of that same plan
+   * (with `resume`), or mark the prefix as ours and clear what `overwrite` replaces. Returns where
+   * the run keeps its plan and task records.
+   */
+  begin(planId: string): Promise<S3Staging>;
+  /** Whether `begin` continued an interrupted upload. */
+  readonly resumed: boolean;
+  /**
+   * Write the held-back metadata, the consolidated document last, then remove the run's records,
+   * the marker and the lock.
+   */
   commit(): Promise<void>;
-  /** Remove what was uploaded and release the lock; the marker stays if that fails. Idempotent. */
+  /** Release the lock; what was uploaded stays, with the marker and the records, for resume. Idempotent. */
   abort(): Promise<void>;
 }
 
@@ -198,20 +212,33 @@ async function clear(s3: S3Store): Promise<void> {
   }
 }
 
+/** Mark the prefix as ours, for the run of plan `plan` (who, when, which plan). */
+async function writeMarker(s3: S3Store, plan: string): Promise<void> {
+  const marker = {
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    output: s3.url,
+    plan,
+  };
+  await s3.put(`/${S3_PARTIAL_MARKER}`, new TextEncoder().encode(`${JSON.stringify(marker)}\n`));
+}
+
 function describeMarker(marker: unknown): string {
   const m = (isJsonObject(marker as never) ? marker : {}) as Partial<LockInfo>;
   return m.pid !== undefined ? ` (process ${m.pid} on ${m.host}, started ${m.started})` : "";
 }
 
 /**
- * Check, lock and mark an S3 output. `inputs` are the inputs' locations: an output that is one of
- * them, lies inside one or contains one is refused.
+ * Check and lock an S3 output. `inputs` are the inputs' locations: an output that is one of them,
+ * lies inside one or contains one is refused. Nothing is written but the lock until `begin`.
  */
 export async function prepareS3Output(
   url: string,
   descriptor: S3Descriptor,
   overwrite: boolean,
   inputs: string[] = [],
+  opts: { resume?: boolean | undefined } = {},
 ): Promise<PendingStoreOutput> {
   const s3 = new S3Store(descriptor);
   for (const input of inputs) {
@@ -225,12 +252,13 @@ export async function prepareS3Output(
   }
   const notes: string[] = [];
   const release = await acquireLock(s3, notes);
+  let there: Awaited<ReturnType<typeof existing>>;
   try {
-    const there = await existing(s3);
-    if (there.kind === "partial" && !overwrite)
+    there = await existing(s3);
+    if (there.kind === "partial" && !overwrite && !opts.resume)
       throw new GeoZarrError(
         "Exists",
-        `${url}: an interrupted upload was left there${describeMarker(there.marker)}: chunks without complete metadata; remove it with the overwrite option (--overwrite)`,
+        `${url}: an interrupted upload was left there${describeMarker(there.marker)}: chunks without complete metadata; continue it with the same arguments and the resume option (--resume), or remove it with the overwrite option (--overwrite)`,
         { where: url },
       );
     if (there.kind === "other")
@@ -245,23 +273,42 @@ export async function prepareS3Output(
         `${url}: already exists (use the overwrite option, --overwrite, to replace it)`,
         { where: url },
       );
-    // The marker goes first: a run killed while deleting or uploading leaves a prefix that is ours.
-    const marker = { pid: process.pid, host: hostname(), started: new Date().toISOString(), output: s3.url };
-    await s3.put(`/${S3_PARTIAL_MARKER}`, new TextEncoder().encode(`${JSON.stringify(marker)}\n`));
-    if (there.kind !== "empty") await clear(s3);
   } catch (err) {
     await release();
     throw err;
   }
   const store = new OrderedUploadStore(s3);
+  let resumed = false;
   let done = false;
   return {
     store,
     notes,
+    get resumed() {
+      return resumed;
+    },
+    async begin(planId) {
+      if (there.kind === "partial" && opts.resume) {
+        const was = (isJsonObject(there.marker as never) ? there.marker : {}) as { plan?: unknown };
+        if (was.plan === planId) resumed = true;
+        else if (!overwrite)
+          throw new GeoZarrError(
+            "Exists",
+            `${url}: the interrupted upload there is of another conversion (${typeof was.plan === "string" ? `plan ${was.plan}` : "no plan recorded"}; these arguments and inputs plan ${planId}): resume it with the arguments and inputs it was started with, or replace it with the overwrite option (--overwrite)`,
+            { where: url },
+          );
+      } else if (opts.resume) notes.push("nothing to resume: no interrupted upload was found there");
+      // The marker goes first: a run killed while deleting or uploading leaves a prefix that is
+      // ours. A resumed run marks it again, as its own, with the same plan.
+      await writeMarker(s3, planId);
+      if (!resumed && there.kind !== "empty") await clear(s3);
+      return new S3Staging(s3, store, planId);
+    },
     async commit() {
       if (done) return;
-      // A failure here is the caller's to abort (it removes the upload).
+      // A failure here is the caller's to abort (the upload stays, for resume).
       await store.flush();
+      // Readers see the store now; what is left is ours to tidy (a run killed here resumes to it).
+      await removeRunKeys(s3);
       await s3.delete(`/${S3_PARTIAL_MARKER}`);
       done = true;
       await release();
@@ -269,14 +316,65 @@ export async function prepareS3Output(
     async abort() {
       if (done) return;
       done = true;
-      try {
-        await clear(s3);
-        await s3.delete(`/${S3_PARTIAL_MARKER}`);
-      } catch {
-        // The marker stays: the next run names this upload as interrupted.
-      } finally {
-        await release().catch(() => undefined);
-      }
+      // Once begun, the upload (marker, plan, records, chunks) stays, for resume or overwrite.
+      await release().catch(() => undefined);
     },
+  };
+}
+
+/** An append to a store in object storage: locked, marked, its records under the prefix. */
+export interface PendingS3Append {
+  staging: S3Staging;
+  notes: string[];
+  /** After the consolidated metadata: the marker, then the run's records, then the lock removed. */
+  finish(): Promise<void>;
+  /** Release the lock; the marker and the records stay, for resume. */
+  release(): Promise<void>;
+}
+
+/**
+ * Lock a store in object storage for an append of plan `id` and mark it (`.geozarr-partial.json`,
+ * ignored by Zarr readers): an append interrupted before is continued only with `resume` and the
+ * same plan. The store stays what readers see until the append's consolidated metadata.
+ */
+export async function prepareS3Append(
+  s3: S3Store,
+  id: string,
+  resume: boolean | undefined,
+): Promise<PendingS3Append> {
+  const notes: string[] = [];
+  const release = await acquireLock(s3, notes);
+  try {
+    const marker = await readJson<{ plan?: unknown }>(s3, `/${S3_PARTIAL_MARKER}`);
+    if (marker !== undefined && !resume)
+      throw new GeoZarrError(
+        "Exists",
+        `${s3.url}: an interrupted run left its marker there${describeMarker(marker)}; continue it with the same arguments and the resume option (--resume)`,
+        { where: s3.url },
+      );
+    if (marker !== undefined && marker?.plan !== id)
+      throw new GeoZarrError(
+        "Exists",
+        `${s3.url}: the interrupted run there is of another append (${typeof marker?.plan === "string" ? `plan ${marker.plan}` : "no plan recorded"}; these arguments and inputs plan ${id}): resume it with the arguments and inputs it was started with`,
+        { where: s3.url },
+      );
+    if (marker === undefined && resume)
+      notes.push("nothing to resume: no interrupted append was found there");
+    await writeMarker(s3, id);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return {
+    staging: new S3Staging(s3, s3, id),
+    notes,
+    async finish() {
+      // The marker first: the append is complete once readers see it, and a plan made from the
+      // grown store would not match the records any more.
+      await s3.delete(`/${S3_PARTIAL_MARKER}`);
+      await removeRunKeys(s3);
+      await release();
+    },
+    release: () => release().catch(() => undefined),
   };
 }

@@ -12,8 +12,10 @@
 
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fsError } from "../errors.js";
+import { FileSystemStore } from "../zarr/store/fs.js";
+import type { MutableStore } from "../zarr/store/types.js";
 import type { WrittenUnit } from "./execute.js";
 import { STAGING_META } from "./output.js";
 
@@ -31,6 +33,44 @@ export interface TaskRecord {
   files: WrittenUnit[];
 }
 
+/**
+ * Where a resumable run keeps its plan and task records, and the store its tasks write into: a
+ * staging directory (`Staging`, below) or, in object storage, keys under the output's own prefix
+ * (s3-staging.ts, where chunks go to their final keys and the consolidated metadata written last
+ * decides what readers see).
+ */
+export interface RunStaging {
+  readonly planId: string;
+  /** Where it is, for messages. */
+  readonly where: string;
+  /** The directory, when it is one (the series record and the multiscale levels need it). */
+  readonly dir?: string | undefined;
+  /** The store the tasks and finalize write into. */
+  store(): MutableStore;
+  writePlan(planJson: string): Promise<void>;
+  /** Whether task `index` finished in an earlier run and what it wrote is intact. */
+  done(index: number, sources: SourceStamp[]): Promise<boolean>;
+  record(rec: Omit<TaskRecord, "plan">): Promise<void>;
+}
+
+/** Whether a record read back belongs to this plan and task, and its sources are the planned ones, unchanged. */
+export async function recordMatches(
+  rec: TaskRecord,
+  planId: string,
+  index: number,
+  sources: SourceStamp[],
+): Promise<boolean> {
+  if (rec.plan !== planId || rec.index !== index) return false;
+  if (!Array.isArray(rec.sources) || !Array.isArray(rec.files) || rec.sources.length !== sources.length)
+    return false;
+  for (const [i, s] of sources.entries()) {
+    const r = rec.sources[i]!;
+    if (r.file !== s.file || r.size !== s.size || r.mtimeMs !== s.mtimeMs || !(await sameStamp(s)))
+      return false;
+  }
+  return true;
+}
+
 async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
   try {
@@ -41,12 +81,20 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
+/** A source file's stamp as a plan records it: its absolute path, size and modification time. */
+export async function stampOf(file: string): Promise<SourceStamp> {
+  const st = await stat(file).catch((err) => {
+    throw fsError(err, file, "read");
+  });
+  return { file: resolve(file), size: st.size, mtimeMs: st.mtimeMs };
+}
+
 async function sameStamp(s: SourceStamp): Promise<boolean> {
   const st = await stat(s.file).catch(() => null);
   return st !== null && st.size === s.size && st.mtimeMs === s.mtimeMs;
 }
 
-export class Staging {
+export class Staging implements RunStaging {
   readonly meta: string;
 
   constructor(
@@ -54,6 +102,14 @@ export class Staging {
     readonly planId: string,
   ) {
     this.meta = join(dir, STAGING_META);
+  }
+
+  get where(): string {
+    return this.dir;
+  }
+
+  store(): MutableStore {
+    return new FileSystemStore(this.dir);
   }
 
   /** Keep the plan beside the records (what a queue of workers, or a person, reads). */
@@ -76,13 +132,7 @@ export class Staging {
     } catch {
       return false;
     }
-    if (rec.plan !== this.planId || rec.index !== index) return false;
-    if (rec.sources.length !== sources.length) return false;
-    for (const [i, s] of sources.entries()) {
-      const r = rec.sources[i]!;
-      if (r.file !== s.file || r.size !== s.size || r.mtimeMs !== s.mtimeMs || !(await sameStamp(s)))
-        return false;
-    }
+    if (!(await recordMatches(rec, this.planId, index, sources))) return false;
     for (const f of rec.files) {
       const st = await stat(join(this.dir, ...f.key.split("/").filter(Boolean))).catch(() => null);
       if (!st || st.size !== f.size) return false;

@@ -11,6 +11,13 @@
  * the new chunks, which lie beyond the arrays' current shapes, are moved in first; then the time
  * coordinate's chunk (its first values unchanged); then each array's document with the new shape,
  * each replaced by rename; consolidated metadata last, which is what readers open.
+ *
+ * In object storage (`s3://`) there is no staging directory: the store is locked and marked
+ * (s3-output.ts `prepareS3Append`), the tasks PUT the new chunks at their final keys (beyond the
+ * current shapes, invisible) and their records under the prefix (s3-staging.ts), the time chunk
+ * and a partly filled last chunk are replaced by single PUTs whose stored steps keep their values,
+ * then the documents, consolidated metadata last. Replacing times would change what readers see
+ * under the old metadata, so it is refused there (docs/design.md "Object storage").
  * @module
  */
 
@@ -23,6 +30,7 @@ import { expandInputs } from "../convert/inputs.js";
 import { PARTIAL_MARKER, prepareAppend, STAGING_META } from "../convert/output.js";
 import { normalizeOptions } from "../convert/plan-input.js";
 import { contentId, planToJson } from "../convert/plan-json.js";
+import { prepareS3Append } from "../convert/s3-output.js";
 import { encodeSeries, orderByTime } from "../convert/series/order.js";
 import { checkAgreement, type SeriesSource, seriesTasks, stackPart } from "../convert/series/plan.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
@@ -34,12 +42,13 @@ import { readRegion } from "../parallel/read-region.js";
 import { codecChoiceOfChain, formatCodecChoice } from "../zarr/codecs/choice.js";
 import { zstdBackend } from "../zarr/codecs/zstd.js";
 import { type Hierarchy, openHierarchy } from "../zarr/hierarchy.js";
-import { encodeJson, isJsonObject, type JsonObject, jsonEqual } from "../zarr/json.js";
+import { jsonEqual } from "../zarr/json.js";
 import { type ArrayMeta, shardingOf } from "../zarr/metadata/model.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
-import { requireLocal } from "../zarr/store/location.js";
+import { parseLocation, s3Descriptor } from "../zarr/store/location.js";
 import { refFor } from "../zarr/store/ref.js";
-import { joinKey } from "../zarr/store/types.js";
+import { S3Store } from "../zarr/store/s3.js";
+import { appendDocuments } from "./append-docs.js";
 import { historyLine } from "./convert.js";
 import {
   merge,
@@ -153,12 +162,22 @@ export async function appendSeries(
   options: SeriesOptions,
 ): Promise<SeriesSummary> {
   const t0 = performance.now();
-  requireLocal(store, "appending is done to stores in a directory only for now");
+  const loc = parseLocation(store);
+  if (loc.kind === "http")
+    throw new GeoZarrError("Usage", `${store}: HTTP stores are read-only; append to a directory or s3://`);
+  // Object storage: chunks replaced by single PUTs, so steps readers see must not change.
+  if (loc.kind === "s3" && options.replaceTimes)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${store}: replacing times rewrites steps readers see, which object storage cannot hide until the metadata changes; append to a copy in a directory, or convert the series again`,
+      { where: store },
+    );
   const dim = options.concat;
   const o = normalizeOptions(options);
   const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });
   if (inputs.length === 0) throw new GeoZarrError("Usage", "no inputs");
-  const fsStore = new FileSystemStore(store);
+  const s3 = loc.kind === "s3" ? new S3Store(s3Descriptor(loc, options.remote ?? {})) : undefined;
+  const fsStore = s3 ?? new FileSystemStore(store);
   const h = await openHierarchy(fsStore, { name: store });
   const root = h.nodes.get("/");
   if (root && "multiscales" in root.meta.attributes)
@@ -201,7 +220,7 @@ export async function appendSeries(
         { instant: last, store },
       ),
     ];
-    const record = await readSeriesRecord(store);
+    const record = await readSeriesRecord(s3 ?? store);
     const first = timed[0]!.input;
     const notes: string[] = [];
     if (record && record.concat === dim) {
@@ -335,12 +354,18 @@ export async function appendSeries(
     ];
     const values = [...oldValues, ...encodeSeries(appended, enc, coordMeta.dataType, dim)];
     const id = contentId({ store, n0, values, tasks, sources, nodes });
-    const pending = await prepareAppend(store, inputs, { id, resume: options.resume });
+    // In a directory the new chunks are staged beside the store and moved in; in object storage
+    // they are PUT at their keys (beyond the current shapes, or chunks whose stored steps keep
+    // their values), the records under the store's prefix (s3-staging.ts).
+    const upload = s3 ? await prepareS3Append(s3, id, options.resume) : undefined;
+    const pending = upload
+      ? { tmp: "", notes: upload.notes, release: (ok: boolean) => (ok ? upload.finish() : upload.release()) }
+      : await prepareAppend(store, inputs, { id, resume: options.resume });
     let ok = false;
     try {
-      const staging = new Staging(pending.tmp, id);
+      const staging = upload?.staging ?? new Staging(pending.tmp, id);
       await staging.writePlan(planToJson({ id, append: store, nodes, tasks, sources }));
-      const stagingStore = new FileSystemStore(pending.tmp);
+      const stagingStore = staging.store();
       const total: ExecuteSummary = {
         arrays: [],
         storedBytes: 0,
@@ -390,13 +415,12 @@ export async function appendSeries(
       const timeTask = { label: dim, regions: { [coord.path]: { start: [0], shape: [timeChunks] } } };
       merge(total, await runTask([timeNode], timeTask, stagingStore, exec));
       options.signal?.throwIfAborted();
-      await applyAppend(
-        h,
-        store,
-        pending.tmp,
-        { [coord.path]: [steps], ...Object.fromEntries(nodes.map((n) => [n.path, n.spec.shape])) },
-        history,
-      );
+      const shapes = {
+        [coord.path]: [steps],
+        ...Object.fromEntries(nodes.map((n) => [n.path, n.spec.shape])),
+      };
+      if (s3) for (const [key, bytes] of appendDocuments(h, shapes, history)) await s3.put(key, bytes);
+      else await applyAppend(h, store, pending.tmp, shapes, history);
       ok = true;
       return {
         inputs: inputs.length,
@@ -433,9 +457,9 @@ export async function appendSeries(
 }
 
 /**
- * Finalize an append, in the order that keeps the store consistent for readers: the staged chunks
- * moved in (beyond the current shapes, or the time chunk whose old values are unchanged), then
- * the array documents with their new shapes, then consolidated metadata, each replaced by rename.
+ * Finalize an append in a directory, in the order that keeps the store consistent for readers: the
+ * staged chunks moved in (beyond the current shapes, or the time chunk whose old values are
+ * unchanged), then the documents (append-docs.ts), each replaced by rename.
  */
 async function applyAppend(
   h: Hierarchy,
@@ -451,53 +475,5 @@ async function applyAppend(
       throw fsError(err, to, "move into place");
     });
   }
-  // The documents, shapes updated; the root's history gets the append's line (CF: newest first).
-  const docs = new Map<string, JsonObject>();
-  for (const node of h.nodes.values()) {
-    for (const [key, doc] of Object.entries(node.documents)) {
-      if (!isJsonObject(doc)) continue;
-      // v3 documents read from consolidated metadata are stored as the node's own zarr.json.
-      docs.set(h.zarrFormat === 3 ? joinKey(node.path, "zarr.json") : key, doc);
-    }
-  }
-  const changed = new Set<string>();
-  for (const [path, shape] of Object.entries(shapes)) {
-    const key = h.zarrFormat === 2 ? `${path}/.zarray` : `${path}/zarr.json`;
-    const doc = docs.get(key);
-    if (!doc) continue;
-    docs.set(key, { ...doc, shape });
-    changed.add(key);
-  }
-  const rootKey = h.zarrFormat === 2 ? "/.zattrs" : "/zarr.json";
-  const rootDoc = docs.get(rootKey) ?? {};
-  const attrs = (
-    h.zarrFormat === 2 ? rootDoc : ((rootDoc.attributes as JsonObject | undefined) ?? {})
-  ) as JsonObject;
-  const hist = typeof attrs.history === "string" && attrs.history ? `${history}\n${attrs.history}` : history;
-  const newAttrs = { ...attrs, history: hist };
-  const { consolidated_metadata: _, ...rootRest } = rootDoc;
-  docs.set(rootKey, h.zarrFormat === 2 ? newAttrs : { ...rootRest, attributes: newAttrs });
-  changed.add(rootKey);
-  for (const key of changed) {
-    if (h.zarrFormat === 3 && key === "/zarr.json" && h.consolidated) continue; // written last, consolidated
-    await replaceFile(join(store, key), encodeJson(docs.get(key)));
-  }
-  if (!h.consolidated) return;
-  // Consolidated metadata last: it is what readers open.
-  if (h.zarrFormat === 2) {
-    const metadata: JsonObject = {};
-    for (const [key, doc] of [...docs].sort(([a], [b]) => (a < b ? -1 : 1))) metadata[key.slice(1)] = doc;
-    await replaceFile(join(store, ".zmetadata"), encodeJson({ metadata, zarr_consolidated_format: 1 }));
-  } else {
-    const metadata: JsonObject = {};
-    for (const [key, doc] of [...docs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (key === "/zarr.json") continue;
-      metadata[key.slice(1, -"/zarr.json".length)] = doc;
-    }
-    const rootV3 = docs.get("/zarr.json")!;
-    await replaceFile(
-      join(store, "zarr.json"),
-      encodeJson({ ...rootV3, consolidated_metadata: { kind: "inline", must_understand: false, metadata } }),
-    );
-  }
+  for (const [key, bytes] of appendDocuments(h, shapes, history)) await replaceFile(join(store, key), bytes);
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import {
   type ArraySummary,
   type ExecuteSummary,
@@ -17,11 +17,19 @@ import {
   type ProgressInfo,
 } from "../convert/execute.js";
 import { prepareOutput } from "../convert/output.js";
-import { type InputFormat, type InputPlanOptions, planInput } from "../convert/plan-input.js";
+import {
+  type InputFormat,
+  type InputPlanOptions,
+  normalizeOptions,
+  planInput,
+} from "../convert/plan-input.js";
 import { type Download, detectRemoteInput, downloadInput } from "../convert/remote-input.js";
-import { prepareS3Output } from "../convert/s3-output.js";
+import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
+import { stampOf } from "../convert/staging.js";
+import { splitTasks } from "../convert/tasks.js";
 import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
+import { WorkerPool } from "../parallel/pool.js";
 import {
   addLevels,
   type PyramidOptions,
@@ -34,6 +42,15 @@ import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
 import { isStoreUrl, parseLocation, s3Descriptor } from "../zarr/store/location.js";
+import {
+  type DraftPlan,
+  emptySummary,
+  finishRun,
+  merge,
+  planId,
+  runStagedTasks,
+  stageUpload,
+} from "./run-plan.js";
 
 export interface ConvertOptions extends InputPlanOptions {
   /** Replace an existing output (a Zarr store, an empty directory or a partial output of ours). */
@@ -52,6 +69,13 @@ export interface ConvertOptions extends InputPlanOptions {
   multiscales?: PyramidOptions | undefined;
   /** A file input named by URL is downloaded first: bytes done and total, as they arrive. */
   onDownload?: ((done: number, total: number) => void) | undefined;
+  /**
+   * Continue an interrupted run of the same conversion (time series; one input to s3://): only
+   * the tasks without an intact record run again.
+   */
+  resume?: boolean | undefined;
+  /** One input run as tasks (to s3://, or planned for other processes): bytes of values per task. */
+  taskBytes?: number | undefined;
 }
 
 export interface ConvertSummary {
@@ -125,6 +149,185 @@ export async function planConversion(
   });
 }
 
+/** What a conversion reports: its plan's facts, what executing it did, `notes` before the plan's. */
+function summaryOf(
+  input: string,
+  output: string,
+  plan: Awaited<ReturnType<typeof planConversion>>,
+  done: ExecuteSummary,
+  notes: string[],
+  t0: number,
+): ConvertSummary {
+  return {
+    input,
+    output,
+    inputFormat: plan.inputFormat,
+    zarrFormat: plan.zarrFormat,
+    codec: formatCodecChoice(plan.codec),
+    zstd: zstdBackend().backend,
+    workers: done.workers,
+    arrays: done.arrays,
+    dropped: plan.dropped,
+    georef: plan.georef,
+    notes: [...notes, ...plan.notes],
+    rawBytes: done.rawBytes,
+    storedBytes: done.storedBytes,
+    seconds: (performance.now() - t0) / 1000,
+    memory: done.memory,
+  };
+}
+
+/** Bytes of values per task for one input written to s3:// (each task's record is what resume keeps). */
+export const S3_TASK_BYTES = 128 * 2 ** 20;
+
+/**
+ * One input planned as a run of tasks (convert/tasks.ts `splitTasks`: whole rows of units), as a
+ * queue of workers runs it and as an upload to s3:// runs it to be resumable. Its id covers the
+ * settings, the nodes, the tasks and the source's size and time, not the history's time.
+ */
+export async function planSingleRun(
+  input: string,
+  output: string,
+  options: ConvertOptions,
+  how: { taskBytes: number; readFrom?: string | undefined },
+) {
+  const o = normalizeOptions(options);
+  const ms = options.multiscales;
+  const readFrom = how.readFrom ?? input;
+  const plan = await planConversion(input, output, options, readFrom);
+  // A Zarr store is a directory: its size and time say nothing of its chunks, so it is not stamped.
+  const sources = plan.inputFormat === "zarr" ? [] : [await stampOf(readFrom)];
+  const tasks = splitTasks(plan.nodes, input, how.taskBytes).map((t) => ({
+    ...t,
+    sources: sources.map((_, i) => i),
+  }));
+  const multiscales = ms && { ...ms, signal: undefined, onProgress: undefined };
+  const id = planId(
+    { nodes: plan.nodes, tasks, sources },
+    { zarrFormat: o.zarrFormat, codec: o.codec, multiscales: multiscales ?? null },
+  );
+  const draft: DraftPlan = {
+    version: 1,
+    id,
+    output: isStoreUrl(output) ? output : resolve(output),
+    overwrite: options.overwrite ?? false,
+    zarrFormat: plan.zarrFormat,
+    nodes: plan.nodes,
+    tasks,
+    sources,
+    multiscales,
+    sourced: ms && plan.sourceLevels.length ? plan.sourceLevels : undefined,
+  };
+  return { plan, draft };
+}
+
+/**
+ * Progress over a run's steps (each task, then finalize), each of which counts from zero: the
+ * units of every step added up, against the whole run's units.
+ */
+function runProgress(
+  draft: DraftPlan,
+  onProgress: ConvertOptions["onProgress"],
+): ConvertOptions["onProgress"] {
+  if (!onProgress) return undefined;
+  const byTasks = new Set(draft.tasks.flatMap((t) => Object.keys(t.regions)));
+  let unitsTotal = draft.tasks.reduce(
+    (n, t) => n + Object.values(t.regions).reduce((m, b) => m + b.shape.reduce((a, x) => a * x, 1), 0),
+    0,
+  );
+  for (const node of draft.nodes)
+    if (node.kind === "array" && node.copy && !byTasks.has(node.path)) {
+      const unit = node.spec.shardShape ?? node.spec.chunkShape;
+      unitsTotal += node.spec.shape.reduce((a, x, d) => a * Math.ceil(x / unit[d]!), 1);
+    }
+  const base = { unitsDone: 0, rawBytesDone: 0, rawBytesTotal: 0, storedBytes: 0 };
+  let last = { ...base };
+  return (p) => {
+    // Each step reports its start with nothing done (execute.ts): what the last one did is added.
+    if (p.unitsDone === 0 && p.rawBytesDone === 0 && p.storedBytes === 0) {
+      base.unitsDone += last.unitsDone;
+      base.rawBytesDone += last.rawBytesDone;
+      base.rawBytesTotal += last.rawBytesTotal;
+      base.storedBytes += last.storedBytes;
+    }
+    last = {
+      unitsDone: p.unitsDone,
+      rawBytesDone: p.rawBytesDone,
+      rawBytesTotal: p.rawBytesTotal,
+      storedBytes: p.storedBytes,
+    };
+    onProgress({
+      unitsDone: base.unitsDone + p.unitsDone,
+      unitsTotal: Math.max(unitsTotal, base.unitsDone + p.unitsTotal),
+      rawBytesDone: base.rawBytesDone + p.rawBytesDone,
+      rawBytesTotal: base.rawBytesTotal + p.rawBytesTotal,
+      storedBytes: base.storedBytes + p.storedBytes,
+    });
+  };
+}
+
+/**
+ * One input to s3://, run as tasks so that it can be resumed: the plan and each task's record are
+ * kept under the prefix (convert/s3-staging.ts), chunks go to their final keys, and the commit
+ * writes the metadata, the consolidated document last (docs/design.md "Object storage").
+ */
+async function convertToS3(
+  input: string,
+  output: string,
+  pending: PendingStoreOutput,
+  options: ConvertOptions,
+  remoteInput: "zarr" | "file" | undefined,
+  t0: number,
+): Promise<ConvertSummary> {
+  const remote = options.remote ?? {};
+  let download: Download | undefined;
+  let pool: WorkerPool | undefined;
+  let detach = () => {};
+  try {
+    if (remoteInput === "file") {
+      // The copy is a new file each run: its plan could never be the interrupted run's.
+      if (options.resume)
+        throw new GeoZarrError(
+          "Usage",
+          `${input}: a file named by URL is downloaded anew by each run, so an upload from it cannot be resumed; convert it again with the overwrite option (--overwrite)`,
+          { where: input },
+        );
+      download = await downloadInput(input, remote, options.onDownload, options.signal);
+    }
+    const { plan, draft } = await planSingleRun(input, output, options, {
+      taskBytes: options.taskBytes ?? S3_TASK_BYTES,
+      readFrom: download?.path,
+    });
+    const { plan: run, staging } = await stageUpload(pending, draft);
+    pool = new WorkerPool(plan.workers);
+    detach = pool.stopOn(options.signal);
+    const exec = {
+      workers: plan.workers,
+      useWorkers: plan.workers > 0,
+      memoryBudget: options.memoryBudget,
+      onProgress: runProgress(draft, options.onProgress),
+      signal: options.signal,
+      pool,
+    };
+    const total = emptySummary(pool.size);
+    const counts = { tasks: run.tasks.length, done: 0, skipped: 0, failed: 0 };
+    await runStagedTasks(run, staging, exec, counts, total, { signal: options.signal });
+    merge(total, (await finishRun(run, staging, exec)).summary);
+    await pending.commit();
+    const resumed = pending.resumed
+      ? [`resumed: ${counts.skipped} of ${counts.tasks} tasks were done before, their chunks kept`]
+      : [];
+    return summaryOf(input, output, plan, total, [...pending.notes, ...resumed], t0);
+  } catch (err) {
+    await pending.abort();
+    throw err;
+  } finally {
+    detach();
+    await pool?.close();
+    await download?.remove();
+  }
+}
+
 export async function convert(
   input: string,
   output: string,
@@ -146,11 +349,19 @@ export async function convert(
       `${output}: multiscale levels cannot be written to S3 yet; convert to a directory`,
       { where: output },
     );
-  const pending =
-    outLoc.kind === "s3"
-      ? await prepareS3Output(output, s3Descriptor(outLoc, remote), options.overwrite ?? false, [input])
-      : await prepareOutput(output, options.overwrite ?? false, remoteInput ? [] : [input]);
-  const target = "store" in pending ? pending.store : new FileSystemStore(pending.tmp);
+  if (outLoc.kind === "s3") {
+    const resume = { resume: options.resume };
+    const desc = s3Descriptor(outLoc, remote);
+    const pending = await prepareS3Output(output, desc, options.overwrite ?? false, [input], resume);
+    return convertToS3(input, output, pending, options, remoteInput, t0);
+  }
+  if (options.resume)
+    throw new GeoZarrError(
+      "Usage",
+      `${output}: resume applies to time series and to uploads to s3://; a conversion into a directory starts anew`,
+    );
+  const pending = await prepareOutput(output, options.overwrite ?? false, remoteInput ? [] : [input]);
+  const target = new FileSystemStore(pending.tmp);
   let download: Download | undefined;
   try {
     // A file named by URL (NetCDF, GeoTIFF) is read from a temporary copy, removed at the end.
@@ -171,7 +382,7 @@ export async function convert(
       const computed = Object.fromEntries(
         summary.arrays.filter((a) => a.halved).map((a) => [a.path, a.halved!] as const),
       );
-      const built = await addLevels("tmp" in pending ? pending.tmp : output, {
+      const built = await addLevels(pending.tmp, {
         ...ms,
         signal: options.signal,
         computed,
@@ -181,22 +392,8 @@ export async function convert(
     }
     await pending.commit();
     return {
-      input,
-      output,
-      inputFormat: plan.inputFormat,
-      zarrFormat: plan.zarrFormat,
-      codec: formatCodecChoice(plan.codec),
-      zstd: zstdBackend().backend,
-      workers: summary.workers,
-      arrays: summary.arrays,
+      ...summaryOf(input, output, plan, summary, pending.notes, t0),
       ...(plan.sourceLevels.length && ms ? { sourceLevels: plan.sourceLevels.length } : {}),
-      dropped: plan.dropped,
-      georef: plan.georef,
-      notes: [...pending.notes, ...plan.notes],
-      rawBytes: summary.rawBytes,
-      storedBytes: summary.storedBytes,
-      seconds: (performance.now() - t0) / 1000,
-      memory: summary.memory,
       ...(levels ? { multiscales: levels } : {}),
     };
   } catch (err) {

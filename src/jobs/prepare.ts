@@ -12,17 +12,15 @@
  * @module
  */
 
-import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { expandInputs } from "../convert/inputs.js";
-import { detectInput, normalizeOptions } from "../convert/plan-input.js";
-import type { SourceStamp } from "../convert/staging.js";
-import { splitTasks, TASK_BYTES } from "../convert/tasks.js";
-import { fsError, GeoZarrError } from "../errors.js";
+import { normalizeOptions } from "../convert/plan-input.js";
+import { TASK_BYTES } from "../convert/tasks.js";
+import { GeoZarrError } from "../errors.js";
 import { WorkerPool } from "../parallel/pool.js";
 import { requireLocal } from "../zarr/store/location.js";
-import { type ConvertOptions, planConversion } from "./convert.js";
-import { type DraftPlan, planFile, planId, stageRun, unfinishedTasks } from "./run-plan.js";
+import { type ConvertOptions, planSingleRun } from "./convert.js";
+import { type DraftPlan, planFile, stageRun, unfinishedTasks } from "./run-plan.js";
 import { planSeriesRun, type SeriesOptions } from "./series.js";
 
 export interface PrepareOptions extends ConvertOptions {
@@ -31,53 +29,12 @@ export interface PrepareOptions extends ConvertOptions {
   inputsFrom?: string | undefined;
   /** GeoTIFF scenes: the date in their names (series.ts). */
   timeFrom?: string | undefined;
-  /** Bytes of values per task for a single input (default 512 MiB). */
-  taskBytes?: number | undefined;
-}
-
-async function stampOf(file: string): Promise<SourceStamp> {
-  const st = await stat(file).catch((err) => {
-    throw fsError(err, file, "read");
-  });
-  return { file: resolve(file), size: st.size, mtimeMs: st.mtimeMs };
 }
 
 /** A run planned as tasks, not yet staged (`stageRun` checks and locks the output). */
 export interface PlannedRun {
   draft: DraftPlan;
   inputs: string[];
-}
-
-/** Plan one input as tasks (see the module comment). */
-async function planSingle(input: string, output: string, options: PrepareOptions): Promise<PlannedRun> {
-  const o = normalizeOptions(options);
-  const format = await detectInput(input);
-  const ms = options.multiscales;
-  const plan = await planConversion(input, output, options);
-  // A Zarr store is a directory: its size and time say nothing of its chunks, so it is not stamped.
-  const sources = format === "zarr" ? [] : [await stampOf(input)];
-  const tasks = splitTasks(plan.nodes, input, options.taskBytes ?? TASK_BYTES).map((t) => ({
-    ...t,
-    sources: sources.map((_, i) => i),
-  }));
-  const multiscales = ms && { ...ms, signal: undefined, onProgress: undefined };
-  const id = planId(
-    { nodes: plan.nodes, tasks, sources },
-    { zarrFormat: o.zarrFormat, codec: o.codec, multiscales: multiscales ?? null },
-  );
-  const draft: DraftPlan = {
-    version: 1,
-    id,
-    output: resolve(output),
-    overwrite: options.overwrite ?? false,
-    zarrFormat: plan.zarrFormat,
-    nodes: plan.nodes,
-    tasks,
-    sources,
-    multiscales,
-    sourced: ms && plan.sourceLevels.length ? plan.sourceLevels : undefined,
-  };
-  return { draft, inputs: [input] };
 }
 
 /**
@@ -111,7 +68,10 @@ export async function planRun(given: string[], output: string, options: PrepareO
       "Usage",
       `${inputs.length} inputs and no concatenation dimension: name one input, or the dimension to concatenate along (concat)`,
     );
-  return planSingle(inputs[0]!, output, options);
+  const { draft } = await planSingleRun(inputs[0]!, output, options, {
+    taskBytes: options.taskBytes ?? TASK_BYTES,
+  });
+  return { draft, inputs };
 }
 
 /** Plan and stage a run for other processes (the output's lock released, the staging area kept). */

@@ -38,11 +38,11 @@ import {
   STAGING_META,
 } from "../convert/output.js";
 import { contentId, planFromJson, planToJson } from "../convert/plan-json.js";
+import type { PendingStoreOutput } from "../convert/s3-output.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
-import { type SourceStamp, Staging } from "../convert/staging.js";
+import { type RunStaging, type SourceStamp, Staging } from "../convert/staging.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { addLevels, type PyramidOptions, type PyramidSummary } from "../pyramid/build.js";
-import { FileSystemStore } from "../zarr/store/fs.js";
 import { writeSeriesRecord } from "./series-record.js";
 
 /** One task: the units it writes (regions) and the sources it reads (indices into `sources`). */
@@ -103,6 +103,21 @@ export async function stageRun(
 }
 
 /**
+ * Open the run of `draft` in an upload to object storage (its output checked and locked by
+ * `prepareS3Output`): continue the interrupted upload of the same plan or start anew, and keep the
+ * plan under the prefix (convert/s3-staging.ts).
+ */
+export async function stageUpload(
+  pending: PendingStoreOutput,
+  draft: DraftPlan,
+): Promise<{ plan: RunPlan; staging: RunStaging }> {
+  const staging = await pending.begin(draft.id);
+  const plan: RunPlan = { ...draft, existing: null };
+  await writeRunPlan(staging, plan);
+  return { plan, staging };
+}
+
+/**
  * A plan's stable identity: its settings, nodes, tasks and sources, but not the time it was made
  * (the root's history line), so the same conversion planned again has the same id (resume, queues).
  */
@@ -124,7 +139,7 @@ export function stagingOf(plan: string): string {
 }
 
 /** Write `plan` into its staging area (atomically, beside the task records). */
-export async function writeRunPlan(staging: Staging, plan: RunPlan): Promise<void> {
+export async function writeRunPlan(staging: RunStaging, plan: RunPlan): Promise<void> {
   // Keys in their order: the attributes' order is the output's.
   await staging.writePlan(planToJson(plan, false));
 }
@@ -185,7 +200,7 @@ export type TaskOutcome = (ExecuteSummary & { files: { key: string; size: number
  */
 export async function runPlanTask(
   plan: TaskSet,
-  staging: Staging,
+  staging: RunStaging,
   index: number,
   exec: Omit<ExecuteOptions, "zarrFormat">,
 ): Promise<TaskOutcome> {
@@ -195,7 +210,7 @@ export async function runPlanTask(
   const sources = sourcesOf(plan, task);
   if (await staging.done(index, sources)) return null;
   await checkSources(sources);
-  const r = await runTask(plan.nodes, task, new FileSystemStore(staging.dir), {
+  const r = await runTask(plan.nodes, task, staging.store(), {
     ...exec,
     zarrFormat: plan.zarrFormat,
   });
@@ -220,7 +235,7 @@ export async function runTaskOf(
 }
 
 /** The tasks whose records are missing or no longer intact (a chunk gone, a source changed). */
-export async function unfinishedTasks(plan: TaskSet, staging: Staging): Promise<number[]> {
+export async function unfinishedTasks(plan: TaskSet, staging: RunStaging): Promise<number[]> {
   const out: number[] = [];
   for (const [i, t] of plan.tasks.entries()) if (!(await staging.done(i, sourcesOf(plan, t)))) out.push(i);
   return out;
@@ -237,21 +252,32 @@ export interface FinishResult {
  */
 export async function finishRun(
   plan: RunPlan,
-  staging: Staging,
+  staging: RunStaging,
   exec: Omit<ExecuteOptions, "zarrFormat">,
 ): Promise<FinishResult> {
+  // The levels are added to a directory (pyramid/build.ts).
+  const dir = staging.dir;
+  if (plan.multiscales && dir === undefined)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${staging.where}: multiscale levels are added in a directory only for now`,
+      { where: staging.where },
+    );
   const left = await unfinishedTasks(plan, staging);
   if (left.length) {
     const t = plan.tasks[left[0]!]!;
     throw new GeoZarrError(
       "IO",
-      `${staging.dir}: ${left.length} task${left.length > 1 ? "s" : ""} not done (task ${left[0]}, ${t.label}, has no intact record); run ${left.length > 1 ? "them" : "it"} first`,
-      { where: staging.dir },
+      `${staging.where}: ${left.length} task${left.length > 1 ? "s" : ""} not done (task ${left[0]}, ${t.label}, has no intact record); run ${left.length > 1 ? "them" : "it"} first`,
+      { where: staging.where },
     );
   }
-  const store = new FileSystemStore(staging.dir);
-  const summary = await finalizePlan(plan.nodes, plan.tasks, store, { ...exec, zarrFormat: plan.zarrFormat });
-  if (plan.series) await writeSeriesRecord(staging.dir, plan.series.first, plan.series.concat);
+  const summary = await finalizePlan(plan.nodes, plan.tasks, staging.store(), {
+    ...exec,
+    zarrFormat: plan.zarrFormat,
+  });
+  // In object storage the record is PUT now, before the held-back metadata (s3-output.ts).
+  if (plan.series) await writeSeriesRecord(dir ?? staging.store(), plan.series.first, plan.series.concat);
   if (!plan.multiscales) return { summary };
   const computed = Object.fromEntries(
     plan.nodes.flatMap((n) => {
@@ -259,7 +285,7 @@ export async function finishRun(
       return paths.length ? [[n.path, paths] as const] : [];
     }),
   );
-  const built = await addLevels(staging.dir, {
+  const built = await addLevels(dir!, {
     ...plan.multiscales,
     signal: exec.signal,
     computed,
@@ -313,5 +339,69 @@ export async function finalizeStaged(
   } catch (err) {
     await pending.abort();
     throw err;
+  }
+}
+
+/** A run's task counts: in all, done now, skipped (done before), failed. */
+export interface TaskCounts {
+  tasks: number;
+  done: number;
+  skipped: number;
+  failed: number;
+}
+
+/**
+ * Run the tasks of a plan into its staging area in this process, skipping those an earlier run
+ * finished (an intact record, staging.ts), recording each as it ends.
+ */
+export async function runStagedTasks(
+  plan: TaskSet,
+  staging: RunStaging,
+  exec: Parameters<typeof runPlanTask>[3],
+  counts: TaskCounts,
+  total: ExecuteSummary,
+  options: {
+    signal?: AbortSignal | undefined;
+    /** Called as tasks finish: done (incl. skipped as already done) of total, and their sources' bytes. */
+    onTasks?: ((done: number, total: number, bytesDone: number, bytesTotal: number) => void) | undefined;
+  },
+): Promise<void> {
+  const bytesOf = (t: RunPlan["tasks"][number]) => t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
+  const bytesTotal = plan.tasks.reduce((n, t) => n + bytesOf(t), 0);
+  let bytesDone = 0;
+  for (const [index, task] of plan.tasks.entries()) {
+    options.signal?.throwIfAborted();
+    const r = await runPlanTask(plan, staging, index, exec);
+    if (r === null) counts.skipped++;
+    else {
+      merge(total, r);
+      counts.done++;
+    }
+    bytesDone += bytesOf(task);
+    options.onTasks?.(counts.done + counts.skipped, counts.tasks, bytesDone, bytesTotal);
+  }
+}
+
+/** A run's summary before any step is added to it (`merge`). */
+export function emptySummary(workers: number): ExecuteSummary {
+  return { arrays: [], storedBytes: 0, rawBytes: 0, workers, memory: { budget: 0, peakBuffered: 0 } };
+}
+
+/** Add one step's summary into the run's, array by array. */
+export function merge(total: ExecuteSummary, s: ExecuteSummary): void {
+  total.storedBytes += s.storedBytes;
+  total.rawBytes += s.rawBytes;
+  total.memory = {
+    budget: s.memory.budget,
+    peakBuffered: Math.max(total.memory.peakBuffered, s.memory.peakBuffered),
+  };
+  for (const a of s.arrays) {
+    const t = total.arrays.find((x) => x.path === a.path);
+    if (!t) total.arrays.push({ ...a });
+    else {
+      t.chunksWritten += a.chunksWritten;
+      t.chunksSkipped += a.chunksSkipped;
+      t.storedBytes += a.storedBytes;
+    }
   }
 }

@@ -12,6 +12,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { ScannedInput } from "../convert/series/scan-task.js";
 import { fsError } from "../errors.js";
+import type { MutableStore, ReadableStore } from "../zarr/store/types.js";
 
 export const SERIES_RECORD = ".geozarr-series.json";
 
@@ -23,7 +24,12 @@ export interface SeriesRecord {
   };
 }
 
-export async function writeSeriesRecord(dir: string, first: ScannedInput, concat: string): Promise<void> {
+/** Write the record into the store's directory `target`, or into a store (an upload to s3://). */
+export async function writeSeriesRecord(
+  target: string | MutableStore,
+  first: ScannedInput,
+  concat: string,
+): Promise<void> {
   const variables = Object.fromEntries(
     Object.entries(first.variables).map(([k, { hdf5: _, ...v }]) => [k, v] as const),
   );
@@ -34,17 +40,23 @@ export async function writeSeriesRecord(dir: string, first: ScannedInput, concat
     concat,
     first: { ...rest, file: basename(rest.file), variables },
   };
+  const text = `${JSON.stringify(record)}\n`;
+  if (typeof target !== "string") return target.set(`/${SERIES_RECORD}`, new TextEncoder().encode(text));
   try {
-    await writeFile(join(dir, SERIES_RECORD), `${JSON.stringify(record)}\n`);
+    await writeFile(join(target, SERIES_RECORD), text);
   } catch (err) {
-    throw fsError(err, join(dir, SERIES_RECORD), "write");
+    throw fsError(err, join(target, SERIES_RECORD), "write");
   }
 }
 
 /** The record of a store, or null when it has none (or it is unreadable: the checks then rely on metadata). */
-export async function readSeriesRecord(store: string): Promise<SeriesRecord | null> {
+export async function readSeriesRecord(store: string | ReadableStore): Promise<SeriesRecord | null> {
   try {
-    const r = JSON.parse(await readFile(join(store, SERIES_RECORD), "utf8")) as SeriesRecord;
+    const text =
+      typeof store === "string"
+        ? await readFile(join(store, SERIES_RECORD), "utf8")
+        : new TextDecoder().decode((await store.get(`/${SERIES_RECORD}`)) ?? new Uint8Array());
+    const r = JSON.parse(text) as SeriesRecord;
     return r.version === 1 ? r : null;
   } catch {
     return null;

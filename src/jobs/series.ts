@@ -16,9 +16,10 @@ import type { ArraySummary, ExecuteSummary, NodePlan } from "../convert/execute.
 import { expandInputs } from "../convert/inputs.js";
 import { withHalving } from "../convert/multiscale.js";
 import { type InputPlanOptions, normalizeOptions, planInput } from "../convert/plan-input.js";
+import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
 import { planSeries, type SeriesPlan } from "../convert/series/plan.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
-import type { Staging } from "../convert/staging.js";
+import type { RunStaging } from "../convert/staging.js";
 import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
 import { WorkerPool } from "../parallel/pool.js";
@@ -27,16 +28,18 @@ import { DEFAULT_TILE_SIZE } from "../pyramid/levels.js";
 import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
-import { requireLocal } from "../zarr/store/location.js";
+import { isStoreUrl, parseLocation, s3Descriptor } from "../zarr/store/location.js";
 import { type ConvertOptions, historyLine } from "./convert.js";
 import {
   type DraftPlan,
+  emptySummary,
   finishRun,
+  merge,
   planId,
   type RunPlan,
-  runPlanTask,
+  runStagedTasks,
   stageRun,
-  type TaskSet,
+  stageUpload,
 } from "./run-plan.js";
 
 export interface SeriesOptions extends ConvertOptions {
@@ -46,8 +49,6 @@ export interface SeriesOptions extends ConvertOptions {
   inputsFrom?: string | undefined;
   /** GeoTIFF scenes: a regular expression for the date in their names (else their TIFFTAG_DATETIME). */
   timeFrom?: string | undefined;
-  /** Continue an interrupted run of the same conversion. */
-  resume?: boolean | undefined;
   /** Append: granules whose times the store has rewrite those steps in place (else they are refused). */
   replaceTimes?: boolean | undefined;
   /** Called as tasks finish: done (incl. skipped as already done) of total, and their sources' bytes. */
@@ -195,7 +196,7 @@ export async function planSeriesRun(
   const draft: DraftPlan = {
     version: 1,
     id,
-    output: resolve(output),
+    output: isStoreUrl(output) ? output : resolve(output),
     overwrite: options.overwrite ?? false,
     zarrFormat: o.zarrFormat,
     nodes: plan.nodes,
@@ -213,116 +214,87 @@ export async function convertSeries(
   options: SeriesOptions,
 ): Promise<SeriesSummary> {
   const t0 = performance.now();
-  requireLocal(output, "time series are written to directories only for now; convert to a directory");
+  const loc = parseLocation(output);
+  if (loc.kind === "http")
+    throw new GeoZarrError("Usage", `${output}: HTTP stores are read-only; write to a directory or s3://`);
+  if (loc.kind === "s3" && options.multiscales)
+    throw new GeoZarrError(
+      "Unsupported",
+      `${output}: multiscale levels cannot be written to S3 yet; convert the series to a directory`,
+      { where: output },
+    );
   const o = normalizeOptions(options);
+  // To s3://, the output is checked and locked before the scan, as a single input's is (convert.ts).
+  const upload =
+    loc.kind === "s3"
+      ? await prepareS3Output(
+          output,
+          s3Descriptor(loc, options.remote ?? {}),
+          options.overwrite ?? false,
+          [],
+          {
+            resume: options.resume,
+          },
+        )
+      : undefined;
   const pool = new WorkerPool(o.workers);
   const detach = pool.stopOn(options.signal);
+  // The one who commits or aborts: the upload from the start, a directory's once it is staged.
+  let pending: Pick<PendingStoreOutput, "commit" | "abort" | "notes"> | undefined = upload;
   try {
     const { draft, inputs, about } = await planSeriesRun(given, output, options, pool);
-    const { plan, staging, pending } = await stageRun(draft, inputs, options.resume);
-    try {
-      const total: ExecuteSummary = {
-        arrays: [],
-        storedBytes: 0,
-        rawBytes: 0,
-        workers: pool.size,
-        memory: { budget: 0, peakBuffered: 0 },
-      };
-      const counts = { tasks: plan.tasks.length, done: 0, skipped: 0, failed: 0 };
-      const exec = {
-        workers: o.workers,
-        useWorkers: o.workers > 0,
-        memoryBudget: options.memoryBudget,
-        signal: options.signal,
-        pool,
-      };
-      await runStagedTasks(plan, staging, exec, counts, total, options);
-      const fin = await finishRun(plan, staging, exec);
-      merge(total, fin.summary);
-      await pending.commit();
-      return {
-        inputs: inputs.length,
-        output,
-        zarrFormat: o.zarrFormat,
-        codec: formatCodecChoice(o.codec),
-        zstd: zstdBackend().backend,
-        workers: pool.size,
-        concat: options.concat,
-        steps: about.steps,
-        first: about.first,
-        last: about.last,
-        missing: about.missing,
-        plan: { id: plan.id, ...counts },
-        arrays: total.arrays,
-        dropped: [],
-        notes: [...pending.notes],
-        rawBytes: total.rawBytes,
-        storedBytes: total.storedBytes,
-        seconds: (performance.now() - t0) / 1000,
-        memory: total.memory,
-        ...(fin.levels ? { multiscales: { ...fin.levels, store: output } } : {}),
-      };
-    } catch (err) {
-      await pending.abort();
-      throw err;
+    let staged: { plan: RunPlan; staging: RunStaging };
+    if (upload) staged = await stageUpload(upload, draft);
+    else {
+      const local = await stageRun(draft, inputs, options.resume);
+      pending = local.pending;
+      staged = local;
     }
+    const { plan, staging } = staged;
+    const total = emptySummary(pool.size);
+    const counts = { tasks: plan.tasks.length, done: 0, skipped: 0, failed: 0 };
+    const exec = {
+      workers: o.workers,
+      useWorkers: o.workers > 0,
+      memoryBudget: options.memoryBudget,
+      signal: options.signal,
+      pool,
+    };
+    await runStagedTasks(plan, staging, exec, counts, total, options);
+    const fin = await finishRun(plan, staging, exec);
+    merge(total, fin.summary);
+    await pending!.commit();
+    return {
+      inputs: inputs.length,
+      output,
+      zarrFormat: o.zarrFormat,
+      codec: formatCodecChoice(o.codec),
+      zstd: zstdBackend().backend,
+      workers: pool.size,
+      concat: options.concat,
+      steps: about.steps,
+      first: about.first,
+      last: about.last,
+      missing: about.missing,
+      plan: { id: plan.id, ...counts },
+      arrays: total.arrays,
+      dropped: [],
+      notes: [...pending!.notes],
+      rawBytes: total.rawBytes,
+      storedBytes: total.storedBytes,
+      seconds: (performance.now() - t0) / 1000,
+      memory: total.memory,
+      ...(fin.levels ? { multiscales: { ...fin.levels, store: output } } : {}),
+    };
+  } catch (err) {
+    // Staged, the run keeps what it finished for resume (both kinds of output); else only the lock goes.
+    await pending?.abort();
+    throw err;
   } finally {
     detach();
     await pool.close();
   }
 }
 
-/** A run's task counts: in all, done now, skipped (done before), failed. */
-export interface TaskCounts {
-  tasks: number;
-  done: number;
-  skipped: number;
-  failed: number;
-}
-
-/**
- * Run the tasks of a plan into its staging area in this process, skipping those an earlier run
- * finished (an intact record, staging.ts), recording each as it ends.
- */
-export async function runStagedTasks(
-  plan: TaskSet,
-  staging: Staging,
-  exec: Parameters<typeof runPlanTask>[3],
-  counts: TaskCounts,
-  total: ExecuteSummary,
-  options: Pick<SeriesOptions, "signal" | "onTasks">,
-): Promise<void> {
-  const bytesOf = (t: RunPlan["tasks"][number]) => t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
-  const bytesTotal = plan.tasks.reduce((n, t) => n + bytesOf(t), 0);
-  let bytesDone = 0;
-  for (const [index, task] of plan.tasks.entries()) {
-    options.signal?.throwIfAborted();
-    const r = await runPlanTask(plan, staging, index, exec);
-    if (r === null) counts.skipped++;
-    else {
-      merge(total, r);
-      counts.done++;
-    }
-    bytesDone += bytesOf(task);
-    options.onTasks?.(counts.done + counts.skipped, counts.tasks, bytesDone, bytesTotal);
-  }
-}
-
-/** Add one step's summary into the run's, array by array. */
-export function merge(total: ExecuteSummary, s: ExecuteSummary): void {
-  total.storedBytes += s.storedBytes;
-  total.rawBytes += s.rawBytes;
-  total.memory = {
-    budget: s.memory.budget,
-    peakBuffered: Math.max(total.memory.peakBuffered, s.memory.peakBuffered),
-  };
-  for (const a of s.arrays) {
-    const t = total.arrays.find((x) => x.path === a.path);
-    if (!t) total.arrays.push({ ...a });
-    else {
-      t.chunksWritten += a.chunksWritten;
-      t.chunksSkipped += a.chunksSkipped;
-      t.storedBytes += a.storedBytes;
-    }
-  }
-}
+// Where a run's tasks are run and summed (run-plan.ts); append.ts takes them from here too.
+export { merge, runStagedTasks, type TaskCounts } from "./run-plan.js";

@@ -1,15 +1,15 @@
 /**
  * Object storage that misbehaves: a server behind a proxy that fails every third request still
  * yields a correct store and correct reads; a conversion killed mid-upload leaves no consolidated
- * metadata and a marker that the next run names; an interrupted one removes what it uploaded.
+ * metadata and a marker that the next run names; an interrupted one keeps what it uploaded, for
+ * --resume (s3-resume.test.ts: resumed byte for byte).
  */
 
 import { cpSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine, runCli } from "../helpers/cli.js";
-import { downloadWithBoto3, useCloud } from "../helpers/cloud.js";
+import { downloadWithBoto3, keysUnder, useCloud } from "../helpers/cloud.js";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
 import { startCli } from "../helpers/processes.js";
 import { tmpDir } from "../helpers/tmp.js";
@@ -17,15 +17,6 @@ import { tmpDir } from "../helpers/tmp.js";
 const SAMPLE = resolve("examples/data/mur_small.nc");
 const cloud = useCloud("s3faults");
 const dir = tmpDir("s3faults-out");
-
-/** Every object key under a store prefix. */
-async function keysUnder(prefix: string): Promise<string[]> {
-  const s = new S3Store({ bucket: cloud.s3.bucket, prefix });
-  const out: string[] = [];
-  for await (const page of s.listObjects("/"))
-    for (const o of page) out.push(o.Key!.slice(prefix.length + 1));
-  return out.sort();
-}
 
 /** `fn` with the S3 endpoint pointed elsewhere (worker threads started inside inherit it). */
 async function viaEndpoint<T>(endpoint: string, fn: () => Promise<T>): Promise<T> {
@@ -106,7 +97,7 @@ describe("a conversion that dies mid-upload", () => {
     });
     expect(await run.exit).toBe(137);
     expect(run.stderr()).toContain("geozarr-fault: s3-put kill");
-    const left = await keysUnder(name);
+    const left = await keysUnder(cloud, name);
     expect(left).toContain(".geozarr-partial.json");
     expect(left.filter((k) => /\/c\//.test(k)).length).toBe(2); // the two chunks before the kill
     expect(left.filter((k) => k.endsWith("zarr.json"))).toEqual([]); // no metadata at all, no root
@@ -116,18 +107,18 @@ describe("a conversion that dies mid-upload", () => {
     expectOneLine(
       next.stderr,
       new RegExp(
-        `s3://geozarr-test/killed\\.zarr: an interrupted upload was left there \\(process ${run.child.pid} on .*\\): chunks without complete metadata; remove it with the overwrite option \\(--overwrite\\)`,
+        `s3://geozarr-test/killed\\.zarr: an interrupted upload was left there \\(process ${run.child.pid} on .*\\): chunks without complete metadata; continue it with the same arguments and the resume option \\(--resume\\), or remove it with the overwrite option \\(--overwrite\\)$`,
       ),
     );
     const redo = await runCli("convert", SAMPLE, cloud.s3Url(name), "--overwrite");
     expect(redo.code).toBe(0);
-    const done = await keysUnder(name);
+    const done = await keysUnder(cloud, name);
     expect(done).toContain("zarr.json");
     expect(done.filter((k) => k.startsWith(".geozarr"))).toEqual([]);
     expect((await runCli("tree", cloud.s3Url(name))).code).toBe(0);
   });
 
-  it("interrupted (SIGINT) mid-upload: exits 130 and removes what it uploaded, marker and lock included", async () => {
+  it("interrupted (SIGINT) mid-upload: exits 130, releases the lock and keeps the upload (no metadata) for --resume, which completes it", async () => {
     const name = "interrupted.zarr";
     // On worker threads (a hung inline task would outlast the CLI's stop grace): the second chunk
     // PUT of one of them never ends.
@@ -138,6 +129,18 @@ describe("a conversion that dies mid-upload", () => {
     await run.waitFor(/geozarr-fault: s3-put hang/);
     run.child.kill("SIGINT");
     expect(await run.exit).toBe(130);
-    expect(await keysUnder(name)).toEqual([]);
+    const left = await keysUnder(cloud, name);
+    expect(left).not.toContain(".geozarr-lock");
+    expect(left).toContain(".geozarr-partial.json");
+    expect(left).toContain(".geozarr-run/plan.json");
+    expect(left.filter((k) => /(zarr\.json|\.z\w+)$/.test(k))).toEqual([]);
+    const resumed = await runCli("convert", SAMPLE, cloud.s3Url(name), "--workers", "2", "--resume");
+    expect(resumed.code).toBe(0);
+    const done = await keysUnder(cloud, name);
+    expect(done).toContain("zarr.json");
+    expect(done.filter((k) => k.startsWith(".geozarr"))).toEqual([]);
+    expect(
+      JSON.parse((await runCli("stats", cloud.s3Url(name), "analysed_sst", "--json")).stdout).elements,
+    ).toBe(719 * 1440);
   });
 });

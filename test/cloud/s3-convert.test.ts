@@ -5,30 +5,21 @@
  * HTTP (nginx) and on the local copy; a missing chunk reads as fill over both.
  */
 
-import { cpSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { cpSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
 import { convert } from "../../src/node.js";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine, runCli } from "../helpers/cli.js";
-import { downloadWithBoto3, useCloud } from "../helpers/cloud.js";
+import { downloadWithBoto3, filesUnder, useCloud } from "../helpers/cloud.js";
 import { pythonJson } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
 const cloud = useCloud("s3conv");
 const dir = tmpDir("s3conv-out");
-
-/** Every file under `root`, by path relative to it, sorted. */
-function files(root: string): string[] {
-  const walk = (d: string): string[] =>
-    readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
-  return walk(root)
-    .map((f) => relative(root, f))
-    .sort();
-}
 
 /** A metadata document without the `history` line (it names the output and the time). */
 function withoutHistory(text: string): unknown {
@@ -59,7 +50,7 @@ describe.each([2, 3] as const)("the sample converted to s3:// as Zarr v%i", (for
   });
 
   it("holds exactly the files of the local conversion: chunks byte for byte, documents equal but for history, no lock or marker left", () => {
-    expect(keys).toEqual(files(local));
+    expect(keys).toEqual(filesUnder(local));
     for (const k of keys) {
       const a = readFileSync(join(downloaded, k));
       const b = readFileSync(join(local, k));
@@ -212,7 +203,7 @@ describe("inputs named by URL", () => {
       const out = join(dir, `from-url-${i}.zarr`);
       const r = await runCli("convert", url, out);
       expect(r.code, r.stderr).toBe(0);
-      for (const k of files(want).filter((k) => !/(zarr\.json|\.z\w+)$/.test(k)))
+      for (const k of filesUnder(want).filter((k) => !/(zarr\.json|\.z\w+)$/.test(k)))
         expect(readFileSync(join(out, k)).equals(readFileSync(join(want, k))), k).toBe(true);
     }
     expect(ls(tmpdir()).filter((f) => f.startsWith("geozarr-input-")).length).toBe(downloadsBefore);
@@ -254,7 +245,7 @@ describe("inputs named by URL", () => {
     );
     // The same store in S3 lists through ListObjectsV2.
     const s3 = new S3Store({ bucket: cloud.s3.bucket, prefix: "unconsolidated-v2.zarr" });
-    for (const k of files(v2)) await s3.set(`/${k}` as `/${string}`, readFileSync(join(v2, k)));
+    for (const k of filesUnder(v2)) await s3.set(`/${k}` as `/${string}`, readFileSync(join(v2, k)));
     const walked = await runCli("tree", cloud.s3Url("unconsolidated-v2.zarr"), "--json");
     const local = await runCli("tree", v2, "--json");
     expect(walked.code).toBe(0);
@@ -263,19 +254,10 @@ describe("inputs named by URL", () => {
     );
   });
 
-  it("pyramid, time series and appends refuse a store URL, saying what to do instead", async () => {
+  it("pyramid and multiscale levels refuse a store URL, saying what to do instead", async () => {
     const r = await runCli("pyramid", cloud.s3Url("mur-v3.zarr"));
     expect(r.code).toBe(3);
     expectOneLine(r.stderr, /levels are added to stores in a directory only .*convert with --multiscales/);
-    const series = await runCli("convert", SAMPLE, SAMPLE, cloud.s3Url("series.zarr"), "--concat", "time");
-    expect(series.code).toBe(3);
-    expectOneLine(
-      series.stderr,
-      /s3:\/\/geozarr-test\/series\.zarr: time series are written to directories only/,
-    );
-    const append = await runCli("convert", SAMPLE, cloud.s3Url("mur-v3.zarr"), "--append", "time");
-    expect(append.code).toBe(3);
-    expectOneLine(append.stderr, /mur-v3\.zarr: appending is done to stores in a directory only/);
     const ms = await runCli("convert", SAMPLE, cloud.s3Url("ms.zarr"), "--multiscales");
     expect(ms.code).toBe(3);
     expectOneLine(ms.stderr, /s3:\/\/geozarr-test\/ms\.zarr: multiscale levels cannot be written to S3 yet/);

@@ -5,8 +5,10 @@
  * child processes all reach it as a user's configuration would.
  */
 
-import { join } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll } from "vitest";
+import { S3Store } from "../../src/zarr/store/s3.js";
 import { type HttpServer, type S3Server, startNginx, startS3 } from "../setup/servers.js";
 import { python } from "./python.js";
 import { tmpDir } from "./tmp.js";
@@ -79,4 +81,22 @@ print(json.dumps(sorted(keys)))`,
     [cloud.s3.endpoint, cloud.s3.bucket, prefix, dir],
   );
   return JSON.parse(out) as string[];
+}
+
+/** Every object key under a store prefix of the test bucket, relative to it, sorted. */
+export async function keysUnder(cloud: Cloud, prefix: string): Promise<string[]> {
+  const s = new S3Store({ bucket: cloud.s3.bucket, prefix });
+  const out: string[] = [];
+  for await (const page of s.listObjects("/"))
+    for (const o of page) out.push(o.Key!.slice(prefix.length + 1));
+  return out.sort();
+}
+
+/** Every file under `root` (a downloaded or local store), by path relative to it, sorted. */
+export function filesUnder(root: string): string[] {
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+  return walk(root)
+    .map((f) => relative(root, f))
+    .sort();
 }

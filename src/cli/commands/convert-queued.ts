@@ -29,7 +29,8 @@ export const QUEUE_OPTIONS = {
   "task-size": {
     type: "string",
     arg: "SIZE",
-    description: "with --queue or --prepare, one input: values per task (default 512M; whole rows of chunks)",
+    description:
+      "with --queue or --prepare, or to s3://, one input: values per task (default 512M, to s3:// 128M; whole rows of chunks)",
   },
   prepare: {
     type: "boolean",

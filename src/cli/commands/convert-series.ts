@@ -6,7 +6,7 @@
 
 import { GeoZarrError } from "../../errors.js";
 import { appendSeries, type ConvertOptions, convertSeries } from "../../node.js";
-import { intOption, type OptionValues, sizeOption, stringOption } from "../args.js";
+import { intOption, type OptionValues, remoteOptions, sizeOption, stringOption } from "../args.js";
 import { humanBytes, type Io, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
 import { pyramidLine, pyramidOptions } from "./pyramid.js";
@@ -75,6 +75,7 @@ export async function runSeries(
     timeFrom: stringOption(values, "time-from"),
     resume: Boolean(values.resume),
     replaceTimes: Boolean(values["replace-times"]),
+    remote: remoteOptions(values),
     command,
     signal,
     onTasks: (done: number, total: number, bytesDone = 0, bytesTotal = 0) =>

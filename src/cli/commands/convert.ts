@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { convert as runConvert } from "../../node.js";
-import { type CommandSpec, REMOTE_OPTIONS, remoteOptions } from "../args.js";
+import { type CommandSpec, REMOTE_OPTIONS, remoteOptions, sizeOption } from "../args.js";
 import { humanBytes, noteZstdBackend } from "../io.js";
 import { progressBar } from "../progress.js";
 import { QUEUE_OPTIONS, RUN_ONLY_OPTIONS, runQueued } from "./convert-queued.js";
@@ -39,7 +39,8 @@ const spec: CommandSpec = {
     },
     resume: {
       type: "boolean",
-      description: "continue an interrupted time-series run (same arguments): only unfinished tasks run",
+      description:
+        "continue an interrupted run (a time series, or one input to s3://) with the same arguments: only unfinished tasks run",
     },
     "replace-times": {
       type: "boolean",
@@ -108,7 +109,11 @@ const spec: CommandSpec = {
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
 INPUT may be an s3:// or http(s):// URL (a file there is downloaded to a temporary file first)
-and OUTPUT an s3:// URL: chunks are uploaded first, the consolidated metadata last.
+and OUTPUT an s3:// URL (one input, --concat or --append): chunks are uploaded first, the
+consolidated metadata last; the upload
+is a plan of tasks (--task-size values each, default 128M) whose records are kept under the
+prefix until the end, so a run that is interrupted or killed is continued with the same command
+and --resume, re-uploading only the chunks of unfinished tasks.
 Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions (clipped to their size);
 the other dimensions (time, depth, ...), innermost first, take as many steps as keep a chunk
 within 8 MiB uncompressed, the rest 1 (MUR: 1 x 4096 x 4096; a 3 x 20 x 30 grid: one chunk;
@@ -165,8 +170,11 @@ export const convert: Command = {
         "Usage",
         `${inputs.length} inputs: several inputs need --concat DIM (a time series)`,
       );
-    if (values.resume)
-      throw new GeoZarrError("Usage", "--resume applies to time series (--concat, --append)");
+    if (values.resume && !output.startsWith("s3://"))
+      throw new GeoZarrError(
+        "Usage",
+        "--resume applies to time series (--concat, --append) and to one input converted to s3://",
+      );
     if (values["time-from"] !== undefined)
       throw new GeoZarrError("Usage", "--time-from applies to time series of GeoTIFF scenes (--concat time)");
     const enc = encodingOptions(values);
@@ -178,6 +186,8 @@ export const convert: Command = {
         ...enc,
         command: commandLine(positionals, values),
         remote: remoteOptions(values),
+        resume: Boolean(values.resume),
+        taskBytes: sizeOption(values, "task-size"),
         onDownload: (done, total) =>
           bar.update({ done, total, bytesDone: done, bytesTotal: total, unit: "bytes downloaded" }),
         signal,
