@@ -97,6 +97,23 @@ with netCDF4.Dataset(f"{out}/latin1.nc", "w", format="NETCDF3_CLASSIC") as ds:
     n = ds.createVariable("name", "S1", ("station", "strlen")); n.set_auto_chartostring(False)
     n[:] = chars([b"caf\\xe9", b"ok"], 4)
     t = ds.createVariable("temp", "f4", ("station",)); t.coordinates = "name"; t[:] = [1, 2]
+# Arrays of single characters (netCDF-C's nctest and ref_nc_test_netcdf4_4_0 layouts): a char
+# variable's last dimension is a string length only if nothing but char variables use it, last.
+with netCDF4.Dataset(f"{out}/chars.nc", "w", format="NETCDF3_CLASSIC") as ds:
+    sizes = {"rec": 2, "d1": 2, "w": 2, "z": 3, "len": 4}
+    for d, n in sizes.items():
+        ds.createDimension(d, None if d == "rec" else n)
+    shape = lambda dims: tuple(sizes[d] for d in dims)
+    for name, dims, items in [
+        ("cr", ("rec",), [b"a", b"b"]),
+        ("c1", ("d1",), [b"x", b"\\x00"]),
+        ("charvar", ("w", "z"), [b"p", b"q", b"\\x00", b"\\xe9", b"s", b"t"]),
+        ("label", ("w", "len"), [b"ab", b"cdef"]),
+    ]:
+        v = ds.createVariable(name, "S1", dims); v.set_auto_chartostring(False)
+        v[:] = chars(items, 4) if name == "label" else np.array(items, dtype="S1").reshape(shape(dims))
+    for name, dims in [("br", ("rec",)), ("b1", ("d1",)), ("bytevar", ("w", "z"))]:
+        v = ds.createVariable(name, "i1", dims); v[:] = np.arange(int(np.prod(shape(dims))), dtype="i1").reshape(shape(dims))
 with h5py.File(f"{out}/plain.h5", "w") as h:
     h["mask"] = np.array([True, False, True, True])
     h["code"] = np.array([b"ab", b"c\\xe9d", b"", b"wxyz"], dtype="S4")
@@ -195,6 +212,27 @@ describe("NetCDF classic text", () => {
     expect(r.stderr).toContain(
       "geozarr: dropped name: its bytes are not utf-8 text (element 0): Zarr v3 strings are UTF-8; --zarr-format 2 keeps them as |S4",
     );
+  });
+});
+
+describe("NetCDF char arrays that are not strings", () => {
+  it("a char dimension other variables use is not a string length (xarray's stackable): xarray reads the same from our v2", async () => {
+    const out = f("chars-v2.zarr");
+    const r = await runCli("convert", f("chars.nc"), out, "--zarr-format", "2");
+    expect(r.code, r.stderr).toBe(0);
+    const src = xarray(f("chars.nc"));
+    const got = xarray(out);
+    // xarray keeps single characters where the dimension is shared (c1 beside b1, charvar beside
+    // bytevar) and makes strings of label's (only char variables use len, as their last).
+    expect(src.c1).toMatchObject({ dims: ["d1"], kind: "S", values: [{ bytes: "x" }, { bytes: "" }] });
+    expect(src.charvar!.dims).toEqual(["w", "z"]);
+    expect(src.label).toMatchObject({ dims: ["w"], values: [{ bytes: "ab" }, { bytes: "cdef" }] });
+    for (const name of ["cr", "c1", "charvar", "label", "br", "b1", "bytevar"]) {
+      expect(got[name], name).toBeDefined();
+      expect(got[name]!.dims, name).toEqual(src[name]!.dims);
+      expect(got[name]!.kind, name).toBe(src[name]!.kind);
+      expect(got[name]!.values, name).toEqual(src[name]!.values);
+    }
   });
 });
 

@@ -37,9 +37,11 @@ export type GridMappingVariable = Pick<SourceVariable, "name" | "attributes">;
 
 /**
  * A text variable. `stacked`: an NC_CHAR array whose last dimension is the string length (CF
- * 1.11 §2.2), which is every one but those whose last dimension has a variable of its name in the
- * group: xarray (conventions.py, `stackable`) keeps those as arrays of single characters
- * (netCDF-C's `char fl_dmn(fl_dmn)`, a coordinate of characters).
+ * 1.11 §2.2). That is xarray's rule (conventions.py, `stackable`): the dimension has no variable
+ * of its name in the group (netCDF-C's `char fl_dmn(fl_dmn)` is a coordinate of characters), and
+ * every variable of the group that uses it is NC_CHAR with it last. Otherwise the array is one of
+ * single characters (netCDF-C's `char c1(D1)` beside `byte b1(D1)`, `char charv(d0, .., d4)`
+ * beside `byte bytev(d0, .., d5)`).
  */
 export type TextVariable = OtherVariable & { text: NonNullable<OtherVariable["text"]>; stacked: boolean };
 
@@ -72,7 +74,16 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
     const v = byName.get(n) ?? group.others.find((o) => o.name === n);
     if (v) gridMappings.push(v);
   }
-  const names = new Set([...group.variables, ...group.others].map((v) => v.name));
+  const all = [...group.variables, ...group.others];
+  const names = new Set(all.map((v) => v.name));
+  // A dimension is a string length when nothing but NC_CHAR variables use it, as their last.
+  const notLength = new Set(names);
+  for (const v of all) {
+    const char = "text" in v && v.text?.kind === "char";
+    v.dims.forEach((d, i) => {
+      if (!char || i !== v.dims.length - 1) notLength.add(d);
+    });
+  }
   const texts: TextVariable[] = group.others.flatMap((o) =>
     o.text === undefined || gridMappingSet.has(o.name)
       ? []
@@ -80,7 +91,8 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
           {
             ...o,
             text: o.text,
-            stacked: o.text.kind === "char" && o.dims.length > 0 && !names.has(o.dims[o.dims.length - 1]!),
+            stacked:
+              o.text.kind === "char" && o.dims.length > 0 && !notLength.has(o.dims[o.dims.length - 1]!),
           },
         ],
   );
