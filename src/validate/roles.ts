@@ -103,3 +103,12 @@ export function spatialDims(ctx: ValidationContext, group: string): { y: string;
 export function isFloat(node: RawNode): boolean {
   return node.meta?.dataType === "float32" || node.meta?.dataType === "float64";
 }
+
+/** A variable visible from a group: its own, or an ancestor's (NetCDF-4 scoping). */
+export function visible(ctx: ValidationContext, group: string, name: string): RawNode | undefined {
+  for (let g = group; ; g = parentOf(g)) {
+    const n = ctx.nodes.get(childPath(g, name));
+    if (n?.kind === "array") return n;
+    if (g === "/") return undefined;
+  }
+}

@@ -7,7 +7,8 @@
  */
 
 import type { Rule } from "../rule.js";
-import { CF04, CF05, CF06, CF07, CF08, CF09, CF10, CF11, CF12, CF13, CF14, CF15 } from "./cf-structure.js";
+import { CF04, CF05, CF06, CF07 } from "./cf-structure.js";
+import { CF08, CF09, CF10, CF11, CF12, CF13, CF14, CF15 } from "./cf-values.js";
 import { CF01, CF02, CF03, CF16 } from "./cf-vocabulary.js";
 import { ZC01, ZC02, ZC03, ZC04 } from "./consolidated.js";
 import { GC04, GC07, GC11 } from "./convention-schemas.js";
