@@ -32,7 +32,7 @@ import type { NodePlan } from "../execute.js";
 import { checkDimNames, chunkShapeFor, type DimSizes, defaultChunkShape, shardShapeFor } from "../options.js";
 import { IDENTITY, type Transform } from "../transform.js";
 import { conventionAttributes, detectGeorefs, type Georef, spatialRefAttributes } from "./grid.js";
-import { type Dropped, isCoordinate, nameList, selectVariables } from "./select.js";
+import { type Dropped, isCoordinate, nameList, type Selection, selectVariables, textDims } from "./select.js";
 import { planText } from "./text.js";
 
 export interface NetcdfPlanOptions {
@@ -211,18 +211,47 @@ export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Pr
     notes: [],
     georef: [],
   };
-  for (const group of ds.groups) await planGroup(ds, group, opts, allNames, plan);
+  const sels = selectAll(ds, opts, allNames);
+  for (const group of ds.groups) await planGroup(ds, group, sels.get(group)!, opts, plan);
   return plan;
+}
+
+/**
+ * Every group's selection, children first: a dimension's coordinate variable lives in the group
+ * that defines the dimension, and variables of its descendant groups use it (NetCDF-4 scoping; CF
+ * 1.11 §2.7, §4), so it is kept for them too.
+ */
+function selectAll(
+  ds: SourceDataset,
+  opts: NetcdfPlanOptions,
+  allNames: string[],
+): Map<SourceGroup, Selection> {
+  const within = (g: SourceGroup, a: SourceGroup) => a.path === "/" || g.path.startsWith(`${a.path}/`);
+  // The group whose dimension `d` a variable of `g` uses: the nearest that defines it.
+  const owner = (d: string, g: SourceGroup) =>
+    ds.groups
+      .filter((a) => (a === g || within(g, a)) && d in a.dims)
+      .sort((a, b) => b.path.length - a.path.length)[0];
+  const sels = new Map<SourceGroup, Selection>();
+  for (const group of [...ds.groups].reverse()) {
+    const inherited = new Set<string>();
+    for (const [g, s] of sels) {
+      if (g === group || !within(g, group)) continue;
+      const dims = [...s.data, ...s.coords].flatMap((v) => v.dims).concat(s.texts.flatMap(textDims));
+      for (const d of dims) if (owner(d, g) === group) inherited.add(d);
+    }
+    sels.set(group, selectVariables(group, opts, allNames, inherited));
+  }
+  return sels;
 }
 
 async function planGroup(
   ds: SourceDataset,
   group: SourceGroup,
+  sel: Selection,
   opts: NetcdfPlanOptions,
-  allNames: string[],
   plan: NetcdfPlan,
 ): Promise<void> {
-  const sel = selectVariables(group, opts, allNames);
   plan.dropped.push(
     ...sel.dropped.map((d) => ({
       ...d,
