@@ -69,3 +69,65 @@ with netCDF4.Dataset(sys.argv[1], "w") as ds:
     });
   }
 });
+
+describe("a rotated-pole grid mapping without grid_mapping_name (CF Appendix F)", () => {
+  // GDAL's rotated_pole.nc: a float `projection` with the pole parameters and an ellipsoid only.
+  beforeAll(() => {
+    python(
+      `
+import sys, netCDF4, numpy as np
+with netCDF4.Dataset(sys.argv[1], "w") as ds:
+    ds.createDimension("y", 3); ds.createDimension("x", 4)
+    x = ds.createVariable("x", "f4", ("x",)); x.standard_name = "grid_longitude"; x.units = "degrees"
+    x[:] = -35.47 + 0.44 * np.arange(4)
+    y = ds.createVariable("y", "f4", ("y",)); y.standard_name = "grid_latitude"; y.units = "degrees"
+    y[:] = -23.87 + 0.44 * np.arange(3)
+    p = ds.createVariable("projection", "f4", ())
+    p.grid_north_pole_longitude = np.float32(-162); p.grid_north_pole_latitude = np.float32(39.25)
+    p.north_pole_grid_longitude = np.float32(0)
+    p.semi_major_axis = np.float32(6367470); p.semi_minor_axis = np.float32(6356756)
+    t = ds.createVariable("tg", "i2", ("y", "x"), fill_value=-9999); t.scale_factor = np.float32(0.01)
+    t.standard_name = "air_temperature"; t.units = "Celsius"; t.grid_mapping = "projection"
+    t[:] = np.arange(12).reshape(3, 4)
+    ds.Conventions = "CF-1.4"
+`,
+      [f("rotated.nc")],
+    );
+  });
+
+  for (const format of [2, 3] as const) {
+    it(`v${format}: the CRS is GDAL's rotated pole, grid_mapping_name is written, a note says it was inferred`, async () => {
+      const out = f(`rotated${format}.zarr`);
+      const s = await convert(f("rotated.nc"), out, { zarrFormat: format, workers: 0 });
+      expect(s.notes).toContain(
+        "projection has no grid_mapping_name: rotated_latitude_longitude inferred from its parameters (CF Appendix F), as GDAL does, and written in the output's grid mapping",
+      );
+      const gm = meta(out, "spatial_ref", format).attributes;
+      expect(gm.grid_mapping_name).toBe("rotated_latitude_longitude");
+      expect([gm.grid_north_pole_latitude, gm.grid_north_pole_longitude]).toEqual([39.25, -162]);
+      // GDAL's reading of the source and of our crs_wkt: the same PROJ definition, the same points.
+      const r = pythonJson<{ gdal: string; ours: string; far: number }>(
+        `
+import sys, json
+from osgeo import gdal, osr
+gdal.UseExceptions()
+src = osr.SpatialReference(wkt=gdal.Open(sys.argv[1]).GetProjection())
+ours = osr.SpatialReference(wkt=json.loads(sys.argv[2]))
+for s in (src, ours): s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+def lonlat(s):
+    t = osr.CoordinateTransformation(s, s.CloneGeogCS())
+    return [t.TransformPoint(x, y)[:2] for x in (-30, 0, 20) for y in (-20, 0, 20)]
+far = max(abs(a - b) for p, q in zip(lonlat(src), lonlat(ours)) for a, b in zip(p, q))
+print(json.dumps({"gdal": src.ExportToProj4(), "ours": ours.ExportToProj4(), "far": far}))
+`,
+        [f("rotated.nc"), JSON.stringify(gm.crs_wkt)],
+      );
+      expect(r.ours).toBe(r.gdal);
+      expect(r.gdal).toBe(
+        "+proj=ob_tran +o_proj=longlat +o_lon_p=0 +o_lat_p=39.25 +lon_0=18 +a=6367470 +rf=594.313048347956 +no_defs",
+      );
+      expect(r.far).toBeLessThan(1e-9);
+      expect(await errors(out, ["CF-07"])).toEqual([]);
+    });
+  }
+});

@@ -304,6 +304,7 @@ async function planGroup(
   if (georef && opts.zarrFormat === 3) attributes = { ...attributes, ...conventionAttributes(georef) };
   plan.nodes.push({ kind: "group", path: group.path, attributes });
   for (const [i, g] of georefs.entries()) {
+    if (g.note) plan.notes.push(g.note);
     plan.georef.push({
       group: group.path,
       crs: g.crs.code ?? g.crs.name,
