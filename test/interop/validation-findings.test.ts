@@ -131,3 +131,74 @@ print(json.dumps({"gdal": src.ExportToProj4(), "ours": ours.ExportToProj4(), "fa
     });
   }
 });
+
+describe("missing_value not of the variable's type (CF §2.5.1, CF-09)", () => {
+  // GDAL's missing_value_text_numeric.nc ("12" on a byte), its orog_CRCM*.nc (a float 1e20 on an
+  // int beside an int _FillValue), netcdf4-python's issue1152.nc (the text "-1.e+34f" on an int).
+  beforeAll(() => {
+    python(
+      `
+import sys, netCDF4, numpy as np
+with netCDF4.Dataset(sys.argv[1], "w") as ds:
+    ds.createDimension("y", 2); ds.createDimension("x", 3)
+    # Values first, attributes by setncattr: netCDF4-python's own masking and its attribute setter
+    # would cast the missing values to the variable's type.
+    b = ds.createVariable("b", "i1", ("y", "x")); b[:] = [[1, 12, 3], [4, 5, 12]]
+    o = ds.createVariable("orog", "i4", ("y", "x"), fill_value=-2147483648)
+    o[:] = [[100, 200, 300], [400, 500, 600]]
+    t = ds.createVariable("t", "i4", ("y", "x")); t[:] = [[1, 2, 3], [4, 5, 6]]
+    b.setncattr("missing_value", "12"); o.setncattr("missing_value", np.float32(1e20))
+    t.setncattr("missing_value", "-1.e+34f")
+`,
+      [f("missing.nc")],
+    );
+  });
+
+  it("xarray casts the numeric text on encode and refuses the others; GDAL takes 12 as nodata", () => {
+    const r = pythonJson<Record<string, unknown>>(
+      `
+import sys, json, xarray as xr
+out = {}
+for v in ["b", "orog", "t"]:
+    try:
+        xr.open_dataset(sys.argv[1])[[v]].to_zarr(sys.argv[2] + v, mode="w")
+        out[v] = json.load(open(sys.argv[2] + v + "/" + v + "/.zattrs")).get("missing_value")
+    except ValueError:
+        out[v] = "ValueError"
+print(json.dumps(out))
+`,
+      [f("missing.nc"), f("xr_missing_")],
+    );
+    expect(r).toEqual({ b: 12, orog: "ValueError", t: "ValueError" });
+    const nodata = pythonJson(
+      `
+import sys, json
+from osgeo import gdal
+gdal.UseExceptions()
+ds = gdal.Open('NETCDF:"%s":b' % sys.argv[1])  # held: a band outlives no dataset
+print(json.dumps(ds.GetRasterBand(1).GetNoDataValue()))
+`,
+      [f("missing.nc")],
+    );
+    expect(nodata).toBe(12);
+  });
+
+  for (const format of [2, 3] as const) {
+    it(`v${format}: "12" written as 12, 1e20 and "-1.e+34f" left out, each with a note; no CF-09`, async () => {
+      const out = f(`missing${format}.zarr`);
+      const s = await convert(f("missing.nc"), out, { zarrFormat: format, workers: 0 });
+      expect(s.notes.filter((n) => n.includes("missing_value"))).toEqual([
+        `b: missing_value "12" written as 12, of the variable's type int8 (CF §2.5.1; as xarray encodes it)`,
+        "orog: missing_value 1.0000000200408773e+20 left out: not a value of the variable's type int32 (CF §2.5.1), so no value equals it (xarray refuses to write it)",
+        `t: missing_value "-1.e+34f" left out: not a value of the variable's type int32 (CF §2.5.1), so no value equals it (xarray refuses to write it)`,
+      ]);
+      const b = meta(out, "b", format);
+      const o = meta(out, "orog", format);
+      // v2 carries the missing value in fill_value (xarray's and GDAL's nodata); v3 keeps the attribute too.
+      expect([b.fill_value, b.attributes.missing_value]).toEqual(format === 2 ? [12, undefined] : [12, 12]);
+      expect([o.fill_value, o.attributes.missing_value]).toEqual([-2147483648, undefined]);
+      expect(meta(out, "t", format).attributes.missing_value).toBeUndefined();
+      expect(await errors(out, ["CF-09"])).toEqual([]);
+    });
+  }
+});

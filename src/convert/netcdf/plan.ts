@@ -18,6 +18,7 @@ import {
   numbersOf,
   scalarOf,
   unsignedOf,
+  valueOfType,
 } from "../../cf/packing.js";
 import { GeoZarrError } from "../../errors.js";
 import { axisRole } from "../../geo/grid.js";
@@ -69,6 +70,45 @@ interface Encoding {
   sourceFill: FillValue;
   transform: Transform;
   attributes: JsonObject;
+  /** What was changed in the attributes, for the conversion's notes. */
+  notes: string[];
+}
+
+const shown = (x: JsonValue) =>
+  typeof x === "string"
+    ? JSON.stringify(x)
+    : typeof x === "number" && Math.abs(x) >= 1e15
+      ? x.toExponential()
+      : String(x);
+
+/**
+ * `missing_value` as values of the variable's type (CF 1.11 §2.5.1), as xarray's encoder casts it:
+ * numeric text ("12", GDAL's missing_value_text_numeric.nc) becomes the number, a float64 value of a
+ * float32 variable the float32 one. A value the type cannot hold (1e20 on int32 in GDAL's
+ * orog_CRCM*.nc, "12.5" or "not_numeric" on a byte, "-1.e+34f") is left out with a note: no value
+ * of the variable equals it, so it masks nothing for any reader, and xarray refuses to write it.
+ * For `_Unsigned` variables either the signed storage type or the unsigned one it means will do.
+ */
+function missingValueOfType(a: JsonObject, v: SourceVariable, unsigned: boolean, notes: string[]): void {
+  const mv = a.missing_value;
+  if (mv === undefined) return;
+  const items = Array.isArray(mv) ? mv : [mv];
+  const types = unsigned ? [v.dataType, unsignedOf(v.dataType)] : [v.dataType];
+  const cast = items.map((x) => types.map((t) => valueOfType(x, t)).find((y) => y !== undefined));
+  const kept = cast.filter((x): x is number | bigint => x !== undefined);
+  const name = v.path.replace(/^\//, "");
+  const changed = items.filter((x, i) => cast[i] !== undefined && !Object.is(x, cast[i]));
+  if (changed.length)
+    notes.push(
+      `${name}: missing_value ${changed.map(shown).join(", ")} written as ${changed.map((x) => shown(cast[items.indexOf(x)]!)).join(", ")}, of the variable's type ${v.dataType} (CF §2.5.1; as xarray encodes it)`,
+    );
+  const lost = items.filter((_, i) => cast[i] === undefined);
+  if (lost.length)
+    notes.push(
+      `${name}: missing_value ${lost.map(shown).join(", ")} left out: not a value of the variable's type ${v.dataType} (CF §2.5.1), so no value equals it (xarray refuses to write it)`,
+    );
+  if (kept.length === 0) delete a.missing_value;
+  else a.missing_value = Array.isArray(mv) ? kept : kept[0]!;
 }
 
 /** Attributes in the stored type's terms (CF §2.5.1, NUG `_Unsigned`): what `_Unsigned` converts. */
@@ -100,6 +140,8 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
   const unsigned = isUnsignedHint(a, v.dataType);
   const stored = unsigned ? unsignedOf(v.dataType) : v.dataType;
   const rawFill = scalarOf(a._FillValue);
+  const notes: string[] = [];
+  missingValueOfType(a, v, unsigned, notes);
   if (unsigned) {
     delete a._Unsigned;
     const conv = (x: JsonValue): JsonValue => (typeof x === "number" ? asUnsigned(x, v.dataType) : x);
@@ -152,6 +194,7 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
         ...(unsigned ? { unsignedOf: v.dataType } : {}),
       },
       attributes: a,
+      notes,
     };
   }
   let fillValue: FillValue;
@@ -168,6 +211,7 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
     sourceFill,
     transform: IDENTITY,
     attributes: a,
+    notes,
   };
 }
 
@@ -343,6 +387,7 @@ async function planGroup(
   for (const v of [...sel.coords, ...sel.data]) {
     const isData = sel.data.includes(v);
     const enc = encodingOf(v, opts, isData);
+    plan.notes.push(...enc.notes);
     const attrs = enc.attributes;
     // Coordinates carry the standard name we recognised them by (GeoZarr v0.4 wants one: G4-04).
     if (!isData && typeof attrs.standard_name !== "string") {
