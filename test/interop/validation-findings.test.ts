@@ -202,3 +202,53 @@ print(json.dumps(ds.GetRasterBand(1).GetNoDataValue()))
     });
   }
 });
+
+describe("a coordinate variable's _FillValue (CF §5, CF-04 in v3)", () => {
+  // GDAL's invalid_valid_min_valid_max.nc: x(x), y(y) doubles with _FillValue NaN; netcdf4-python's
+  // netcdf_dummy_file.nc: z(z) with _FillValue -9999.9, a real missing value the source declares.
+  beforeAll(() => {
+    python(
+      `
+import sys, netCDF4, numpy as np
+with netCDF4.Dataset(sys.argv[1], "w") as ds:
+    ds.createDimension("y", 2); ds.createDimension("x", 3); ds.createDimension("z", 2)
+    x = ds.createVariable("x", "f8", ("x",), fill_value=np.nan); x.units = "degrees_east"; x[:] = [10, 11, 12]
+    y = ds.createVariable("y", "f8", ("y",), fill_value=np.nan); y.units = "degrees_north"; y[:] = [50, 49]
+    z = ds.createVariable("z", "f8", ("z",), fill_value=-9999.9); z.units = "m"; z.positive = "down"; z[:] = [1, 2]
+    v = ds.createVariable("ndvi", "i4", ("z", "y", "x"), fill_value=-9999); v.standard_name = "normalized_difference_vegetation_index"
+    v[:] = np.arange(12).reshape(2, 2, 3)
+`,
+      [f("coordfill.nc")],
+    );
+  });
+
+  it("v3: x/y's _FillValue NaN is not kept (a no-op, with a note), z's -9999.9 is: the source's, as v2's fill_value", async () => {
+    const out3 = f("coordfill3.zarr");
+    const out2 = f("coordfill2.zarr");
+    const s = await convert(f("coordfill.nc"), out3, { zarrFormat: 3, workers: 0 });
+    await convert(f("coordfill.nc"), out2, { zarrFormat: 2, workers: 0 });
+    expect(s.notes.filter((n) => n.includes("_FillValue"))).toEqual(
+      ["x", "y"].map(
+        (c) =>
+          `${c}: _FillValue NaN not kept as an attribute: a coordinate variable has no missing values (CF §5), and NaN masks only NaN`,
+      ),
+    );
+    for (const c of ["x", "y"]) {
+      expect(meta(out3, c, 3).fill_value).toBe("NaN");
+      expect(meta(out3, c, 3).attributes).not.toHaveProperty("_FillValue");
+      expect(meta(out2, c, 2).fill_value).toBe("NaN");
+    }
+    // z's fill is the source's declaration, in both formats: v2 in fill_value (which xarray masks), v3 also as the attribute.
+    expect(meta(out2, "z", 2).fill_value).toBe(-9999.9);
+    expect(meta(out3, "z", 3).attributes._FillValue).toBe("MzMzM/OHw8A=" /* base64 of float64 -9999.9 */);
+    // The values are xarray's decoding of the source.
+    const want = pythonJson<Record<string, number[]>>(
+      `import sys, json, xarray as xr; ds = xr.open_dataset(sys.argv[1]); print(json.dumps({c: ds[c].values.tolist() for c in "xyz"}))`,
+      [f("coordfill.nc")],
+    );
+    const got = zarritaRead(out3, ["x", "y", "z"]);
+    expect({ x: got.x!.values, y: got.y!.values, z: got.z!.values }).toEqual(want);
+    expect(await errors(out3, ["CF-04"])).toEqual(["CF-04 /z"]);
+    expect(await errors(out2, ["CF-04"])).toEqual([]);
+  });
+});

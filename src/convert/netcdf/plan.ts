@@ -201,7 +201,17 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
   if (fill !== undefined) fillValue = fill;
   else if (isFloat(stored)) fillValue = Number.NaN;
   else fillValue = opts.zarrFormat === 3 ? NETCDF_DEFAULT_FILL[stored] : null;
-  if (opts.zarrFormat === 3 && declared !== undefined) a._FillValue = encodeAttributeFill(declared, stored);
+  // A coordinate variable's _FillValue NaN (GDAL's invalid_valid_min_valid_max.nc x/y) masks only
+  // NaN, which a float reads as missing anyway: a no-op for every reader, and a coordinate variable
+  // has no missing values (CF 1.11 §5; CF-04). v3 then says what v2's fill_value NaN says, no more.
+  const noOpOnCoordinate =
+    !isData && isCoordinate(v) && isFloat(stored) && declared !== undefined && Number.isNaN(Number(declared));
+  if (noOpOnCoordinate && opts.zarrFormat === 3)
+    notes.push(
+      `${v.path.replace(/^\//, "")}: _FillValue NaN not kept as an attribute: a coordinate variable has no missing values (CF §5), and NaN masks only NaN`,
+    );
+  if (opts.zarrFormat === 3 && declared !== undefined && !noOpOnCoordinate)
+    a._FillValue = encodeAttributeFill(declared, stored);
   // Edge padding is in the source's terms (before the signed -> unsigned view).
   const sourceFill: FillValue =
     rawFill ?? (fillValue === null || unsigned ? defaultFillValue(v.dataType) : fillValue);
