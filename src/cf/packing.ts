@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type DataType, dataTypeInfo } from "../zarr/dtype.js";
+import { type DataType, dataTypeInfo, integerRange, isFloat } from "../zarr/dtype.js";
 import type { JsonObject, JsonValue } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 
@@ -102,6 +102,49 @@ export const NETCDF_DEFAULT_FILL: Record<DataType, number | bigint | boolean> = 
   float32: 9.969209968386869e36,
   float64: 9.969209968386869e36,
 };
+
+/**
+ * A `missing_value` element as a value of the variable's type (CF 1.11 §2.5.1: "of the same type
+ * as the variable"), cast as xarray's encoder casts it (`dtype.type(mv)`): a number or numeric text
+ * (GDAL's missing_value_text_numeric.nc has "12" on a byte) that an integer type holds exactly, any
+ * finite number or numeric text for a float type (rounded to float32 as numpy does). Undefined when
+ * the type cannot hold it (1e20 on int32, "12.5" or "not_numeric" on int8, netcdf4-python's
+ * "-1.e+34f"): no value of the variable equals it, and xarray refuses to write it.
+ */
+export function valueOfType(v: JsonValue, dataType: DataType): number | bigint | undefined {
+  const text = typeof v === "string" ? v.trim() : undefined;
+  if (isFloat(dataType)) {
+    // Python's float() reads "nan" and numbers; Number() alone would call any text NaN.
+    let x: number | undefined;
+    if (typeof v === "number") x = v;
+    else if (text !== undefined && /^[+-]?nan$/i.test(text)) x = Number.NaN;
+    else if (text !== undefined && text !== "" && Number.isFinite(Number(text))) x = Number(text);
+    if (x === undefined) return undefined;
+    return dataType === "float32" ? Math.fround(x) : x;
+  }
+  const range = integerRange(dataType);
+  if (!range) return undefined;
+  // Integer text as Python's int() reads it: digits only ("12.0" is refused, as numpy refuses it).
+  const big =
+    typeof v === "bigint"
+      ? v
+      : typeof v === "number" && Number.isInteger(v)
+        ? BigInt(v)
+        : text !== undefined && /^[+-]?\d+$/.test(text)
+          ? BigInt(text)
+          : undefined;
+  if (big === undefined) return undefined;
+  // 64-bit bounds exactly (integerRange is exact only up to 2^53).
+  const bits = BigInt(dataTypeInfo(dataType).size * 8);
+  const [lo, hi] =
+    dataType === "int64"
+      ? [-(2n ** (bits - 1n)), 2n ** (bits - 1n) - 1n]
+      : dataType === "uint64"
+        ? [0n, 2n ** bits - 1n]
+        : [BigInt(range[0]), BigInt(range[1])];
+  if (big < lo || big > hi) return undefined;
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
 
 /** A numeric attribute value as a number or (64-bit integers beyond 2^53) a bigint. */
 export function scalarOf(v: JsonValue | undefined): number | bigint | undefined {

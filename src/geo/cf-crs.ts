@@ -306,6 +306,19 @@ function unitWkt(u: Unit): string {
 }
 
 /**
+ * The `grid_mapping_name` of a grid mapping written without one, when its parameters say it
+ * unambiguously: `grid_north_pole_latitude` and `grid_north_pole_longitude` belong to
+ * rotated_latitude_longitude alone among CF 1.11 Appendix F's mappings (GDAL's netCDF driver
+ * infers the rotated pole from them too: its rotated_pole.nc test file). Undefined otherwise.
+ */
+export function inferredGridMappingName(a: JsonObject): string | undefined {
+  if (str(a.grid_mapping_name)) return undefined;
+  if (num(a.grid_north_pole_latitude) !== undefined && num(a.grid_north_pole_longitude) !== undefined)
+    return "rotated_latitude_longitude";
+  return undefined;
+}
+
+/**
  * The CRS of CF grid-mapping attributes, or null when the grid mapping is not one we can express
  * (an unknown name, or a required parameter missing).
  */

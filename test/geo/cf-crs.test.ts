@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { crsFromCf } from "../../src/geo/cf-crs.js";
+import { crsFromCf, inferredGridMappingName } from "../../src/geo/cf-crs.js";
 import type { JsonObject } from "../../src/zarr/json.js";
 import { pythonJson } from "../helpers/python.js";
 
@@ -201,5 +201,22 @@ describe("CF grid mappings to WKT2 and PROJ (pyproj.CRS.from_cf is the reference
     expect(crsFromCf({ grid_mapping_name: "space_view_perspective" })).toBeNull();
     expect(crsFromCf({ grid_mapping_name: "geostationary", longitude_of_projection_origin: 0 })).toBeNull();
     expect(crsFromCf({ grid_mapping_name: "lambert_conformal_conic" })).toBeNull();
+  });
+});
+
+describe("inferredGridMappingName", () => {
+  it("names a rotated pole from its two pole parameters, and nothing it could mistake", () => {
+    const pole = { grid_north_pole_latitude: 39.25, grid_north_pole_longitude: -162 };
+    expect(inferredGridMappingName(pole)).toBe("rotated_latitude_longitude");
+    // A declared name is never overridden; one pole parameter, or another mapping's, say nothing.
+    expect(inferredGridMappingName({ ...pole, grid_mapping_name: "latitude_longitude" })).toBeUndefined();
+    expect(inferredGridMappingName({ grid_north_pole_latitude: 39.25 })).toBeUndefined();
+    expect(inferredGridMappingName({ ...pole, grid_north_pole_latitude: "north" })).toBeUndefined();
+    expect(
+      inferredGridMappingName({
+        latitude_of_projection_origin: 90,
+        straight_vertical_longitude_from_pole: 0,
+      }),
+    ).toBeUndefined();
   });
 });

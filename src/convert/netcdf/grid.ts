@@ -7,7 +7,7 @@
  */
 
 import { GeoZarrError, isGeoZarrError } from "../../errors.js";
-import { crsFromCf } from "../../geo/cf-crs.js";
+import { crsFromCf, inferredGridMappingName } from "../../geo/cf-crs.js";
 import { PROJ_CONVENTION, SPATIAL_CONVENTION } from "../../geo/conventions.js";
 import { type Crs, crsTable, resolveCrs } from "../../geo/crs.js";
 import {
@@ -27,6 +27,8 @@ export interface Georef {
   transform: GridTransform | null;
   /** How the CRS was found, for the summary. */
   from: "--crs" | "grid_mapping" | "latitude/longitude grid" | "GeoKeys";
+  /** What the user should know about how it was found (a grid_mapping_name inferred). */
+  note?: string | undefined;
 }
 
 const WGS84 = { a: 6378137, rf: 298.257223563 };
@@ -80,7 +82,7 @@ function cfParameters(a: JsonObject): JsonObject {
  * source's datum is kept: its ellipsoid and names, never a silent WGS 84.
  */
 function crsFromGridMapping(gm: GridMappingVariable): Crs {
-  const a = gm.attributes;
+  const a = withInferredName(gm.attributes);
   const params = cfParameters(a);
   for (const key of ["crs_wkt", "spatial_ref", "epsg_code"] as const) {
     const v = a[key];
@@ -113,6 +115,12 @@ function crsFromGridMapping(gm: GridMappingVariable): Crs {
     };
   // A grid mapping we cannot express: keep its CF parameters as they are.
   return { code: null, name, kind: "unknown", wkt2: null, wkt1: null, proj4: null, cf: params };
+}
+
+/** A grid mapping's attributes with the `grid_mapping_name` its parameters imply, if it has none. */
+function withInferredName(a: JsonObject): JsonObject {
+  const name = inferredGridMappingName(a);
+  return name ? { ...a, grid_mapping_name: name } : a;
 }
 
 /** GDAL's GeoTransform attribute ("x0 dx rx y0 ry dy"), when it is six finite numbers. */
@@ -235,12 +243,16 @@ function georefOf(
 ): Georef | null {
   let crs: Crs;
   let from: Georef["from"];
+  let note: string | undefined;
   if (crsOption) {
     crs = resolveCrs(crsOption);
     from = "--crs";
   } else if (gm) {
     crs = crsFromGridMapping(gm);
     from = "grid_mapping";
+    const inferred = inferredGridMappingName(gm.attributes);
+    if (inferred && crs.cf.grid_mapping_name === inferred)
+      note = `${gm.name} has no grid_mapping_name: ${inferred} inferred from its parameters (CF Appendix F), as GDAL does, and written in the output's grid mapping`;
   } else if (roles.get(yDim) === "lat" && roles.get(xDim) === "lon") {
     crs = resolveCrs("EPSG:4326");
     from = "latitude/longitude grid";
@@ -277,7 +289,7 @@ function georefOf(
       { first: gt[3]! + gt[5]! / 2, step: gt[5]!, n: ny },
     );
   }
-  return { crs, yDim, xDim, transform, from };
+  return { crs, yDim, xDim, transform, from, note };
 }
 
 /**

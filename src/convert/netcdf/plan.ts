@@ -18,6 +18,7 @@ import {
   numbersOf,
   scalarOf,
   unsignedOf,
+  valueOfType,
 } from "../../cf/packing.js";
 import { GeoZarrError } from "../../errors.js";
 import { axisRole } from "../../geo/grid.js";
@@ -32,7 +33,7 @@ import type { NodePlan } from "../execute.js";
 import { checkDimNames, chunkShapeFor, type DimSizes, defaultChunkShape, shardShapeFor } from "../options.js";
 import { IDENTITY, type Transform } from "../transform.js";
 import { conventionAttributes, detectGeorefs, type Georef, spatialRefAttributes } from "./grid.js";
-import { type Dropped, isCoordinate, nameList, selectVariables } from "./select.js";
+import { type Dropped, isCoordinate, nameList, type Selection, selectVariables, textDims } from "./select.js";
 import { planText } from "./text.js";
 
 export interface NetcdfPlanOptions {
@@ -69,6 +70,45 @@ interface Encoding {
   sourceFill: FillValue;
   transform: Transform;
   attributes: JsonObject;
+  /** What was changed in the attributes, for the conversion's notes. */
+  notes: string[];
+}
+
+const shown = (x: JsonValue) =>
+  typeof x === "string"
+    ? JSON.stringify(x)
+    : typeof x === "number" && Math.abs(x) >= 1e15
+      ? x.toExponential()
+      : String(x);
+
+/**
+ * `missing_value` as values of the variable's type (CF 1.11 §2.5.1), as xarray's encoder casts it:
+ * numeric text ("12", GDAL's missing_value_text_numeric.nc) becomes the number, a float64 value of a
+ * float32 variable the float32 one. A value the type cannot hold (1e20 on int32 in GDAL's
+ * orog_CRCM*.nc, "12.5" or "not_numeric" on a byte, "-1.e+34f") is left out with a note: no value
+ * of the variable equals it, so it masks nothing for any reader, and xarray refuses to write it.
+ * For `_Unsigned` variables either the signed storage type or the unsigned one it means will do.
+ */
+function missingValueOfType(a: JsonObject, v: SourceVariable, unsigned: boolean, notes: string[]): void {
+  const mv = a.missing_value;
+  if (mv === undefined) return;
+  const items = Array.isArray(mv) ? mv : [mv];
+  const types = unsigned ? [v.dataType, unsignedOf(v.dataType)] : [v.dataType];
+  const cast = items.map((x) => types.map((t) => valueOfType(x, t)).find((y) => y !== undefined));
+  const kept = cast.filter((x): x is number | bigint => x !== undefined);
+  const name = v.path.replace(/^\//, "");
+  const changed = items.filter((x, i) => cast[i] !== undefined && !Object.is(x, cast[i]));
+  if (changed.length)
+    notes.push(
+      `${name}: missing_value ${changed.map(shown).join(", ")} written as ${changed.map((x) => shown(cast[items.indexOf(x)]!)).join(", ")}, of the variable's type ${v.dataType} (CF §2.5.1; as xarray encodes it)`,
+    );
+  const lost = items.filter((_, i) => cast[i] === undefined);
+  if (lost.length)
+    notes.push(
+      `${name}: missing_value ${lost.map(shown).join(", ")} left out: not a value of the variable's type ${v.dataType} (CF §2.5.1), so no value equals it (xarray refuses to write it)`,
+    );
+  if (kept.length === 0) delete a.missing_value;
+  else a.missing_value = Array.isArray(mv) ? kept : kept[0]!;
 }
 
 /** Attributes in the stored type's terms (CF §2.5.1, NUG `_Unsigned`): what `_Unsigned` converts. */
@@ -100,6 +140,8 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
   const unsigned = isUnsignedHint(a, v.dataType);
   const stored = unsigned ? unsignedOf(v.dataType) : v.dataType;
   const rawFill = scalarOf(a._FillValue);
+  const notes: string[] = [];
+  missingValueOfType(a, v, unsigned, notes);
   if (unsigned) {
     delete a._Unsigned;
     const conv = (x: JsonValue): JsonValue => (typeof x === "number" ? asUnsigned(x, v.dataType) : x);
@@ -152,13 +194,24 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
         ...(unsigned ? { unsignedOf: v.dataType } : {}),
       },
       attributes: a,
+      notes,
     };
   }
   let fillValue: FillValue;
   if (fill !== undefined) fillValue = fill;
   else if (isFloat(stored)) fillValue = Number.NaN;
   else fillValue = opts.zarrFormat === 3 ? NETCDF_DEFAULT_FILL[stored] : null;
-  if (opts.zarrFormat === 3 && declared !== undefined) a._FillValue = encodeAttributeFill(declared, stored);
+  // A coordinate variable's _FillValue NaN (GDAL's invalid_valid_min_valid_max.nc x/y) masks only
+  // NaN, which a float reads as missing anyway: a no-op for every reader, and a coordinate variable
+  // has no missing values (CF 1.11 §5; CF-04). v3 then says what v2's fill_value NaN says, no more.
+  const noOpOnCoordinate =
+    !isData && isCoordinate(v) && isFloat(stored) && declared !== undefined && Number.isNaN(Number(declared));
+  if (noOpOnCoordinate && opts.zarrFormat === 3)
+    notes.push(
+      `${v.path.replace(/^\//, "")}: _FillValue NaN not kept as an attribute: a coordinate variable has no missing values (CF §5), and NaN masks only NaN`,
+    );
+  if (opts.zarrFormat === 3 && declared !== undefined && !noOpOnCoordinate)
+    a._FillValue = encodeAttributeFill(declared, stored);
   // Edge padding is in the source's terms (before the signed -> unsigned view).
   const sourceFill: FillValue =
     rawFill ?? (fillValue === null || unsigned ? defaultFillValue(v.dataType) : fillValue);
@@ -168,6 +221,7 @@ function encodingOf(v: SourceVariable, opts: NetcdfPlanOptions, isData: boolean)
     sourceFill,
     transform: IDENTITY,
     attributes: a,
+    notes,
   };
 }
 
@@ -211,18 +265,47 @@ export async function planNetcdf(ds: SourceDataset, opts: NetcdfPlanOptions): Pr
     notes: [],
     georef: [],
   };
-  for (const group of ds.groups) await planGroup(ds, group, opts, allNames, plan);
+  const sels = selectAll(ds, opts, allNames);
+  for (const group of ds.groups) await planGroup(ds, group, sels.get(group)!, opts, plan);
   return plan;
+}
+
+/**
+ * Every group's selection, children first: a dimension's coordinate variable lives in the group
+ * that defines the dimension, and variables of its descendant groups use it (NetCDF-4 scoping; CF
+ * 1.11 §2.7, §4), so it is kept for them too.
+ */
+function selectAll(
+  ds: SourceDataset,
+  opts: NetcdfPlanOptions,
+  allNames: string[],
+): Map<SourceGroup, Selection> {
+  const within = (g: SourceGroup, a: SourceGroup) => a.path === "/" || g.path.startsWith(`${a.path}/`);
+  // The group whose dimension `d` a variable of `g` uses: the nearest that defines it.
+  const owner = (d: string, g: SourceGroup) =>
+    ds.groups
+      .filter((a) => (a === g || within(g, a)) && d in a.dims)
+      .sort((a, b) => b.path.length - a.path.length)[0];
+  const sels = new Map<SourceGroup, Selection>();
+  for (const group of [...ds.groups].reverse()) {
+    const inherited = new Set<string>();
+    for (const [g, s] of sels) {
+      if (g === group || !within(g, group)) continue;
+      const dims = [...s.data, ...s.coords].flatMap((v) => v.dims).concat(s.texts.flatMap(textDims));
+      for (const d of dims) if (owner(d, g) === group) inherited.add(d);
+    }
+    sels.set(group, selectVariables(group, opts, allNames, inherited));
+  }
+  return sels;
 }
 
 async function planGroup(
   ds: SourceDataset,
   group: SourceGroup,
+  sel: Selection,
   opts: NetcdfPlanOptions,
-  allNames: string[],
   plan: NetcdfPlan,
 ): Promise<void> {
-  const sel = selectVariables(group, opts, allNames);
   plan.dropped.push(
     ...sel.dropped.map((d) => ({
       ...d,
@@ -275,6 +358,7 @@ async function planGroup(
   if (georef && opts.zarrFormat === 3) attributes = { ...attributes, ...conventionAttributes(georef) };
   plan.nodes.push({ kind: "group", path: group.path, attributes });
   for (const [i, g] of georefs.entries()) {
+    if (g.note) plan.notes.push(g.note);
     plan.georef.push({
       group: group.path,
       crs: g.crs.code ?? g.crs.name,
@@ -313,6 +397,7 @@ async function planGroup(
   for (const v of [...sel.coords, ...sel.data]) {
     const isData = sel.data.includes(v);
     const enc = encodingOf(v, opts, isData);
+    plan.notes.push(...enc.notes);
     const attrs = enc.attributes;
     // Coordinates carry the standard name we recognised them by (GeoZarr v0.4 wants one: G4-04).
     if (!isData && typeof attrs.standard_name !== "string") {

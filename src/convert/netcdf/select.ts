@@ -66,7 +66,19 @@ export function gridMappingNames(v: unknown): string[] {
   return [...t.matchAll(/(\S+):/g)].map((m) => m[1]!);
 }
 
-export function selectVariables(group: SourceGroup, opts: SelectOptions, allNames: string[]): Selection {
+/**
+ * `inherited`: dimensions of this group that variables kept in its descendant groups use. Their
+ * coordinate variables are kept too (a NetCDF-4 dimension is visible in the group that defines it
+ * and its descendants; its coordinate variable lives where it is defined: CF 1.11 §2.7, §4, §5).
+ * GDAL's y_x_other_dim_thanks_to_geolocation.nc has `baz(baz)` in the root and the data in a
+ * sub-group.
+ */
+export function selectVariables(
+  group: SourceGroup,
+  opts: SelectOptions,
+  allNames: string[],
+  inherited: ReadonlySet<string> = new Set(),
+): Selection {
   const byName = new Map(group.variables.map((v) => [v.name, v]));
   const gridMappingSet = new Set(group.variables.flatMap((v) => gridMappingNames(v.attributes.grid_mapping)));
   const gridMappings: GridMappingVariable[] = [];
@@ -150,7 +162,7 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
     const v = any(n);
     return v !== undefined && isCoordinate({ name: v.name, dims: dimsOf(v) });
   };
-  const needed = new Set<string>();
+  const needed = new Set<string>([...inherited].filter(isDimCoord));
   for (const v of data) {
     for (const d of dimsOf(v)) if (isDimCoord(d)) needed.add(d);
     for (const n of nameList(v.attributes.coordinates)) if (any(n)) needed.add(n);
@@ -160,7 +172,8 @@ export function selectVariables(group: SourceGroup, opts: SelectOptions, allName
   const kept = (v: Candidate) => data.includes(v) || needed.has(v.name);
   const coords = group.variables.filter((v) => needed.has(v.name) && !data.includes(v));
   for (const v of [...group.variables, ...texts]) {
-    if (isCoordinate({ name: v.name, dims: dimsOf(v) }) && !needed.has(v.name) && data.length > 0)
+    // Said even when the group keeps no data: a coordinate is never left out silently.
+    if (isCoordinate({ name: v.name, dims: dimsOf(v) }) && !needed.has(v.name))
       dropped.push({ name: v.name, reason: "no kept variable uses its dimension" });
   }
   // Variables whose values are not read: dropped with their reason, unless they are grid mappings.
