@@ -9,7 +9,7 @@
 // the time between tasks in the geozarr workers' logs.
 // Usage: node bench/queue/run.mjs [--granules 16] [--step 0.05] [--runs 3]
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { DATA, granules, median, ROOT, save, timed } from "../lib.mjs";
@@ -43,16 +43,16 @@ const redis = spawn(
 const url = `redis://127.0.0.1:${port}`;
 await new Promise((r) => setTimeout(r, 500));
 // Long-lived workers, as in a deployment: their start-up is not part of a run.
-const logs = [];
-const workers = [0, 1].map((i) => {
+// Their --json logs go to files: the rounds below run synchronously (spawnSync), so this process's
+// event loop would not read pipes until the end, and the logs would be empty when they are used.
+const logFiles = [0, 1].map((i) => join(OUT, `worker-${i}.log`));
+const workers = logFiles.map((file) => {
+  const fd = openSync(file, "w");
   const w = spawn(process.execPath, [geozarr, "worker", url, "--workers", "1", "--json"], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", fd, "inherit"],
     env: { ...process.env, ...env },
   });
-  logs[i] = "";
-  w.stdout.on("data", (d) => {
-    logs[i] += d;
-  });
+  closeSync(fd);
   return w;
 });
 await new Promise((r) => setTimeout(r, 2000));
@@ -90,7 +90,7 @@ for (let i = 0; i <= runs; i++) {
 // The gaps between one task's end and the next one's start on the same worker: the queue's and
 // geozarr's cost per task in a real run (plan read, record checks, the Redis round trips).
 const gaps = [];
-for (const log of logs) {
+for (const log of logFiles.map((f) => readFileSync(f, "utf8"))) {
   let lastDone = null;
   for (const line of log.trim().split("\n")) {
     const e = JSON.parse(line);
