@@ -81,6 +81,11 @@ export interface ExecuteSummary {
   memory: { budget: number; peakBuffered: number };
 }
 
+/** A run's summary before any step is added to it (jobs/run-plan.ts `merge`, the pyramid's levels). */
+export function emptySummary(workers: number): ExecuteSummary {
+  return { arrays: [], storedBytes: 0, rawBytes: 0, workers, memory: { budget: 0, peakBuffered: 0 } };
+}
+
 /**
  * Bytes for the data one array copy buffers at a time (unit buffers and the segment cache,
  * pipeline.ts); the worker threads' own working buffers (a few MiB each, plus one compressed

@@ -25,7 +25,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { decodeInstants, timeEncoding } from "../cf/time.js";
-import { type ArrayNode, type ExecuteSummary, runTask } from "../convert/execute.js";
+import { type ArrayNode, emptySummary, runTask } from "../convert/execute.js";
 import { expandInputs } from "../convert/inputs.js";
 import { PARTIAL_MARKER, prepareAppend, STAGING_META } from "../convert/output.js";
 import { normalizeOptions } from "../convert/plan-input.js";
@@ -366,13 +366,7 @@ export async function appendSeries(
       const staging = upload?.staging ?? new Staging(pending.tmp, id);
       await staging.writePlan(planToJson({ id, append: store, nodes, tasks, sources }));
       const stagingStore = staging.store();
-      const total: ExecuteSummary = {
-        arrays: [],
-        storedBytes: 0,
-        rawBytes: 0,
-        workers: pool.size,
-        memory: { budget: 0, peakBuffered: 0 },
-      };
+      const total = emptySummary(pool.size);
       const counts: TaskCounts = { tasks: tasks.length, done: 0, skipped: 0, failed: 0 };
       const exec = {
         zarrFormat: h.zarrFormat,

@@ -13,6 +13,7 @@ import { basename, resolve } from "node:path";
 import {
   type ArraySummary,
   type ExecuteSummary,
+  emptySummary,
   executePlan,
   type ProgressInfo,
 } from "../convert/execute.js";
@@ -42,15 +43,7 @@ import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
 import { isStoreUrl, parseLocation, s3Descriptor } from "../zarr/store/location.js";
-import {
-  type DraftPlan,
-  emptySummary,
-  finishRun,
-  merge,
-  planId,
-  runStagedTasks,
-  stageUpload,
-} from "./run-plan.js";
+import { type DraftPlan, finishRun, merge, planId, runStagedTasks, stageUpload } from "./run-plan.js";
 
 export interface ConvertOptions extends InputPlanOptions {
   /** Replace an existing output (a Zarr store, an empty directory or a partial output of ours). */
@@ -106,7 +99,7 @@ export interface ConvertSummary {
 }
 
 /** Where the conversion leaves the levels it computes for the pyramid step to adopt. */
-const LEVELS_PREFIX = "/.geozarr-levels";
+export const LEVELS_PREFIX = "/.geozarr-levels";
 
 /**
  * The `history` line of a conversion: its time (SOURCE_DATE_EPOCH when set, the reproducible-builds

@@ -382,11 +382,6 @@ export async function runStagedTasks(
   }
 }
 
-/** A run's summary before any step is added to it (`merge`). */
-export function emptySummary(workers: number): ExecuteSummary {
-  return { arrays: [], storedBytes: 0, rawBytes: 0, workers, memory: { budget: 0, peakBuffered: 0 } };
-}
-
 /** Add one step's summary into the run's, array by array. */
 export function merge(total: ExecuteSummary, s: ExecuteSummary): void {
   total.storedBytes += s.storedBytes;

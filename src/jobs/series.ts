@@ -12,7 +12,7 @@
  */
 
 import { basename, resolve } from "node:path";
-import type { ArraySummary, ExecuteSummary, NodePlan } from "../convert/execute.js";
+import { type ArraySummary, type ExecuteSummary, emptySummary, type NodePlan } from "../convert/execute.js";
 import { expandInputs } from "../convert/inputs.js";
 import { withHalving } from "../convert/multiscale.js";
 import { type InputPlanOptions, normalizeOptions, planInput } from "../convert/plan-input.js";
@@ -29,10 +29,9 @@ import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
 import type { JsonObject } from "../zarr/json.js";
 import { isStoreUrl, parseLocation, s3Descriptor } from "../zarr/store/location.js";
-import { type ConvertOptions, historyLine } from "./convert.js";
+import { type ConvertOptions, historyLine, LEVELS_PREFIX } from "./convert.js";
 import {
   type DraftPlan,
-  emptySummary,
   finishRun,
   merge,
   planId,
@@ -80,8 +79,6 @@ export interface SeriesSummary {
   memory: ExecuteSummary["memory"];
   multiscales?: PyramidSummary | undefined;
 }
-
-const LEVELS_PREFIX = "/.geozarr-levels";
 
 /** Scan every input on the pool (one task each, in parallel), in the order given. */
 export async function scanInputs(

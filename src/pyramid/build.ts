@@ -18,7 +18,7 @@
  */
 
 import { join } from "node:path";
-import type { ExecuteSummary, NodePlan, ProgressInfo } from "../convert/execute.js";
+import { type ExecuteSummary, emptySummary, type NodePlan, type ProgressInfo } from "../convert/execute.js";
 import type { SourceLevel } from "../convert/multiscale.js";
 import { prepareOutput } from "../convert/output.js";
 import { IDENTITY } from "../convert/transform.js";
@@ -266,13 +266,7 @@ async function writeLevels(
   rootAttrs: JsonObject,
 ): Promise<ExecuteSummary> {
   const v3 = h.zarrFormat === 3;
-  const total: ExecuteSummary = {
-    arrays: [],
-    storedBytes: 0,
-    rawBytes: 0,
-    workers: pool.size,
-    memory: { budget: 0, peakBuffered: 0 },
-  };
+  const total = emptySummary(pool.size);
   const prevMeta = new Map(ds.grid.map((n) => [nameOf(n.path), n.meta as ArrayMeta]));
   const progress = progressAcross(levels, ds, o.tile, o.onProgress);
   const sourceRoot = (h.store as FileSystemStore).root;
