@@ -18,6 +18,11 @@ export interface Io {
   readonly errColor: Colors;
 }
 
+/** A command's notes (things to know about its result), one `geozarr: note:` line each on stderr. */
+export function printNotes(io: Io, notes: readonly string[]): void {
+  for (const n of notes) io.err(`geozarr: note: ${n}`);
+}
+
 export interface Colors {
   red(s: string): string;
   yellow(s: string): string;

@@ -8,7 +8,7 @@
 import { GeoZarrError } from "../../errors.js";
 import { type PrepareOptions, planRun, prepareRun } from "../../node.js";
 import { intOption, type OptionValues, sizeOption, stringOption } from "../args.js";
-import { humanBytes, type Io } from "../io.js";
+import { humanBytes, type Io, printNotes } from "../io.js";
 import { progressBar } from "../progress.js";
 import { encodingOptions } from "./convert-series.js";
 
@@ -88,7 +88,7 @@ export async function runQueued(
     const p = await prepareRun(inputs, output, options);
     if (values.json) io.json(p);
     else {
-      for (const n of p.notes) io.err(`geozarr: note: ${n}`);
+      printNotes(io, p.notes);
       io.out(
         `${p.output}: planned ${p.tasks} tasks (${p.done} done before); run each with geozarr task --plan ${p.plan} --index K (K = 0 to ${p.tasks - 1}), then geozarr task --plan ${p.plan} --finalize`,
       );
@@ -122,7 +122,7 @@ export async function runQueued(
     io.json(s);
     return 0;
   }
-  for (const n of s.notes) io.err(`geozarr: note: ${n}`);
+  printNotes(io, s.notes);
   if (s.already) {
     io.out(`${s.output}: already complete (plan ${s.id}, run before on the queue); nothing submitted`);
     return 0;

@@ -7,7 +7,7 @@
 import { GeoZarrError } from "../../errors.js";
 import { appendSeries, type ConvertOptions, convertSeries } from "../../node.js";
 import { intOption, type OptionValues, remoteOptions, sizeOption, stringOption } from "../args.js";
-import { humanBytes, type Io, noteZstdBackend } from "../io.js";
+import { humanBytes, type Io, noteZstdBackend, printNotes } from "../io.js";
 import { progressBar } from "../progress.js";
 import { pyramidLine, pyramidOptions } from "./pyramid.js";
 
@@ -91,7 +91,7 @@ export async function runSeries(
     io.json(s);
     return 0;
   }
-  for (const n of s.notes) io.err(`geozarr: note: ${n}`);
+  printNotes(io, s.notes);
   if (s.missing.length)
     io.err(`geozarr: note: ${s.missing.length} missing ${s.concat} steps: ${few(s.missing)}`);
   const p = s.plan;

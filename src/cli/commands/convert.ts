@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { GeoZarrError } from "../../errors.js";
 import { convert as runConvert } from "../../node.js";
 import { type CommandSpec, REMOTE_OPTIONS, remoteOptions, sizeOption } from "../args.js";
-import { humanBytes, noteZstdBackend } from "../io.js";
+import { humanBytes, noteZstdBackend, printNotes } from "../io.js";
 import { progressBar } from "../progress.js";
 import { QUEUE_OPTIONS, RUN_ONLY_OPTIONS, runQueued } from "./convert-queued.js";
 import { encodingOptions, runSeries } from "./convert-series.js";
@@ -208,7 +208,7 @@ export const convert: Command = {
       return 0;
     }
     for (const d of summary.dropped) io.err(`geozarr: dropped ${d.name}: ${d.reason}`);
-    for (const n of summary.notes) io.err(`geozarr: note: ${n}`);
+    printNotes(io, summary.notes);
     for (const g of summary.georef) {
       io.err(
         `geozarr: ${g.group === "/" ? "" : `${g.group}: `}CRS ${g.crs} (from ${g.from})${g.regular ? "" : ", irregular grid: no GeoTransform"}`,

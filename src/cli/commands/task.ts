@@ -1,7 +1,7 @@
 import { GeoZarrError } from "../../errors.js";
 import { defaultWorkerCount, finalizeStaged, runTaskOf, WorkerPool } from "../../node.js";
 import { type CommandSpec, intOption, sizeOption, stringOption } from "../args.js";
-import { humanBytes, noteZstdBackend } from "../io.js";
+import { humanBytes, noteZstdBackend, printNotes } from "../io.js";
 import type { Command } from "./types.js";
 
 const spec: CommandSpec = {
@@ -80,7 +80,7 @@ export const task: Command = {
       if (values.json)
         io.json({ output: r.output, already: r.already, notes: r.notes, multiscales: r.levels, seconds });
       else {
-        for (const n of r.notes) io.err(`geozarr: note: ${n}`);
+        printNotes(io, r.notes);
         io.out(`${r.output}: finalized and moved into place in ${seconds.toFixed(1)}s`);
       }
       return 0;
