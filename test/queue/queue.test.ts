@@ -275,14 +275,6 @@ describe("refusals, one line each", () => {
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/no such run on the queue geozarr/);
     expect(existsSync(out)).toBe(false);
-    // Object storage: the staging area is shared files, so a planned run refuses a store URL
-    // before it reaches S3 or Redis (exit 3, Unsupported).
-    const s3 = await runCliProcess(["convert", input, "s3://bucket/never.zarr", "--prepare"]);
-    expect(s3.code).toBe(3);
-    expectOneLine(
-      s3.stderr,
-      /s3:\/\/bucket\/never\.zarr: runs planned as tasks are written to a shared directory/,
-    );
     const url = await runCliProcess(["convert", "https://example.invalid/in.nc", out, "--queue", redis]);
     expect(url.code).toBe(3);
     expectOneLine(
