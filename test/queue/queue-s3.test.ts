@@ -14,9 +14,10 @@ import { finalizeStaged } from "../../src/jobs/run-plan.js";
 import { uploadIdentity } from "../../src/jobs/upload-run.js";
 import { expectOneLine } from "../helpers/cli.js";
 import { downloadWithBoto3, filesUnder, keysUnder, useCloud } from "../helpers/cloud.js";
-import { type Running, runCliProcess, startCli, treeFingerprint } from "../helpers/processes.js";
+import { runCliProcess, startCli, treeFingerprint } from "../helpers/processes.js";
 import { startRedis } from "../helpers/redis.js";
 import { tmpDir } from "../helpers/tmp.js";
+import { tasksStarted, workerProcesses } from "../helpers/workers.js";
 
 const cloud = useCloud("queue-s3");
 const root = tmpDir("queue-s3-out");
@@ -26,26 +27,14 @@ const four = () =>
     join(inject("seriesGranules"), "twelve", f),
   );
 let redis = "";
-const workers: Running[] = [];
 const env = () => ({ ...cloud.env, ...EPOCH });
 
-function worker(queue: string, extra: Record<string, string> = {}): Running {
-  const w = startCli(["worker", redis, "--queue-name", queue, "--workers", "1", "--lock-seconds", "2"], {
-    ...env(),
-    ...extra,
-  });
-  workers.push(w);
-  return w;
-}
-
-async function stopWorkers(): Promise<void> {
-  for (const w of workers.splice(0)) {
-    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
-    await w.exit;
-  }
-}
-
-const started = (w: Running) => w.stdout().match(/task \d+ \([^)]*\) of \w+: started/g)?.length ?? 0;
+const pool = workerProcesses(
+  () => redis,
+  () => env(),
+);
+const worker = pool.start;
+const stopWorkers = pool.stop;
 
 /** The store at `name` in the test bucket, downloaded with boto3, is the directory `local`, key for key and byte for byte. */
 function expectSameStore(name: string, local: string, label: string): void {
@@ -90,7 +79,7 @@ describe("geozarr convert ... s3://... --queue with geozarr workers", () => {
     expectSameStore(name, local, "queued");
 
     // The same command again: the store is complete, no job is added and no task runs.
-    const ran = started(a) + started(b);
+    const ran = tasksStarted(a) + tasksStarted(b);
     const before = await runCliProcess(["status", redis, "--queue-name", q, "--json"]);
     const again = await runCliProcess([...args, "--queue-name", q], env());
     expect(again.code, again.stderr).toBe(0);
@@ -106,7 +95,7 @@ describe("geozarr convert ... s3://... --queue with geozarr workers", () => {
     expect(st.output).toBe(cloud.s3Url(name));
     expect(st.plan).toBe(`${cloud.s3Url(name)}/.geozarr-run/plan.json`);
     expect(st.done + st.before).toBe(4);
-    expect(started(a) + started(b)).toBe(ran);
+    expect(tasksStarted(a) + tasksStarted(b)).toBe(ran);
     expectSameStore(name, local, "queued-again");
     await stopWorkers();
   });
