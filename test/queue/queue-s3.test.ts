@@ -101,6 +101,44 @@ describe("geozarr convert ... s3://... --queue with geozarr workers", () => {
   });
 });
 
+describe("one input to s3:// on the queue", () => {
+  it("cut into tasks of whole chunk rows (--task-size) on 2 workers: the store of the same conversion to s3:// in one process", async () => {
+    const q = "s3one";
+    const input = four()[0]!;
+    const opts = ["--chunks", "lat=128,lon=256"];
+    const ref = await runCliProcess(["convert", input, cloud.s3Url("one-ref/one.zarr"), ...opts], env());
+    expect(ref.code, ref.stderr).toBe(0);
+    const a = worker(q);
+    const b = worker(q);
+    const r = await runCliProcess(
+      [
+        "convert",
+        input,
+        cloud.s3Url("one/one.zarr"),
+        ...opts,
+        "--task-size",
+        "1M",
+        "--queue",
+        redis,
+        "--queue-name",
+        q,
+        "--json",
+      ],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { tasks: number; ran: number };
+    expect(s.tasks).toBeGreaterThan(4);
+    expect(s.ran).toBe(s.tasks);
+    expect(tasksStarted(a) + tasksStarted(b)).toBe(s.tasks);
+    const refDir = join(root, "boto3-one-ref");
+    const keys = downloadWithBoto3(cloud, "one-ref/one.zarr", refDir);
+    expect(keys.some((k) => k.startsWith(".geozarr"))).toBe(false);
+    expectSameStore("one/one.zarr", refDir, "one");
+    await stopWorkers();
+  });
+});
+
 describe("geozarr convert ... s3://... --prepare and geozarr task --plan s3://... (an Indexed Job)", () => {
   it("the plan under the prefix; tasks in any order, one twice at once, finalize refusing while one is missing, then the single-process store", async () => {
     const name = "indexed/sst.zarr";
