@@ -43,7 +43,9 @@ import type { ScannedInput } from "../convert/series/scan-task.js";
 import { type RunStaging, type SourceStamp, Staging } from "../convert/staging.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { addLevels, type PyramidOptions, type PyramidSummary } from "../pyramid/build.js";
+import { isStoreUrl } from "../zarr/store/location.js";
 import { writeSeriesRecord } from "./series-record.js";
+import type { StoreDigest } from "./upload-run.js";
 
 /** One task: the units it writes (regions) and the sources it reads (indices into `sources`). */
 export interface RunTask extends TaskPlan {
@@ -228,6 +230,8 @@ export async function runTaskOf(
   exec: Omit<ExecuteOptions, "zarrFormat">,
   id?: string,
 ): Promise<TaskOutcome> {
+  // A plan in object storage (s3://): its output's prefix is the staging area (upload-run.ts).
+  if (isStoreUrl(file)) return (await import("./upload-run.js")).runUploadTask(file, index, exec, id);
   const plan = await readRunPlan(file);
   if (id !== undefined && plan.id !== id)
     throw new GeoZarrError("Usage", `${file}: holds plan ${plan.id}, not ${id}`, { where: file });
@@ -306,20 +310,28 @@ export interface FinalizeResult extends Partial<FinishResult> {
  * Finalize the staged run of `file` (its plan) and move it into place, under the output's lock,
  * with the destination checked to be what it was when the run was planned. `committed` is the
  * staging area's own identity when known (the queue records it): if the plan is gone and the
- * destination is that very directory, an earlier attempt finished and this one does nothing.
+ * destination is that very directory, an earlier attempt finished and this one does nothing. A
+ * plan in object storage (an s3:// URL) is finalized in its prefix (upload-run.ts).
  */
 export async function finalizeStaged(
   file: string,
   exec: Omit<ExecuteOptions, "zarrFormat">,
-  committed?: EntryIdentity | undefined,
+  committed?: EntryIdentity | StoreDigest | undefined,
 ): Promise<FinalizeResult> {
+  if (isStoreUrl(file))
+    return (await import("./upload-run.js")).finalizeUpload(
+      file,
+      exec,
+      committed && "digest" in committed ? committed : undefined,
+    );
+  const moved = committed && "ino" in committed ? committed : undefined;
   const dir = stagingOf(file);
   const name = /^\.(.+)\.partial-[0-9a-f]+$/.exec(basename(dir))?.[1];
-  if (committed && name) {
+  if (moved && name) {
     const target = join(dirname(dir), name);
     const now = await entryIdentity(target);
     const planGone = (await entryIdentity(file)) === null;
-    if (planGone && now && now.dev === committed.dev && now.ino === committed.ino)
+    if (planGone && now && now.dev === moved.dev && now.ino === moved.ino)
       return { output: target, already: true, notes: [] };
   }
   const plan = await readRunPlan(file);

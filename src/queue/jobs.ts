@@ -13,10 +13,14 @@
 
 import type { EntryIdentity } from "../convert/output.js";
 import { type ErrorTag, GeoZarrError, isGeoZarrError, messageOf } from "../errors.js";
+import type { StoreDigest } from "../jobs/upload-run.js";
 
 export interface TaskJobData {
   kind: "task";
-  /** The plan file (in the run's staging area; workers must see it at this path). */
+  /**
+   * The plan file (in the run's staging area; workers must see it at this path), or its s3:// URL
+   * (under the output's prefix; workers read it with their own AWS environment).
+   */
   plan: string;
   id: string;
   index: number;
@@ -31,6 +35,11 @@ export interface FinalizeJobData {
   /** The staging directory's identity: once moved into place, the output is that directory. */
   staging: EntryIdentity | null;
   tasks: number;
+  /**
+   * In object storage, set by the finalize job once the store is complete (its consolidated
+   * document's digest): an attempt delivered again after that finds the plan gone and does nothing.
+   */
+  committed?: StoreDigest | undefined;
 }
 
 export type RunJobData = TaskJobData | FinalizeJobData;
@@ -46,8 +55,8 @@ export interface TaskJobResult {
 export interface FinalizeJobResult {
   output: string;
   already: boolean;
-  /** The output's identity after the move (what a resubmission compares against). */
-  identity: EntryIdentity | null;
+  /** The output's identity after the move, or its digest in object storage (what a resubmission compares against). */
+  identity: EntryIdentity | StoreDigest | null;
   storedBytes: number;
   seconds: number;
 }

@@ -14,11 +14,9 @@
  */
 
 import { FlowProducer, type Job, Queue } from "bullmq";
-import type { EntryIdentity } from "../convert/output.js";
-import { entryIdentity } from "../convert/output.js";
 import { GeoZarrError } from "../errors.js";
-import type { PlannedRun } from "../jobs/prepare.js";
-import { planFile, stageRun, unfinishedTasks } from "../jobs/run-plan.js";
+import { outputIdentity, type PlannedRun, sameOutput, stagePlanned } from "../jobs/prepare.js";
+import { unfinishedTasks } from "../jobs/run-plan.js";
 import { checkRedis, DEFAULT_QUEUE, type QueueTarget, redisClient } from "./connection.js";
 import {
   decodeFailure,
@@ -65,8 +63,6 @@ export interface QueuedRunSummary {
 }
 
 const ACTIVE = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
-const sameEntry = (a: EntryIdentity | null, b: EntryIdentity | null) =>
-  a !== null && b !== null && a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs;
 
 function abortable(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -100,7 +96,7 @@ async function failureOf(queue: Queue, fin: Job, run: RunRecord): Promise<Error>
 
 export async function submitRun(planned: PlannedRun, options: SubmitOptions): Promise<QueuedRunSummary> {
   const t0 = performance.now();
-  const { draft, inputs } = planned;
+  const { draft } = planned;
   const name = options.queue ?? DEFAULT_QUEUE;
   await checkRedis(options.redis);
   const connection = redisClient(options.redis);
@@ -128,12 +124,12 @@ export async function submitRun(planned: PlannedRun, options: SubmitOptions): Pr
     });
     if (state === "completed") {
       const done = fin!.returnvalue as FinalizeJobResult;
-      if (sameEntry(done.identity, await entryIdentity(draft.output)))
+      if (sameOutput(done.identity, await outputIdentity(draft.output, planned.remote)))
         return summary({ already: true, skipped: draft.tasks.length });
     }
-    const prepared = await stageRun(draft, inputs, true);
-    const notes = prepared.pending.notes.filter((n) => !n.startsWith("nothing to resume"));
-    const plan = planFile(prepared.staging.dir);
+    const prepared = await stagePlanned(planned);
+    const notes = prepared.notes;
+    const plan = prepared.planFile;
     let left: number[] = [];
     try {
       if (!ACTIVE.has(state)) {
@@ -151,7 +147,7 @@ export async function submitRun(planned: PlannedRun, options: SubmitOptions): Pr
           plan,
           id: draft.id,
           output: draft.output,
-          staging: await entryIdentity(prepared.staging.dir),
+          staging: prepared.identity,
           tasks: draft.tasks.length,
         };
         const node = await flow.add({
@@ -184,7 +180,7 @@ export async function submitRun(planned: PlannedRun, options: SubmitOptions): Pr
         });
       }
     } finally {
-      await prepared.pending.abort();
+      await prepared.release();
     }
     const run = (await readRun(connection, name, draft.id))!;
     const before = draft.tasks.length - run.left;

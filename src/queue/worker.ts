@@ -15,7 +15,7 @@
 
 import { hostname } from "node:os";
 import { Worker as BullWorker, type Job, WaitingError } from "bullmq";
-import { entryIdentity } from "../convert/output.js";
+import { outputIdentity } from "../jobs/prepare.js";
 import { finalizeStaged, runTaskOf } from "../jobs/run-plan.js";
 import { defaultWorkerCount, WorkerPool } from "../parallel/pool.js";
 import { checkRedis, DEFAULT_QUEUE, type QueueTarget, redisClient } from "./connection.js";
@@ -104,16 +104,21 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         } satisfies TaskJobResult;
       }
       const r = await orStop(
-        finalizeStaged(data.plan, { ...exec(), signal }, data.staging ?? undefined),
+        finalizeStaged(data.plan, { ...exec(), signal }, data.staging ?? data.committed),
         signal,
       );
+      const identity = await outputIdentity(r.output);
+      // In object storage nothing is moved: what a later delivery of this job recognises as done
+      // is recorded in the job itself, as soon as the store is complete.
+      if (identity && "digest" in identity && !data.committed)
+        await job.updateData({ ...data, committed: identity });
       const seconds = (performance.now() - t0) / 1000;
       summary.done++;
       emit({ event: "done", job: job.id, what: describe(data), seconds, skipped: r.already });
       return {
         output: r.output,
         already: r.already,
-        identity: await entryIdentity(r.output),
+        identity,
         storedBytes: r.summary?.storedBytes ?? 0,
         seconds,
       } satisfies FinalizeJobResult;

@@ -12,32 +12,22 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { finalizeStaged, stagingOf } from "../../src/jobs/run-plan.js";
 import { expectOneLine } from "../helpers/cli.js";
-import { type Running, runCliProcess, startCli, treeFingerprint } from "../helpers/processes.js";
+import { runCliProcess, startCli, treeFingerprint } from "../helpers/processes.js";
 import { startRedis } from "../helpers/redis.js";
 import { tmpDir } from "../helpers/tmp.js";
+import { tasksStarted, workerProcesses } from "../helpers/workers.js";
 
 const root = tmpDir("queue");
 const twelve = () => join(inject("seriesGranules"), "twelve");
 const EPOCH = { SOURCE_DATE_EPOCH: "1796169600" };
 let redis = "";
-const workers: Running[] = [];
 
-/** A `geozarr worker` on the test's Redis (one thread, a short lock so a dead worker's task returns soon). */
-function worker(queue: string, env: Record<string, string> = {}, extra: string[] = []): Running {
-  const w = startCli(
-    ["worker", redis, "--queue-name", queue, "--workers", "1", "--lock-seconds", "2", ...extra],
-    { ...EPOCH, ...env },
-  );
-  workers.push(w);
-  return w;
-}
-
-async function stopWorkers(): Promise<void> {
-  for (const w of workers.splice(0)) {
-    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
-    await w.exit;
-  }
-}
+const pool = workerProcesses(
+  () => redis,
+  () => EPOCH,
+);
+const worker = pool.start;
+const stopWorkers = pool.stop;
 
 async function status(queue: string) {
   const r = await runCliProcess(["status", redis, "--queue-name", queue, "--json"]);
@@ -47,8 +37,6 @@ async function status(queue: string) {
     runs: { id: string; done: number; before: number; failed: { task: number; error: string }[] }[];
   };
 }
-
-const started = (w: Running) => w.stdout().match(/task \d+ \([^)]*\) of \w+: started/g)?.length ?? 0;
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -91,7 +79,7 @@ describe("geozarr convert --queue with geozarr workers", () => {
 
     // The same command again: the run is complete; no job is added and no task runs.
     const before = await status(q);
-    const ran = started(a) + started(b);
+    const ran = tasksStarted(a) + tasksStarted(b);
     const again = await runCliProcess(
       ["convert", join(twelve(), "*.nc"), out, "--concat", "time", "--queue", redis, "--queue-name", q],
       EPOCH,
@@ -100,7 +88,7 @@ describe("geozarr convert --queue with geozarr workers", () => {
     expect(again.stdout).toMatch(/already complete .*nothing submitted/);
     const after = await status(q);
     expect(after.counts).toEqual(before.counts);
-    expect(started(a) + started(b)).toBe(ran);
+    expect(tasksStarted(a) + tasksStarted(b)).toBe(ran);
     expect(after.runs[0]!.done + after.runs[0]!.before).toBe(12);
     expect(treeFingerprint(out)).toEqual(treeFingerprint(ref));
     await stopWorkers();
@@ -275,14 +263,6 @@ describe("refusals, one line each", () => {
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/no such run on the queue geozarr/);
     expect(existsSync(out)).toBe(false);
-    // Object storage: the staging area is shared files, so a planned run refuses a store URL
-    // before it reaches S3 or Redis (exit 3, Unsupported).
-    const s3 = await runCliProcess(["convert", input, "s3://bucket/never.zarr", "--prepare"]);
-    expect(s3.code).toBe(3);
-    expectOneLine(
-      s3.stderr,
-      /s3:\/\/bucket\/never\.zarr: runs planned as tasks are written to a shared directory/,
-    );
     const url = await runCliProcess(["convert", "https://example.invalid/in.nc", out, "--queue", redis]);
     expect(url.code).toBe(3);
     expectOneLine(

@@ -17,7 +17,7 @@ export const QUEUE_OPTIONS = {
     type: "string",
     arg: "REDIS_URL",
     description:
-      "run the conversion's tasks on geozarr workers through this Redis (BullMQ), and wait for the run; the output and the inputs must be at the same paths on every worker",
+      "run the conversion's tasks on geozarr workers through this Redis (BullMQ), and wait for the run; the inputs must be at the same paths on every worker, and the output too unless it is s3:// (workers then use their own AWS environment)",
   },
   "queue-name": { type: "string", arg: "NAME", description: "with --queue: the queue (default geozarr)" },
   attempts: {
@@ -35,7 +35,7 @@ export const QUEUE_OPTIONS = {
   prepare: {
     type: "boolean",
     description:
-      "only plan: leave the plan of tasks in the output's staging area and print its path, for geozarr task --plan",
+      "only plan: leave the plan of tasks in the output's staging area (to s3://, under the prefix's .geozarr-run/) and print its path or URL, for geozarr task --plan",
   },
 } as const;
 

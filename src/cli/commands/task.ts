@@ -1,5 +1,5 @@
 import { GeoZarrError } from "../../errors.js";
-import { defaultWorkerCount, finalizeStaged, runTaskOf, WorkerPool } from "../../node.js";
+import { defaultWorkerCount, finalizeStaged, isStoreUrl, runTaskOf, WorkerPool } from "../../node.js";
 import { type CommandSpec, intOption, sizeOption, stringOption } from "../args.js";
 import { humanBytes, noteZstdBackend, printNotes } from "../io.js";
 import type { Command } from "./types.js";
@@ -13,7 +13,8 @@ const spec: CommandSpec = {
     plan: {
       type: "string",
       arg: "PLAN",
-      description: "the plan file convert --prepare printed (OUTPUT's staging area, .geozarr-run/plan.json)",
+      description:
+        "the plan file convert --prepare printed (OUTPUT's staging area, .geozarr-run/plan.json), or its s3:// URL (s3://bucket/out.zarr/.geozarr-run/plan.json, read with this process's AWS environment)",
     },
     index: {
       type: "string",
@@ -23,7 +24,7 @@ const spec: CommandSpec = {
     finalize: {
       type: "boolean",
       description:
-        "check every task's record, write the metadata and move the store into place (under the output's lock)",
+        "check every task's record, write the metadata and move the store into place (under the output's lock); to s3://, write the metadata with the consolidated document last, then remove .geozarr-run/",
     },
     workers: { type: "string", arg: "N", description: "worker threads (default: number of cores)" },
     memory: { type: "string", arg: "SIZE", description: "data buffered at once per array (default 256M)" },
@@ -81,7 +82,11 @@ export const task: Command = {
         io.json({ output: r.output, already: r.already, notes: r.notes, multiscales: r.levels, seconds });
       else {
         printNotes(io, r.notes);
-        io.out(`${r.output}: finalized and moved into place in ${seconds.toFixed(1)}s`);
+        io.out(
+          r.already
+            ? `${r.output}: finalized before; nothing to do`
+            : `${r.output}: finalized and ${isStoreUrl(r.output) ? "its consolidated metadata written" : "moved into place"} in ${seconds.toFixed(1)}s`,
+        );
       }
       return 0;
     } finally {

@@ -35,7 +35,7 @@ const spec: CommandSpec = {
     },
   },
   details: [
-    "Inputs and outputs are read and written at the paths in the plan: every worker must see the same file systems at the same paths (a shared mount).",
+    "Inputs are read at the paths in the plan: every worker must see them at the same paths (a shared mount). An output in a directory too; an s3:// output is written with the worker's own AWS environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_ENDPOINT_URL_S3, ...): no credential travels in the jobs.",
     "Every task start and end is a line on stdout (JSON lines with --json): time, what, how long, or the failure's one-line message.",
     "Stopping: SIGTERM or SIGINT stops taking tasks; running ones finish (up to --grace) or are handed back to the queue at once; a second signal leaves at once (the task returns to the queue when its lock expires).",
     "Exit codes: 2 usage, 3 Redis unreachable at start, 130 stopped by SIGINT, 143 stopped by SIGTERM.",
