@@ -7,7 +7,7 @@
  * @module
  */
 
-import { mkdir, open, readdir, realpath, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { fsError, GeoZarrError } from "../../errors.js";
 import type {
@@ -115,17 +115,7 @@ export class FileSystemStore implements MutableStore, DescribableStore {
         await mkdir(dir, { recursive: true });
         this.#madeDirs.add(dir);
       }
-      // One write call for the whole value: fs/promises' writeFile writes in 512 KiB pieces, one
-      // thread-pool round trip each (60 per 30 MB chunk of a conversion, the writing worker idle
-      // between them).
-      const fh = await open(path, "w");
-      try {
-        for (let done = 0; done < value.length; ) {
-          done += (await fh.write(value, done, value.length - done)).bytesWritten;
-        }
-      } finally {
-        await fh.close();
-      }
+      await writeFile(path, value);
     } catch (err) {
       throw fsError(err, path, "write");
     }
