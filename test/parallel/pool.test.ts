@@ -21,6 +21,17 @@ const meta = {
   chunkKeyEncoding: { name: "default" as const, separator: "/" as const },
 };
 
+/** A task reading chunk 0 of a missing array (its fill value, 7) into `buffer`. */
+const read = (p: WorkerPool, buffer: SharedArrayBuffer) =>
+  p.run("read-chunks", {
+    store: { kind: "fs", root: "/nonexistent-root" },
+    storeName: "s",
+    path: "/a",
+    meta,
+    chunks: [[0]],
+    outs: [{ buffer, dataType: "float64", box: { start: [0], shape: [4] } }],
+  });
+
 describe("worker pool", () => {
   it("rebuilds GeoZarr errors thrown on a worker with their tag and message", async () => {
     const err = await pool
@@ -39,14 +50,7 @@ describe("worker pool", () => {
 
   it("runs tasks on workers into shared memory (missing chunks read as fill_value)", async () => {
     const buffer = new SharedArrayBuffer(32);
-    await pool.run("read-chunks", {
-      store: { kind: "fs", root: "/nonexistent-root" },
-      storeName: "s",
-      path: "/a",
-      meta,
-      chunks: [[0]],
-      outs: [{ buffer, dataType: "float64", box: { start: [0], shape: [4] } }],
-    });
+    await read(pool, buffer);
     expect(Array.from(new Float64Array(buffer))).toEqual([7, 7, 7, 7]);
   });
 
@@ -55,16 +59,7 @@ describe("worker pool", () => {
     const jobs = [];
     for (let i = 0; i < 12; i++) {
       await pool.slot();
-      jobs.push(
-        pool.run("read-chunks", {
-          store: { kind: "fs", root: "/nonexistent-root" },
-          storeName: "s",
-          path: "/a",
-          meta,
-          chunks: [[0]],
-          outs: [{ buffer: new SharedArrayBuffer(32), dataType: "float64", box: { start: [0], shape: [4] } }],
-        }),
-      );
+      jobs.push(read(pool, new SharedArrayBuffer(32)));
       peak = Math.max(peak, pool.outstanding);
     }
     await Promise.all(jobs);
@@ -89,16 +84,6 @@ describe("worker pool", () => {
 });
 
 describe("workers started ahead of their pool", () => {
-  const read = (p: WorkerPool, buffer: SharedArrayBuffer) =>
-    p.run("read-chunks", {
-      store: { kind: "fs", root: "/nonexistent-root" },
-      storeName: "s",
-      path: "/a",
-      meta,
-      chunks: [[0]],
-      outs: [{ buffer, dataType: "float64", box: { start: [0], shape: [4] } }],
-    });
-
   it("are adopted by the next pool, which runs tasks on them", async () => {
     prestartWorkers(2, ["read-chunks"]);
     expect(spareWorkers()).toBe(2);
