@@ -30,7 +30,7 @@ import { stampOf } from "../convert/staging.js";
 import { splitTasks } from "../convert/tasks.js";
 import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
-import { WorkerPool } from "../parallel/pool.js";
+import { prestartWorkers, WorkerPool } from "../parallel/pool.js";
 import {
   addLevels,
   type PyramidOptions,
@@ -360,6 +360,8 @@ export async function convert(
     // A file named by URL (NetCDF, GeoTIFF) is read from a temporary copy, removed at the end.
     if (remoteInput === "file")
       download = await downloadInput(input, remote, options.onDownload, options.signal);
+    // The workers start while this thread reads the input's metadata (parallel/pool.ts).
+    prestartWorkers(normalizeOptions(options).workers, ["read-band", "encode-chunk"]);
     const plan = await planConversion(input, output, options, download?.path ?? input);
     const summary = await executePlan(plan.nodes, target, {
       zarrFormat: plan.zarrFormat,
