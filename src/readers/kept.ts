@@ -40,6 +40,14 @@ export class Kept<T> {
     return value;
   }
 
+  /** Release what is kept under `key`, if anything. */
+  drop(key: string): void {
+    const kept = this.#items.get(key);
+    if (!kept) return;
+    this.#items.delete(key);
+    this.release(kept.value);
+  }
+
   /** Release everything. */
   clear(): void {
     for (const { value } of this.#items.values()) this.release(value);

@@ -39,6 +39,16 @@ export function closeAll(): void {
   closeDirect();
 }
 
+/**
+ * Close what this thread keeps open of `file` through h5wasm or for NetCDF classic reads: a file
+ * read once (a granule scanned for a time series) need not hold its HDF5 structures in the
+ * thread's WebAssembly heap until the thread ends. Direct chunk reads (hdf5-direct.ts) keep theirs.
+ */
+export function closeFile(file: string): void {
+  h5files.drop(file);
+  nc3files.drop(file);
+}
+
 /** A WASM-heap buffer for hyperslab reads, grown as needed and kept (one per thread). */
 let heap: { ptr: number; size: number } | undefined;
 
