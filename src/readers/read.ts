@@ -28,8 +28,8 @@ import {
 // Open files kept per thread, under the version they were opened at (kept.ts).
 const h5files = new Kept<H5File>((f) => f.close());
 const nc3files = new Kept<{ fd: number; header: Nc3Header }>((f) => closeSync(f.fd));
-/** Direct-read plans by file and path (null: read through h5wasm). */
-const direct = new Kept<DirectVariable | null>();
+/** Direct-read plans by file and path (null: read through h5wasm); the recent ones (kept.ts). */
+const direct = new Kept<DirectVariable | null>(undefined, 256);
 
 /** Close everything this thread opened (tests; workers end with their thread). */
 export function closeAll(): void {
