@@ -39,13 +39,14 @@ import {
   prepareOutput,
   STAGING_META,
 } from "../convert/output.js";
-import { BufferStock } from "../convert/pipeline.js";
+import { BufferStock, planCopy } from "../convert/pipeline.js";
 import { contentId, planFromJson, planToJson } from "../convert/plan-json.js";
 import type { PendingStoreOutput } from "../convert/s3-output.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
 import { type RunStaging, type SourceStamp, Staging } from "../convert/staging.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { addLevels, type PyramidOptions, type PyramidSummary } from "../pyramid/build.js";
+import { dataTypeInfo } from "../zarr/dtype.js";
 import { isStoreUrl } from "../zarr/store/location.js";
 import { writeSeriesRecord } from "./series-record.js";
 import type { StoreDigest } from "./upload-run.js";
@@ -398,9 +399,11 @@ export async function runStagedTasks(
   const bytesOf = (t: RunPlan["tasks"][number]) => t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
   const bytesTotal = plan.tasks.reduce((n, t) => n + bytesOf(t), 0);
   let bytesDone = 0;
+  const budget = exec.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   // On the calling thread alone (no worker threads) tasks could only take turns: one at a time.
   const threads = exec.useWorkers && exec.pool !== undefined && exec.pool.size > 0;
-  const inFlight = threads ? Math.max(1, Math.min(TASKS_IN_FLIGHT, plan.tasks.length)) : 1;
+  const inFlight =
+    threads && plan.tasks.length > 1 && sameCopies(plan, budget, TASKS_IN_FLIGHT) ? TASKS_IN_FLIGHT : 1;
   // One failure stops the other tasks in flight (their copies stop scheduling, pipeline.ts).
   const stop = new AbortController();
   const outer = [options.signal, exec.signal].filter((s): s is AbortSignal => s !== undefined);
@@ -408,7 +411,7 @@ export async function runStagedTasks(
   const shared = {
     ...exec,
     signal,
-    memoryBudget: Math.floor((exec.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / inFlight),
+    memoryBudget: Math.floor(budget / inFlight),
     buffers: exec.buffers ?? new BufferStock(),
   };
   const progress = exec.onProgress && sumProgress(exec.onProgress);
@@ -439,6 +442,24 @@ export async function runStagedTasks(
   };
   await Promise.all(Array.from({ length: inFlight }, runner));
   if (failure) throw (failure as { error: unknown }).error;
+}
+
+/**
+ * Whether every array the tasks write is copied the same way with a `share` of the budget as with
+ * all of it: its segments still aligned to whole source chunks (pipeline.ts planCopy), so running
+ * tasks at once never costs a second decode of the chunks that straddle units (a full-size MUR
+ * granule's row of segments, 74 MB, needs more than a quarter of the default budget).
+ */
+function sameCopies(plan: TaskSet, budget: number, share: number): boolean {
+  const written = new Set(plan.tasks.flatMap((t) => Object.keys(t.regions)));
+  return plan.nodes.every((n) => {
+    if (n.kind !== "array" || !n.copy || !written.has(n.path)) return true;
+    const unit = n.spec.shardShape ?? n.spec.chunkShape;
+    const item = dataTypeInfo(n.copy.sourceType).size;
+    const whole = planCopy(n.spec.shape, unit, n.copy.sourceChunks, item, budget);
+    const part = planCopy(n.spec.shape, unit, n.copy.sourceChunks, item, Math.floor(budget / share));
+    return part.aligned === whole.aligned;
+  });
 }
 
 /**

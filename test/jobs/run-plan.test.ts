@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { ProgressInfo } from "../../src/convert/execute.js";
 import { emptySummary } from "../../src/convert/execute.js";
+import { planCopy } from "../../src/convert/pipeline.js";
 import type { RunStaging } from "../../src/convert/staging.js";
 import {
   type PreparedRun,
@@ -19,6 +20,7 @@ import {
 } from "../../src/jobs/run-plan.js";
 import { planSeriesRun } from "../../src/jobs/series.js";
 import { WorkerPool } from "../../src/parallel/pool.js";
+import { dataTypeInfo } from "../../src/zarr/dtype.js";
 import { treeFingerprint } from "../helpers/processes.js";
 import { tmpDir } from "../helpers/tmp.js";
 
@@ -46,23 +48,8 @@ describe("runStagedTasks", () => {
     const reports: ProgressInfo[] = [];
     const tasks: number[] = [];
     const c = counts(a.plan.tasks.length);
-    // The staging area's calls, in order: a task checks its record first and writes it last.
     const events: string[] = [];
-    const logged: RunStaging = {
-      planId: a.staging.planId,
-      where: a.staging.where,
-      dir: a.staging.dir,
-      store: () => a.staging.store(),
-      writePlan: (text) => a.staging.writePlan(text),
-      done: (i, sources) => {
-        events.push(`start ${i}`);
-        return a.staging.done(i, sources);
-      },
-      record: async (rec) => {
-        await a.staging.record(rec);
-        events.push(`end ${rec.index}`);
-      },
-    };
+    const logged = loggingStaging(a.staging, events);
     await runStagedTasks(
       a.plan,
       logged,
@@ -111,6 +98,32 @@ describe("runStagedTasks", () => {
     await b.pending.abort();
   });
 
+  it("runs one task at a time when half the budget would cost aligned copies their cache", async () => {
+    const r = await staged("d.zarr");
+    // A budget whose half no longer holds the segment cache of the first data array (planCopy).
+    const n = r.plan.nodes.find((x) => x.kind === "array" && r.plan.tasks[0]!.regions[x.path]);
+    if (n?.kind !== "array" || !n.copy) throw new Error("no data array");
+    const plan = (b: number) =>
+      planCopy(
+        n.spec.shape,
+        n.spec.chunkShape,
+        n.copy!.sourceChunks,
+        dataTypeInfo(n.copy!.sourceType).size,
+        b,
+      );
+    let budget = 1 << 30;
+    while (budget > 1 && plan(budget / 2).aligned) budget /= 2;
+    expect(plan(budget).aligned).toBe(true);
+    expect(plan(budget / 2).aligned).toBe(false);
+    const events: string[] = [];
+    const logged = loggingStaging(r.staging, events);
+    const c = counts(r.plan.tasks.length);
+    await runStagedTasks(r.plan, logged, exec({ memoryBudget: budget }), c, emptySummary(2), {});
+    expect(c.done).toBe(6);
+    expect(events).toEqual([0, 1, 2, 3, 4, 5].flatMap((i) => [`start ${i}`, `end ${i}`]));
+    await r.pending.abort();
+  });
+
   it("stops at the first failure: that error, no task after it started, only complete tasks recorded", async () => {
     const r = await staged("c.zarr");
     // Task 2's source no longer matches the plan: it fails before writing anything.
@@ -136,3 +149,22 @@ describe("runStagedTasks", () => {
     await r.pending.abort();
   });
 });
+
+/** `staging` logging its calls in order: a task checks its record first and writes it last. */
+function loggingStaging(staging: RunStaging, events: string[]): RunStaging {
+  return {
+    planId: staging.planId,
+    where: staging.where,
+    dir: staging.dir,
+    store: () => staging.store(),
+    writePlan: (text) => staging.writePlan(text),
+    done: (i, sources) => {
+      events.push(`start ${i}`);
+      return staging.done(i, sources);
+    },
+    record: async (rec) => {
+      await staging.record(rec);
+      events.push(`end ${rec.index}`);
+    },
+  };
+}
