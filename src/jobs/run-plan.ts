@@ -442,6 +442,8 @@ export async function runStagedTasks(
   };
   await Promise.all(Array.from({ length: inFlight }, runner));
   if (failure) throw (failure as { error: unknown }).error;
+  // Each task reported its share: the run's budget is the whole.
+  if (counts.done > 0) total.memory.budget = budget;
 }
 
 /**

@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { ProgressInfo } from "../../src/convert/execute.js";
-import { emptySummary } from "../../src/convert/execute.js";
+import { DEFAULT_MEMORY_BUDGET, emptySummary } from "../../src/convert/execute.js";
 import { planCopy } from "../../src/convert/pipeline.js";
 import type { RunStaging } from "../../src/convert/staging.js";
 import {
@@ -50,17 +50,15 @@ describe("runStagedTasks", () => {
     const c = counts(a.plan.tasks.length);
     const events: string[] = [];
     const logged = loggingStaging(a.staging, events);
-    await runStagedTasks(
-      a.plan,
-      logged,
-      exec({ onProgress: (p: ProgressInfo) => reports.push(p) }),
-      c,
-      emptySummary(2),
-      {
-        onTasks: (done) => tasks.push(done),
-      },
-    );
+    const sum = emptySummary(2);
+    await runStagedTasks(a.plan, logged, exec({ onProgress: (p: ProgressInfo) => reports.push(p) }), c, sum, {
+      onTasks: (done) => tasks.push(done),
+    });
     expect(c).toMatchObject({ tasks: 6, done: 6, skipped: 0 });
+    // The run's budget, not the half each task in flight had.
+    expect(sum.memory.budget).toBe(DEFAULT_MEMORY_BUDGET);
+    expect(sum.memory.peakBuffered).toBeGreaterThan(0);
+    expect(sum.memory.peakBuffered).toBeLessThanOrEqual(DEFAULT_MEMORY_BUDGET / 2);
     expect(tasks).toEqual([1, 2, 3, 4, 5, 6]);
     // Two in flight: task 1 starts before task 0 ends, and never more than two are open.
     expect(events.slice(0, 2)).toEqual(["start 0", "start 1"]);
