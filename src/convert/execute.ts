@@ -57,6 +57,12 @@ export interface ExecuteOptions {
   writer?: HierarchyWriter | undefined;
   /** Run on this pool (left open) rather than one started and closed for this call. */
   pool?: WorkerPool | undefined;
+  /**
+   * Take unit buffers from this stock (kept across calls): the tasks of one run reuse the same
+   * buffers rather than each allocating its own and leaving the last task's to the garbage
+   * collectors of every thread that saw them (pipeline.ts `BufferStock`).
+   */
+  buffers?: BufferStock | undefined;
 }
 
 export interface ArraySummary {
@@ -145,7 +151,7 @@ function openRun(opts: ExecuteOptions, store: MutableStore) {
     pool,
     writer,
     budget,
-    buffers: new BufferStock(),
+    buffers: opts.buffers ?? new BufferStock(),
     signal: opts.signal,
     progress: { unitsDone: 0, unitsTotal: 0, rawBytesDone: 0, rawBytesTotal: 0, storedBytes: 0 },
     onProgress: opts.onProgress,

@@ -236,8 +236,13 @@ function runProgress(
   const base = { unitsDone: 0, rawBytesDone: 0, rawBytesTotal: 0, storedBytes: 0 };
   let last = { ...base };
   return (p) => {
-    // Each step reports its start with nothing done (execute.ts): what the last one did is added.
-    if (p.unitsDone === 0 && p.rawBytesDone === 0 && p.storedBytes === 0) {
+    // Each step counts from zero (execute.ts; the tasks, run at once, as one sum: run-plan.ts):
+    // a count going back means a new step, and what the last one did is added.
+    if (
+      p.unitsDone < last.unitsDone ||
+      p.rawBytesDone < last.rawBytesDone ||
+      p.storedBytes < last.storedBytes
+    ) {
       base.unitsDone += last.unitsDone;
       base.rawBytesDone += last.rawBytesDone;
       base.rawBytesTotal += last.rawBytesTotal;

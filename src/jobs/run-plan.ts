@@ -21,11 +21,13 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
+  DEFAULT_MEMORY_BUDGET,
   type ExecuteOptions,
   type ExecuteSummary,
   finalizePlan,
   halvedPaths,
   type NodePlan,
+  type ProgressInfo,
   runTask,
   type TaskPlan,
 } from "../convert/execute.js";
@@ -37,12 +39,14 @@ import {
   prepareOutput,
   STAGING_META,
 } from "../convert/output.js";
+import { BufferStock, planCopy } from "../convert/pipeline.js";
 import { contentId, planFromJson, planToJson } from "../convert/plan-json.js";
 import type { PendingStoreOutput } from "../convert/s3-output.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
 import { type RunStaging, type SourceStamp, Staging } from "../convert/staging.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { addLevels, type PyramidOptions, type PyramidSummary } from "../pyramid/build.js";
+import { dataTypeInfo } from "../zarr/dtype.js";
 import { isStoreUrl } from "../zarr/store/location.js";
 import { writeSeriesRecord } from "./series-record.js";
 import type { StoreDigest } from "./upload-run.js";
@@ -363,8 +367,22 @@ export interface TaskCounts {
 }
 
 /**
+ * Tasks a process runs at once: two, so that while one task's pipeline drains (its last units
+ * encoded while nothing is left to read, execute.ts) the next one's reads keep the other workers
+ * busy; more would only split the memory budget further.
+ */
+export const TASKS_IN_FLIGHT = 2;
+
+/**
  * Run the tasks of a plan into its staging area in this process, skipping those an earlier run
  * finished (an intact record, staging.ts), recording each as it ends.
+ *
+ * Up to {@link TASKS_IN_FLIGHT} tasks run at once (on worker threads; without them, one at a
+ * time), started in plan order, on the ONE pool of `exec` and within its ONE memory budget: each
+ * task in flight gets its share of the budget, and all take their buffers from one stock. A task's chunks and their bytes do not depend on what runs beside
+ * it, and each task's record is still written after its own chunks (runPlanTask), so a run killed
+ * at any point leaves only records of complete tasks. The first failure (or the signal) stops the
+ * tasks in flight; this returns only once they have all ended, and throws that first failure.
  */
 export async function runStagedTasks(
   plan: TaskSet,
@@ -381,17 +399,95 @@ export async function runStagedTasks(
   const bytesOf = (t: RunPlan["tasks"][number]) => t.sources.reduce((n, i) => n + plan.sources[i]!.size, 0);
   const bytesTotal = plan.tasks.reduce((n, t) => n + bytesOf(t), 0);
   let bytesDone = 0;
-  for (const [index, task] of plan.tasks.entries()) {
-    options.signal?.throwIfAborted();
-    const r = await runPlanTask(plan, staging, index, exec);
-    if (r === null) counts.skipped++;
-    else {
-      merge(total, r);
-      counts.done++;
+  const budget = exec.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  // On the calling thread alone (no worker threads) tasks could only take turns: one at a time.
+  const threads = exec.useWorkers && exec.pool !== undefined && exec.pool.size > 0;
+  const inFlight =
+    threads && plan.tasks.length > 1 && sameCopies(plan, budget, TASKS_IN_FLIGHT) ? TASKS_IN_FLIGHT : 1;
+  // One failure stops the other tasks in flight (their copies stop scheduling, pipeline.ts).
+  const stop = new AbortController();
+  const outer = [options.signal, exec.signal].filter((s): s is AbortSignal => s !== undefined);
+  const signal = AbortSignal.any([...outer, stop.signal]);
+  const shared = {
+    ...exec,
+    signal,
+    memoryBudget: Math.floor(budget / inFlight),
+    buffers: exec.buffers ?? new BufferStock(),
+  };
+  const progress = exec.onProgress && sumProgress(exec.onProgress);
+  let failure: { error: unknown } | null = null;
+  let next = 0;
+  const runner = async () => {
+    while (!failure) {
+      const index = next++;
+      const task = plan.tasks[index];
+      if (!task) return;
+      try {
+        for (const s of outer) s.throwIfAborted();
+        const r = await runPlanTask(plan, staging, index, { ...shared, onProgress: progress?.of(index) });
+        progress?.end(index);
+        if (r === null) counts.skipped++;
+        else {
+          merge(total, r);
+          counts.done++;
+        }
+      } catch (error) {
+        failure ??= { error };
+        stop.abort(error);
+        return;
+      }
+      bytesDone += bytesOf(task);
+      options.onTasks?.(counts.done + counts.skipped, counts.tasks, bytesDone, bytesTotal);
     }
-    bytesDone += bytesOf(task);
-    options.onTasks?.(counts.done + counts.skipped, counts.tasks, bytesDone, bytesTotal);
-  }
+  };
+  await Promise.all(Array.from({ length: inFlight }, runner));
+  if (failure) throw (failure as { error: unknown }).error;
+  // Each task reported its share: the run's budget is the whole.
+  if (counts.done > 0) total.memory.budget = budget;
+}
+
+/**
+ * Whether every array the tasks write is copied the same way with a `share` of the budget as with
+ * all of it: its segments still aligned to whole source chunks (pipeline.ts planCopy), so running
+ * tasks at once never costs a second decode of the chunks that straddle units (a full-size MUR
+ * granule's row of segments, 74 MB, needs more than a quarter of the default budget).
+ */
+function sameCopies(plan: TaskSet, budget: number, share: number): boolean {
+  const written = new Set(plan.tasks.flatMap((t) => Object.keys(t.regions)));
+  return plan.nodes.every((n) => {
+    if (n.kind !== "array" || !n.copy || !written.has(n.path)) return true;
+    const unit = n.spec.shardShape ?? n.spec.chunkShape;
+    const item = dataTypeInfo(n.copy.sourceType).size;
+    const whole = planCopy(n.spec.shape, unit, n.copy.sourceChunks, item, budget);
+    const part = planCopy(n.spec.shape, unit, n.copy.sourceChunks, item, Math.floor(budget / share));
+    return part.aligned === whole.aligned;
+  });
+}
+
+/**
+ * One progress over tasks run at once, each of which counts from zero (execute.ts): every task's
+ * latest report added up (by differences, so a long run costs nothing per finished task); the sum
+ * only grows, as each task's counts do.
+ */
+function sumProgress(onProgress: (p: ProgressInfo) => void) {
+  const sum: ProgressInfo = {
+    unitsDone: 0,
+    unitsTotal: 0,
+    rawBytesDone: 0,
+    rawBytesTotal: 0,
+    storedBytes: 0,
+  };
+  const keys = Object.keys(sum) as (keyof ProgressInfo)[];
+  const latest = new Map<number, ProgressInfo>();
+  return {
+    of: (task: number) => (p: ProgressInfo) => {
+      const before = latest.get(task);
+      for (const k of keys) sum[k] += p[k] - (before?.[k] ?? 0);
+      latest.set(task, { ...p });
+      onProgress({ ...sum });
+    },
+    end: (task: number) => void latest.delete(task),
+  };
 }
 
 /** Add one step's summary into the run's, array by array. */

@@ -30,7 +30,8 @@ const SHUFFLE = 2;
 export interface DirectVariable {
   file: string;
   path: string;
-  fd: number;
+  /** The version of the file the index was read from (kept.ts): its descriptor is looked up by it. */
+  version: string;
   /** The file's size: a chunk the index places beyond it is corrupt. */
   fileSize: number;
   itemSize: number;
@@ -40,7 +41,12 @@ export interface DirectVariable {
   deflate: number;
 }
 
-const files = new Kept<{ fd: number; size: number }>((f) => closeSync(f.fd));
+/**
+ * Descriptors open per thread: a bounded number, the least recently used closed beyond it, so that
+ * a long series (thousands of granules, each read once) does not run into the process's limit of
+ * open files. A variable's reads look its descriptor up by file (decodeChunk), never keep it.
+ */
+const files = new Kept<{ fd: number; size: number }>((f) => closeSync(f.fd), 64);
 
 function openFile(file: string, version: string): { fd: number; size: number } {
   const kept = files.lookup(file, version);
@@ -71,7 +77,7 @@ export function directVariable(
   const { fd, size } = openFile(file, version);
   const index = readChunkIndex(fd, size, facts.objectAddress, facts.shape, facts.itemSize);
   if (!index) return null;
-  return { file, path, fd, fileSize: size, itemSize: facts.itemSize, index, shuffle, deflate };
+  return { file, path, version, fileSize: size, itemSize: facts.itemSize, index, shuffle, deflate };
 }
 
 /** Close the files this thread opened for direct reads. */
@@ -99,7 +105,8 @@ function decodeChunk(
       `corrupt chunk index: a chunk of ${chunk.size} bytes at byte ${chunk.offset}, outside the file (${v.fileSize} bytes)`,
     );
   if (stored.length < chunk.size) stored = new Uint8Array(Math.max(chunk.size, stored.length * 2));
-  const got = readSync(v.fd, stored, 0, chunk.size, chunk.offset);
+  // Looked up now (it may have been closed and opened again since the index was read).
+  const got = readSync(openFile(v.file, v.version).fd, stored, 0, chunk.size, chunk.offset);
   if (got !== chunk.size)
     throw fail(v, `truncated file: the chunk at byte ${chunk.offset} ends past the end of the file`);
   let bytes: Uint8Array = stored.subarray(0, chunk.size);

@@ -28,8 +28,8 @@ import {
 // Open files kept per thread, under the version they were opened at (kept.ts).
 const h5files = new Kept<H5File>((f) => f.close());
 const nc3files = new Kept<{ fd: number; header: Nc3Header }>((f) => closeSync(f.fd));
-/** Direct-read plans by file and path (null: read through h5wasm). */
-const direct = new Kept<DirectVariable | null>();
+/** Direct-read plans by file and path (null: read through h5wasm); the recent ones (kept.ts). */
+const direct = new Kept<DirectVariable | null>(undefined, 256);
 
 /** Close everything this thread opened (tests; workers end with their thread). */
 export function closeAll(): void {
@@ -37,6 +37,16 @@ export function closeAll(): void {
   nc3files.clear();
   direct.clear();
   closeDirect();
+}
+
+/**
+ * Close what this thread keeps open of `file` through h5wasm or for NetCDF classic reads: a file
+ * read once (a granule scanned for a time series) need not hold its HDF5 structures in the
+ * thread's WebAssembly heap until the thread ends. Direct chunk reads (hdf5-direct.ts) keep theirs.
+ */
+export function closeFile(file: string): void {
+  h5files.drop(file);
+  nc3files.drop(file);
 }
 
 /** A WASM-heap buffer for hyperslab reads, grown as needed and kept (one per thread). */

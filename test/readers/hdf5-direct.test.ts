@@ -5,7 +5,16 @@
  * the direct reader does not parse must be refused (and then read by h5wasm), never misread.
  */
 
-import { closeSync, copyFileSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { GeoZarrError } from "../../src/errors.js";
@@ -195,6 +204,29 @@ describe("direct reads", () => {
     expect(after).toEqual(await viaDirect({ ...ref, file: join(dir(), "latest.h5") }, box));
     expect(after).not.toEqual(before);
     expect(await viaH5wasm(ref, box)).toEqual(after); // h5wasm's kept handle is renewed too
+  });
+
+  it("many files read once each keep a bounded number of descriptors open, and read right after", async () => {
+    // 150 names of one file (symlinks): each is a file of its own to the reader's caches.
+    const ref: VariableRef = {
+      format: "netcdf4",
+      file: join(dir(), "earliest.h5"),
+      path: "/i2_shuffle_deflate",
+      dataType: "int16",
+    };
+    const box = { start: [1, 10, 20], shape: [2, 30, 40] };
+    const want = await viaDirect(ref, box);
+    expect(want).not.toBeNull();
+    const names = Array.from({ length: 150 }, (_, i) => join(tmp, `many-${i}.h5`));
+    for (const n of names) symlinkSync(ref.file, n);
+    const open = () => readdirSync("/proc/self/fd").length;
+    const before = open();
+    for (const n of names) expect(await viaDirect({ ...ref, file: n }, box)).toEqual(want);
+    // At most 64 per thread (hdf5-direct.ts), not one per file.
+    expect(open() - before).toBeLessThanOrEqual(64);
+    expect(open() - before).toBeGreaterThan(0);
+    // The first names' descriptors were closed; their kept indexes read through a new one.
+    expect(await viaDirect({ ...ref, file: names[0]! }, box)).toEqual(want);
   });
 
   it("a corrupt chunk is a one-line Format error naming the file, the variable and the byte", async () => {

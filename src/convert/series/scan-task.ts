@@ -14,7 +14,7 @@ import { stat } from "node:fs/promises";
 import { fsError, GeoZarrError } from "../../errors.js";
 import type { Hdf5Storage, InputFormat, SourceGroup, SourceVariable } from "../../readers/model.js";
 import { openInputFile } from "../../readers/open.js";
-import { readVariableBox } from "../../readers/read.js";
+import { closeFile, readVariableBox } from "../../readers/read.js";
 import type { DataType } from "../../zarr/dtype.js";
 import type { JsonValue } from "../../zarr/json.js";
 import { detectInput } from "../plan-input.js";
@@ -104,36 +104,42 @@ export async function scanInput(input: ScanInputInput): Promise<ScannedInput> {
     dataType: v.dataType,
     hdf5: v.hdf5,
   });
-  for (const g of ds.groups) {
-    for (const v of g.variables) {
-      variables[v.path] = {
-        dims: v.dims,
-        shape: v.shape,
-        dataType: v.dataType,
-        chunks: v.chunks,
-        packing: packingOf(v),
-        ...(v.hdf5 ? { hdf5: v.hdf5 } : {}),
-      };
-      if (v.dims.length !== 1 || v.dims[0] !== v.name) continue;
-      const values = await readVariableBox(ref(v), { start: [0], shape: v.shape });
-      if (v.name === concatDim) {
-        const attributes: Record<string, JsonValue> = {};
-        for (const k of ["units", "calendar"])
-          if (v.attributes[k] !== undefined) attributes[k] = v.attributes[k]!;
-        concat = { path: v.path, values: Array.from(values as ArrayLike<number>, Number), attributes };
-      } else
-        coordinates[v.path] = digest(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  // The coordinates are read through a handle this thread keeps: closed once read, so that a worker
+  // scanning thousands of granules holds one at a time, not all (the tasks read with their own).
+  try {
+    for (const g of ds.groups) {
+      for (const v of g.variables) {
+        variables[v.path] = {
+          dims: v.dims,
+          shape: v.shape,
+          dataType: v.dataType,
+          chunks: v.chunks,
+          packing: packingOf(v),
+          ...(v.hdf5 ? { hdf5: v.hdf5 } : {}),
+        };
+        if (v.dims.length !== 1 || v.dims[0] !== v.name) continue;
+        const values = await readVariableBox(ref(v), { start: [0], shape: v.shape });
+        if (v.name === concatDim) {
+          const attributes: Record<string, JsonValue> = {};
+          for (const k of ["units", "calendar"])
+            if (v.attributes[k] !== undefined) attributes[k] = v.attributes[k]!;
+          concat = { path: v.path, values: Array.from(values as ArrayLike<number>, Number), attributes };
+        } else
+          coordinates[v.path] = digest(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      }
+      // Grid mappings (CF §5.6) are named by the data variables' grid_mapping attribute; any type.
+      const named = new Set(
+        [...g.variables, ...g.others].flatMap((v) =>
+          typeof v.attributes.grid_mapping === "string"
+            ? v.attributes.grid_mapping.split(/[\s:]+/).filter(Boolean)
+            : [],
+        ),
+      );
+      for (const v of [...g.variables, ...g.others])
+        if (named.has(v.name)) gridMappings[pathIn(g, v.name)] = digest(planToJson(v.attributes));
     }
-    // Grid mappings (CF §5.6) are named by the data variables' grid_mapping attribute; any type.
-    const named = new Set(
-      [...g.variables, ...g.others].flatMap((v) =>
-        typeof v.attributes.grid_mapping === "string"
-          ? v.attributes.grid_mapping.split(/[\s:]+/).filter(Boolean)
-          : [],
-      ),
-    );
-    for (const v of [...g.variables, ...g.others])
-      if (named.has(v.name)) gridMappings[pathIn(g, v.name)] = digest(planToJson(v.attributes));
+  } finally {
+    closeFile(file);
   }
   if (!concat) {
     throw new GeoZarrError(
