@@ -100,7 +100,10 @@ function progressBytes(spec: ArraySpec, copy: CopySource, region?: Box): number 
   const all = region
     ? product(
         region.shape.map((n, d) =>
-          Math.max(0, Math.min(spec.shape[d]!, (region.start[d]! + n) * unit[d]!) - region.start[d]! * unit[d]!),
+          Math.max(
+            0,
+            Math.min(spec.shape[d]!, (region.start[d]! + n) * unit[d]!) - region.start[d]! * unit[d]!,
+          ),
         ),
       )
     : product(spec.shape);

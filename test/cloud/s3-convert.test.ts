@@ -13,26 +13,13 @@ import { convert } from "../../src/node.js";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine, runCli } from "../helpers/cli.js";
-import { downloadWithBoto3, filesUnder, useCloud } from "../helpers/cloud.js";
+import { downloadWithBoto3, filesUnder, useCloud, withoutHistory } from "../helpers/cloud.js";
 import { pythonJson } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
 const cloud = useCloud("s3conv");
 const dir = tmpDir("s3conv-out");
-
-/** A metadata document without the `history` line (it names the output and the time). */
-function withoutHistory(text: string): unknown {
-  const doc = JSON.parse(text);
-  const strip = (o: Record<string, unknown> | undefined) => {
-    if (o && typeof o === "object") delete o.history;
-  };
-  strip(doc.attributes);
-  strip(doc);
-  strip(doc.metadata?.[".zattrs"]);
-  strip(doc.consolidated_metadata?.metadata?.[""]?.attributes);
-  return doc;
-}
 
 describe.each([2, 3] as const)("the sample converted to s3:// as Zarr v%i", (format) => {
   const name = `mur-v${format}.zarr`;
@@ -252,14 +239,5 @@ describe("inputs named by URL", () => {
     expect(walked.stdout.replaceAll(cloud.s3Url("unconsolidated-v2.zarr"), "S")).toBe(
       local.stdout.replaceAll(v2, "S"),
     );
-  });
-
-  it("pyramid and multiscale levels refuse a store URL, saying what to do instead", async () => {
-    const r = await runCli("pyramid", cloud.s3Url("mur-v3.zarr"));
-    expect(r.code).toBe(3);
-    expectOneLine(r.stderr, /levels are added to stores in a directory only .*convert with --multiscales/);
-    const ms = await runCli("convert", SAMPLE, cloud.s3Url("ms.zarr"), "--multiscales");
-    expect(ms.code).toBe(3);
-    expectOneLine(ms.stderr, /s3:\/\/geozarr-test\/ms\.zarr: multiscale levels cannot be written to S3 yet/);
   });
 });

@@ -5,7 +5,7 @@
  * child processes all reach it as a user's configuration would.
  */
 
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { S3Store } from "../../src/zarr/store/s3.js";
@@ -99,4 +99,40 @@ export function filesUnder(root: string): string[] {
   return walk(root)
     .map((f) => relative(root, f))
     .sort();
+}
+
+/** A metadata document without the `history` line (it names the output and the time). */
+export function withoutHistory(text: string): unknown {
+  const doc = JSON.parse(text);
+  const strip = (o: Record<string, unknown> | undefined) => {
+    if (o && typeof o === "object") delete o.history;
+  };
+  strip(doc.attributes);
+  strip(doc);
+  strip(doc.metadata?.[".zattrs"]);
+  strip(doc.consolidated_metadata?.metadata?.[""]?.attributes);
+  return doc;
+}
+
+/**
+ * Two stores in directories compared file by file: the same files, chunks byte for byte,
+ * documents equal but for `history`. Returns the mismatches (empty when they are the same).
+ */
+export function storeDifferences(a: string, b: string): string[] {
+  const files = filesUnder(a);
+  const other = filesUnder(b);
+  const out: string[] = [];
+  for (const f of new Set([...files, ...other])) {
+    if (!files.includes(f) || !other.includes(f)) {
+      out.push(`${f}: only in ${files.includes(f) ? a : b}`);
+      continue;
+    }
+    const x = readFileSync(join(a, f));
+    const y = readFileSync(join(b, f));
+    const same = /(zarr\.json|\.z\w+)$/.test(f)
+      ? JSON.stringify(withoutHistory(x.toString())) === JSON.stringify(withoutHistory(y.toString()))
+      : x.equals(y);
+    if (!same) out.push(`${f}: differs`);
+  }
+  return out.sort();
 }

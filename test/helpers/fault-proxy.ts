@@ -29,7 +29,14 @@ export interface FaultProxy {
 
 export async function startFaultProxy(target: string, failEvery = 3): Promise<FaultProxy> {
   const to = new URL(target);
-  const stats: ProxyStats = { requests: 0, throttled: 0, reset: 0, puts: 0, putsVerified: 0, putsUnsigned: 0 };
+  const stats: ProxyStats = {
+    requests: 0,
+    throttled: 0,
+    reset: 0,
+    puts: 0,
+    putsVerified: 0,
+    putsUnsigned: 0,
+  };
   let failures = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const n = ++stats.requests;

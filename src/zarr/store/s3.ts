@@ -366,7 +366,8 @@ async function makeClient(
       : {}),
   };
   const client = new s.S3Client(config);
-  if (!anonymous && unsignedPayloadSafe(endpoint)) client.middlewareStack.addRelativeTo(unsignedPayload, UNSIGNED);
+  if (!anonymous && unsignedPayloadSafe(endpoint))
+    client.middlewareStack.addRelativeTo(unsignedPayload, UNSIGNED);
   return { client, sdk: s, endpoint };
 }
 
