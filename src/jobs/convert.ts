@@ -350,7 +350,10 @@ export async function convert(
     const resume = { resume: options.resume };
     const desc = s3Descriptor(outLoc, remote);
     const pending = await prepareS3Output(output, desc, options.overwrite ?? false, [input], resume);
-    if (ms) return convertToS3WithLevels(input, output, pending, options, remoteInput, t0);
+    if (ms) {
+      const build = (dir: string) => convertInto(dir, input, output, options, remoteInput, t0, pending.notes);
+      return uploadBuilt(pending, build, options.signal, t0);
+    }
     return convertToS3(input, output, pending, options, remoteInput, t0);
   }
   if (options.resume)
@@ -421,27 +424,25 @@ async function convertInto(
 }
 
 /**
- * One input with multiscale levels to s3://: converted into a local temporary directory as for a
- * directory output, then uploaded in order (chunks, documents, the consolidated metadata last:
+ * A store with multiscale levels to s3://: built by `build` into a local temporary directory as for
+ * a directory output, then uploaded in order (chunks, documents, the consolidated metadata last:
  * convert/s3-transfer.ts), so the store is complete or invisible as any S3 output is.
  */
-async function convertToS3WithLevels(
-  input: string,
-  output: string,
+async function uploadBuilt(
   pending: PendingStoreOutput,
-  options: ConvertOptions,
-  remoteInput: "zarr" | "file" | undefined,
+  build: (dir: string) => Promise<ConvertSummary>,
+  signal: AbortSignal | undefined,
   t0: number,
 ): Promise<ConvertSummary> {
   let tmp: string | undefined;
   try {
     tmp = await mkdtemp(join(tmpdir(), "geozarr-levels-"));
     const dir = join(tmp, "store.zarr");
-    const done = await convertInto(dir, input, output, options, remoteInput, t0, pending.notes);
+    const done = await build(dir);
     // Not resumable (refused above): the marker's plan only says whose upload this is.
     await pending.begin(`multiscales-${randomBytes(8).toString("hex")}`);
     await uploadDirectory(dir, pending.store);
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     await pending.commit();
     return { ...done, seconds: (performance.now() - t0) / 1000 };
   } catch (err) {

@@ -7,9 +7,10 @@
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { type HttpServer, type S3Server, startNginx, startS3 } from "../setup/servers.js";
+import { startCli } from "./processes.js";
 import { python } from "./python.js";
 import { tmpDir } from "./tmp.js";
 
@@ -135,4 +136,21 @@ export function storeDifferences(a: string, b: string): string[] {
     if (!same) out.push(`${f}: differs`);
   }
   return out.sort();
+}
+
+/**
+ * Run the CLI with `args` and kill it (SIGKILL, GEOZARR_FAULT) at its third chunk PUT to S3;
+ * returns its pid and the keys left under `name`, with the marker of an unfinished run among them.
+ */
+export async function killedAtThirdPut(
+  cloud: Cloud,
+  name: string,
+  args: string[],
+): Promise<{ pid: number | undefined; left: string[] }> {
+  const run = startCli(args, { ...cloud.env, GEOZARR_FAULT: "s3-put:kill:3" });
+  expect(await run.exit).toBe(137);
+  expect(run.stderr()).toContain("geozarr-fault: s3-put kill");
+  const left = await keysUnder(cloud, name);
+  expect(left).toContain(".geozarr-partial.json");
+  return { pid: run.child.pid, left };
 }
