@@ -119,6 +119,23 @@ print(json.dumps({v: bool(np.array_equal(ds[v].values, src[v].values, equal_nan=
   });
 });
 
+describe("the summary of an upload run as tasks", () => {
+  it("counts the raw bytes of edge chunks as they are, the same as the conversion into a directory", async () => {
+    const args = ["--chunks", "lat=500,lon=1000", "--task-size", "1M", "--json"];
+    const summary = async (out: string) => {
+      const r = await runCli("convert", SAMPLE, out, ...args);
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as { rawBytes: number; storedBytes: number };
+    };
+    const local = await summary(join(dir, "edges.zarr"));
+    // 719 x 1440 values of 2 x int16 and 2 x int8, plus the coordinates: not whole 500 x 1000 chunks.
+    expect(local.rawBytes).toBe(6_220_808);
+    const s3 = await summary(cloud.s3Url("edges.zarr"));
+    expect(s3.rawBytes).toBe(local.rawBytes);
+    expect(s3.storedBytes).toBe(local.storedBytes);
+  });
+});
+
 describe("what an s3:// output refuses, in one line, exit 3", () => {
   it("an existing store without --overwrite; objects that are not a store even with it; bad credentials", async () => {
     await runCli("convert", SAMPLE, cloud.s3Url("exists.zarr"));
