@@ -8,11 +8,11 @@
  * @module
  */
 
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { fsError } from "../errors.js";
 import { openHierarchy } from "../zarr/hierarchy.js";
-import { DEFAULT_CONCURRENCY, Limiter } from "../zarr/store/remote.js";
+import { DEFAULT_CONCURRENCY, isMetadataKey, Limiter } from "../zarr/store/remote.js";
 import type { S3Store } from "../zarr/store/s3.js";
 import { joinKey, type MutableStore, type StoreKey } from "../zarr/store/types.js";
 
@@ -56,10 +56,30 @@ export async function downloadStore(s3: S3Store, dir: string): Promise<StoreKey[
 }
 
 /**
- * Upload every file under `dir` into `store` (an `OrderedUploadStore`: chunks PUT now, documents
- * held for its flush), a bounded number at a time. Returns the store keys written.
+ * The downloaded files by identity (device and inode), to their keys: a file of the new store that
+ * is one of them (a hard link: level 0 of a pyramid, pyramid/dataset.ts `linkChunks`) holds the
+ * bytes of that key, which the server can copy instead of receiving them again.
  */
-export async function uploadDirectory(dir: string, store: MutableStore): Promise<StoreKey[]> {
+export async function identities(dir: string, keys: StoreKey[]): Promise<Map<string, StoreKey>> {
+  const out = new Map<string, StoreKey>();
+  for (const key of keys) {
+    if (isMetadataKey(key)) continue;
+    const st = await stat(join(dir, ...key.split("/").filter(Boolean)));
+    out.set(`${st.dev}:${st.ino}`, key);
+  }
+  return out;
+}
+
+/**
+ * Upload every file under `dir` into `store` (an `OrderedUploadStore`: chunks PUT now, documents
+ * held for its flush), a bounded number at a time. `reuse` may write a file another way (a
+ * server-side copy of an object with the same bytes): true when it did. Returns the store keys.
+ */
+export async function uploadDirectory(
+  dir: string,
+  store: MutableStore,
+  reuse?: (file: string, key: StoreKey) => Promise<boolean>,
+): Promise<StoreKey[]> {
   let entries: { parentPath?: string; path?: string; name: string; isFile(): boolean }[];
   try {
     entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -75,6 +95,7 @@ export async function uploadDirectory(dir: string, store: MutableStore): Promise
   await Promise.all(
     files.map((file, i) =>
       limiter.run(async () => {
+        if (reuse && (await reuse(file, keys[i]!))) return;
         let bytes: Uint8Array;
         try {
           bytes = await readFile(file);

@@ -6,8 +6,8 @@
  *  2. its hierarchy (the nodes its consolidated metadata names, their documents and chunks) is
  *     downloaded into a local temporary directory and the levels are added there, by the same
  *     code as for a directory (build.ts `addLevels`);
- *  3. the new store is uploaded: every chunk first (the new levels', and level 0's copies of the
- *     dataset's), then the documents below the root, the root's, and the consolidated metadata
+ *  3. the new store is uploaded: every chunk first (the new levels' PUT, level 0's copied by the
+ *     server from the dataset's own keys: CopyObject, nothing sent again), then the documents below the root, the root's, and the consolidated metadata
  *     last. Until that last PUT a reader opening through consolidated metadata sees the store as
  *     it was; after it, the pyramid, whose every chunk is already there;
  *  4. the old layout's keys (the arrays that moved to level 0) are deleted, then the marker and
@@ -18,11 +18,11 @@
  * @module
  */
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OrderedUploadStore, prepareS3Append, S3_LOCK, S3_PARTIAL_MARKER } from "../convert/s3-output.js";
-import { downloadStore, uploadDirectory } from "../convert/s3-transfer.js";
+import { downloadStore, identities, uploadDirectory } from "../convert/s3-transfer.js";
 import { GeoZarrError, isGeoZarrError } from "../errors.js";
 import { s3Descriptor } from "../zarr/store/location.js";
 import { S3Store } from "../zarr/store/s3.js";
@@ -45,13 +45,22 @@ export async function addLevelsInS3(
   const tmp = await mkdtemp(join(tmpdir(), "geozarr-pyramid-"));
   const local = join(tmp, "store.zarr");
   try {
-    await downloadStore(s3, local);
+    const downloaded = await downloadStore(s3, local);
+    const old = await identities(local, downloaded);
     options.signal?.throwIfAborted();
     const summary = await build(local, options).catch((err: unknown) => {
       throw renamed(err, local, url);
     });
     const upload = new OrderedUploadStore(s3);
-    const written = await uploadDirectory(local, upload);
+    // Level 0's chunks are the old chunks, hard-linked: copied by the server, not sent again.
+    const written = await uploadDirectory(local, upload, async (file, key) => {
+      const st = await stat(file);
+      const from = old.get(`${st.dev}:${st.ino}`);
+      if (from === undefined) return false;
+      // The same key (data that stays at the root, --tms): the object is there already.
+      if (from !== key) await s3.copy(from, key);
+      return true;
+    });
     options.signal?.throwIfAborted();
     await upload.flush();
     // Readers see the pyramid now: what is left of the old layout is deleted.

@@ -9,7 +9,7 @@ import { cpSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectOneLine, runCli } from "../helpers/cli.js";
-import { downloadWithBoto3, keysUnder, killedAtThirdPut, useCloud } from "../helpers/cloud.js";
+import { downloadWithBoto3, keysUnder, killedAtThirdPut, useCloud, viaEndpoint } from "../helpers/cloud.js";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
 import { startCli } from "../helpers/processes.js";
 import { tmpDir } from "../helpers/tmp.js";
@@ -17,17 +17,6 @@ import { tmpDir } from "../helpers/tmp.js";
 const SAMPLE = resolve("examples/data/mur_small.nc");
 const cloud = useCloud("s3faults");
 const dir = tmpDir("s3faults-out");
-
-/** `fn` with the S3 endpoint pointed elsewhere (worker threads started inside inherit it). */
-async function viaEndpoint<T>(endpoint: string, fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.AWS_ENDPOINT_URL_S3;
-  process.env.AWS_ENDPOINT_URL_S3 = endpoint;
-  try {
-    return await fn();
-  } finally {
-    process.env.AWS_ENDPOINT_URL_S3 = saved;
-  }
-}
 
 describe("a server that fails every third request (503 SlowDown or a connection reset)", () => {
   let s3proxy: FaultProxy;

@@ -154,3 +154,14 @@ export async function killedAtThirdPut(
   expect(left).toContain(".geozarr-partial.json");
   return { pid: run.child.pid, left };
 }
+
+/** `fn` with the S3 endpoint pointed elsewhere (worker threads started inside inherit it). */
+export async function viaEndpoint<T>(endpoint: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.AWS_ENDPOINT_URL_S3;
+  process.env.AWS_ENDPOINT_URL_S3 = endpoint;
+  try {
+    return await fn();
+  } finally {
+    process.env.AWS_ENDPOINT_URL_S3 = saved;
+  }
+}

@@ -19,6 +19,8 @@ export interface ProxyStats {
   putsVerified: number;
   /** PUTs signed with x-amz-content-sha256: UNSIGNED-PAYLOAD. */
   putsUnsigned: number;
+  /** PUTs that copy an object on the server (CopyObject: x-amz-copy-source, no body). */
+  copies: number;
 }
 
 export interface FaultProxy {
@@ -36,6 +38,7 @@ export async function startFaultProxy(target: string, failEvery = 3): Promise<Fa
     puts: 0,
     putsVerified: 0,
     putsUnsigned: 0,
+    copies: 0,
   };
   let failures = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -64,6 +67,7 @@ export async function startFaultProxy(target: string, failEvery = 3): Promise<Fa
         sum.writeUInt32BE(crc32(body));
         if (want === sum.toString("base64")) stats.putsVerified++;
         if (req.headers["x-amz-content-sha256"] === "UNSIGNED-PAYLOAD") stats.putsUnsigned++;
+        if (req.headers["x-amz-copy-source"] !== undefined) stats.copies++;
       }
       const fwd = httpRequest(
         { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },

@@ -152,6 +152,24 @@ export class S3Store implements MutableStore, DescribableStore {
     }
   }
 
+  /**
+   * CopyObject: the object at `from` copied to `to` inside the bucket, by the server (no body sent;
+   * S3 copies the bytes and their checksum). Objects up to 5 GB, S3's limit for one copy.
+   */
+  async copy(from: StoreKey, to: StoreKey): Promise<void> {
+    const { client, sdk } = await this.#api();
+    const source = `${this.bucket}/${this.objectKey(from).split("/").map(encodeURIComponent).join("/")}`;
+    try {
+      await this.#limiter.run(() =>
+        client.send(
+          new sdk.CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(to), CopySource: source }),
+        ),
+      );
+    } catch (err) {
+      throw await this.#error(err, to, `copy ${this.urlOf(from)} to`);
+    }
+  }
+
   async delete(key: StoreKey): Promise<void> {
     const { client, sdk } = await this.#api();
     try {
