@@ -102,7 +102,17 @@ export const DEFAULT_MEMORY_BUDGET = 256 * 2 ** 20;
 /** The bytes a copy processes: the array's, or for a sparse copy its units' (progress only). */
 function progressBytes(spec: ArraySpec, copy: CopySource, region?: Box): number {
   const unit = spec.shardShape ?? spec.chunkShape;
-  const all = region ? product(region.shape) * product(unit) : product(spec.shape);
+  // A region's elements clipped to the array: its edge units hold less than a full unit.
+  const all = region
+    ? product(
+        region.shape.map((n, d) =>
+          Math.max(
+            0,
+            Math.min(spec.shape[d]!, (region.start[d]! + n) * unit[d]!) - region.start[d]! * unit[d]!,
+          ),
+        ),
+      )
+    : product(spec.shape);
   const units = copy.units ? copy.units.length * product(unit) : all;
   return Math.min(product(spec.shape), all, units) * dataTypeInfo(spec.dataType).size;
 }

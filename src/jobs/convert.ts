@@ -9,7 +9,10 @@
  * @module
  */
 
-import { basename, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
 import {
   type ArraySummary,
   type ExecuteSummary,
@@ -26,6 +29,7 @@ import {
 } from "../convert/plan-input.js";
 import { type Download, detectRemoteInput, downloadInput } from "../convert/remote-input.js";
 import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
+import { uploadDirectory } from "../convert/s3-transfer.js";
 import { stampOf } from "../convert/staging.js";
 import { splitTasks } from "../convert/tasks.js";
 import { GeoZarrError } from "../errors.js";
@@ -341,16 +345,20 @@ export async function convert(
   const outLoc = parseLocation(output);
   if (outLoc.kind === "http")
     throw new GeoZarrError("Usage", `${output}: HTTP stores are read-only; write to a directory or s3://`);
-  if (outLoc.kind === "s3" && ms)
+  if (outLoc.kind === "s3" && ms && options.resume)
     throw new GeoZarrError(
-      "Unsupported",
-      `${output}: multiscale levels cannot be written to S3 yet; convert to a directory`,
+      "Usage",
+      `${output}: an upload with multiscale levels is built in a local directory and uploaded whole, so it cannot be resumed; convert again with the overwrite option (--overwrite)`,
       { where: output },
     );
   if (outLoc.kind === "s3") {
     const resume = { resume: options.resume };
     const desc = s3Descriptor(outLoc, remote);
     const pending = await prepareS3Output(output, desc, options.overwrite ?? false, [input], resume);
+    if (ms) {
+      const build = (dir: string) => convertInto(dir, input, output, options, remoteInput, t0, pending.notes);
+      return uploadBuilt(pending, build, options.signal, t0);
+    }
     return convertToS3(input, output, pending, options, remoteInput, t0);
   }
   if (options.resume)
@@ -359,7 +367,29 @@ export async function convert(
       `${output}: resume applies to time series and to uploads to s3://; a conversion into a directory starts anew`,
     );
   const pending = await prepareOutput(output, options.overwrite ?? false, remoteInput ? [] : [input]);
-  const target = new FileSystemStore(pending.tmp);
+  try {
+    const done = await convertInto(pending.tmp, input, output, options, remoteInput, t0, pending.notes);
+    await pending.commit();
+    return done;
+  } catch (err) {
+    await pending.abort();
+    throw err;
+  }
+}
+
+/** Convert `input` into the directory `dir` (a staging area), its levels too: the summary. */
+async function convertInto(
+  dir: string,
+  input: string,
+  output: string,
+  options: ConvertOptions,
+  remoteInput: "zarr" | "file" | undefined,
+  t0: number,
+  notes: string[],
+): Promise<ConvertSummary> {
+  const ms = options.multiscales;
+  const remote = options.remote ?? {};
+  const target = new FileSystemStore(dir);
   let download: Download | undefined;
   try {
     // A file named by URL (NetCDF, GeoTIFF) is read from a temporary copy, removed at the end.
@@ -382,7 +412,7 @@ export async function convert(
       const computed = Object.fromEntries(
         summary.arrays.filter((a) => a.halved).map((a) => [a.path, a.halved!] as const),
       );
-      const built = await addLevels(pending.tmp, {
+      const built = await addLevels(dir, {
         ...ms,
         signal: options.signal,
         computed,
@@ -390,16 +420,42 @@ export async function convert(
       });
       levels = { ...built, store: output };
     }
-    await pending.commit();
     return {
-      ...summaryOf(input, output, plan, summary, pending.notes, t0),
+      ...summaryOf(input, output, plan, summary, notes, t0),
       ...(plan.sourceLevels.length && ms ? { sourceLevels: plan.sourceLevels.length } : {}),
       ...(levels ? { multiscales: levels } : {}),
     };
+  } finally {
+    await download?.remove();
+  }
+}
+
+/**
+ * A store with multiscale levels to s3://: built by `build` into a local temporary directory as for
+ * a directory output, then uploaded in order (chunks, documents, the consolidated metadata last:
+ * convert/s3-transfer.ts), so the store is complete or invisible as any S3 output is.
+ */
+async function uploadBuilt(
+  pending: PendingStoreOutput,
+  build: (dir: string) => Promise<ConvertSummary>,
+  signal: AbortSignal | undefined,
+  t0: number,
+): Promise<ConvertSummary> {
+  let tmp: string | undefined;
+  try {
+    tmp = await mkdtemp(join(tmpdir(), "geozarr-levels-"));
+    const dir = join(tmp, "store.zarr");
+    const done = await build(dir);
+    // Not resumable (refused above): the marker's plan only says whose upload this is.
+    await pending.begin(`multiscales-${randomBytes(8).toString("hex")}`);
+    await uploadDirectory(dir, pending.store);
+    signal?.throwIfAborted();
+    await pending.commit();
+    return { ...done, seconds: (performance.now() - t0) / 1000 };
   } catch (err) {
     await pending.abort();
     throw err;
   } finally {
-    await download?.remove();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,9 @@
  * atomically. `geozarr pyramid STORE` runs it on a store, `geozarr convert --multiscales` on the
  * conversion's output before it is moved into place.
  *
- * The new store is assembled in a hidden sibling and replaces the old one only when complete:
+ * The new store is assembled in a hidden sibling and replaces the old one only when complete (in
+ * object storage: in a local copy, then uploaded chunks first, consolidated metadata last:
+ * s3-build.ts):
  *  - level "0" is the dataset as it was: its documents copied, its chunk files hard-linked (no
  *    data is rewritten, and the original stays intact until the swap);
  *  - level k is computed from level k-1 through the conversion pipeline (convert/pipeline.ts):
@@ -38,7 +40,7 @@ import type { JsonObject } from "../zarr/json.js";
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { readGridChunkShape } from "../zarr/read/read-task.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
-import { requireLocal } from "../zarr/store/location.js";
+import { parseLocation, requireLocal } from "../zarr/store/location.js";
 import { refFor } from "../zarr/store/ref.js";
 import { joinKey } from "../zarr/store/types.js";
 import { encodeChunk } from "../zarr/write/encode.js";
@@ -64,6 +66,7 @@ import {
   TILE_SIZES,
   tileMatrixSetOf,
 } from "./levels.js";
+import { addLevelsInS3 } from "./s3-build.js";
 import { addWebMercatorLevels } from "./webmercator-build.js";
 
 export interface PyramidOptions {
@@ -145,10 +148,12 @@ function levelAttributes(attrs: JsonObject, level: PyramidLevel, v3: boolean): J
 export async function addLevels(dir: string, options: PyramidOptions = {}): Promise<PyramidSummary> {
   const t0 = performance.now();
   validatePyramidOptions(options);
-  // The levels are written beside the store and swapped in by rename, which object storage lacks.
+  // In object storage, built in a local copy and uploaded in order (s3-build.ts); over HTTP, read-only.
+  const loc = parseLocation(dir);
+  if (loc.kind === "s3") return addLevelsInS3(loc, dir, options, addLevels);
   requireLocal(
     dir,
-    "levels are added to stores in a directory only (object storage has no rename to swap the new store in); convert with --multiscales into a directory, or run pyramid on a local copy",
+    "levels cannot be added to a store over HTTP (read-only); use its s3:// URL or a local copy",
   );
   if (options.tms) return addWebMercatorLevels(dir, options);
   const tile = options.tileSize ?? DEFAULT_TILE_SIZE;

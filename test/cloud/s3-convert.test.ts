@@ -13,26 +13,13 @@ import { convert } from "../../src/node.js";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine, runCli } from "../helpers/cli.js";
-import { downloadWithBoto3, filesUnder, useCloud } from "../helpers/cloud.js";
+import { downloadWithBoto3, filesUnder, useCloud, withoutHistory } from "../helpers/cloud.js";
 import { pythonJson } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
 const cloud = useCloud("s3conv");
 const dir = tmpDir("s3conv-out");
-
-/** A metadata document without the `history` line (it names the output and the time). */
-function withoutHistory(text: string): unknown {
-  const doc = JSON.parse(text);
-  const strip = (o: Record<string, unknown> | undefined) => {
-    if (o && typeof o === "object") delete o.history;
-  };
-  strip(doc.attributes);
-  strip(doc);
-  strip(doc.metadata?.[".zattrs"]);
-  strip(doc.consolidated_metadata?.metadata?.[""]?.attributes);
-  return doc;
-}
 
 describe.each([2, 3] as const)("the sample converted to s3:// as Zarr v%i", (format) => {
   const name = `mur-v${format}.zarr`;
@@ -129,6 +116,23 @@ print(json.dumps({v: bool(np.array_equal(ds[v].values, src[v].values, equal_nan=
     expect(await answer(cloud.s3Url(gapName), "stats", "analysed_sst")).toEqual(want);
     expect(await answer(cloud.httpUrl(gapName), "stats", "analysed_sst")).toEqual(want);
     expect(await answer(cloud.httpUrl(`s3like/${gapName}`), "stats", "analysed_sst")).toEqual(want);
+  });
+});
+
+describe("the summary of an upload run as tasks", () => {
+  it("counts the raw bytes of edge chunks as they are, the same as the conversion into a directory", async () => {
+    const args = ["--chunks", "lat=500,lon=1000", "--task-size", "1M", "--json"];
+    const summary = async (out: string) => {
+      const r = await runCli("convert", SAMPLE, out, ...args);
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as { rawBytes: number; storedBytes: number };
+    };
+    const local = await summary(join(dir, "edges.zarr"));
+    // 719 x 1440 values of 2 x int16 and 2 x int8, plus the coordinates: not whole 500 x 1000 chunks.
+    expect(local.rawBytes).toBe(6_220_808);
+    const s3 = await summary(cloud.s3Url("edges.zarr"));
+    expect(s3.rawBytes).toBe(local.rawBytes);
+    expect(s3.storedBytes).toBe(local.storedBytes);
   });
 });
 
@@ -252,14 +256,5 @@ describe("inputs named by URL", () => {
     expect(walked.stdout.replaceAll(cloud.s3Url("unconsolidated-v2.zarr"), "S")).toBe(
       local.stdout.replaceAll(v2, "S"),
     );
-  });
-
-  it("pyramid and multiscale levels refuse a store URL, saying what to do instead", async () => {
-    const r = await runCli("pyramid", cloud.s3Url("mur-v3.zarr"));
-    expect(r.code).toBe(3);
-    expectOneLine(r.stderr, /levels are added to stores in a directory only .*convert with --multiscales/);
-    const ms = await runCli("convert", SAMPLE, cloud.s3Url("ms.zarr"), "--multiscales");
-    expect(ms.code).toBe(3);
-    expectOneLine(ms.stderr, /s3:\/\/geozarr-test\/ms\.zarr: multiscale levels cannot be written to S3 yet/);
   });
 });

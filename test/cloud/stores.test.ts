@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileSystemStore } from "../../src/zarr/store/fs.js";
 import { HttpStore } from "../../src/zarr/store/http.js";
-import { S3Store } from "../../src/zarr/store/s3.js";
+import { S3Store, unsignedPayloadSafe } from "../../src/zarr/store/s3.js";
 import type { MutableStore, StoreKey } from "../../src/zarr/store/types.js";
 import { storeContract } from "../contracts/store-contract.js";
 import { useCloud } from "../helpers/cloud.js";
@@ -134,6 +134,17 @@ describe("S3 store", () => {
       tag: "IO",
       message: "s3://b-b/x.zarr/zarr.json: cannot read: cannot reach http://127.0.0.1:1: ECONNREFUSED",
     });
+  });
+
+  it("sends bodies unsigned (their CRC-32 checked) only over TLS or to loopback; signs them over plain http elsewhere", () => {
+    expect(unsignedPayloadSafe(undefined)).toBe(true); // AWS S3, https
+    expect(unsignedPayloadSafe("https://minio.example.org:9000")).toBe(true);
+    expect(unsignedPayloadSafe("http://127.0.0.1:9000")).toBe(true);
+    expect(unsignedPayloadSafe("http://localhost:9000")).toBe(true);
+    expect(unsignedPayloadSafe("http://[::1]:9000")).toBe(true);
+    expect(unsignedPayloadSafe("http://minio.internal:9000")).toBe(false);
+    expect(unsignedPayloadSafe("http://10.0.0.5")).toBe(false);
+    expect(unsignedPayloadSafe("not a url")).toBe(false);
   });
 
   it("writes the lock-style object only if absent when the server supports it, and says so", async () => {

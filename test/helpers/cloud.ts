@@ -5,11 +5,12 @@
  * child processes all reach it as a user's configuration would.
  */
 
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { type HttpServer, type S3Server, startNginx, startS3 } from "../setup/servers.js";
+import { startCli } from "./processes.js";
 import { python } from "./python.js";
 import { tmpDir } from "./tmp.js";
 
@@ -99,4 +100,68 @@ export function filesUnder(root: string): string[] {
   return walk(root)
     .map((f) => relative(root, f))
     .sort();
+}
+
+/** A metadata document without the `history` line (it names the output and the time). */
+export function withoutHistory(text: string): unknown {
+  const doc = JSON.parse(text);
+  const strip = (o: Record<string, unknown> | undefined) => {
+    if (o && typeof o === "object") delete o.history;
+  };
+  strip(doc.attributes);
+  strip(doc);
+  strip(doc.metadata?.[".zattrs"]);
+  strip(doc.consolidated_metadata?.metadata?.[""]?.attributes);
+  return doc;
+}
+
+/**
+ * Two stores in directories compared file by file: the same files, chunks byte for byte,
+ * documents equal but for `history`. Returns the mismatches (empty when they are the same).
+ */
+export function storeDifferences(a: string, b: string): string[] {
+  const files = filesUnder(a);
+  const other = filesUnder(b);
+  const out: string[] = [];
+  for (const f of new Set([...files, ...other])) {
+    if (!files.includes(f) || !other.includes(f)) {
+      out.push(`${f}: only in ${files.includes(f) ? a : b}`);
+      continue;
+    }
+    const x = readFileSync(join(a, f));
+    const y = readFileSync(join(b, f));
+    const same = /(zarr\.json|\.z\w+)$/.test(f)
+      ? JSON.stringify(withoutHistory(x.toString())) === JSON.stringify(withoutHistory(y.toString()))
+      : x.equals(y);
+    if (!same) out.push(`${f}: differs`);
+  }
+  return out.sort();
+}
+
+/**
+ * Run the CLI with `args` and kill it (SIGKILL, GEOZARR_FAULT) at its third chunk PUT to S3;
+ * returns its pid and the keys left under `name`, with the marker of an unfinished run among them.
+ */
+export async function killedAtThirdPut(
+  cloud: Cloud,
+  name: string,
+  args: string[],
+): Promise<{ pid: number | undefined; left: string[] }> {
+  const run = startCli(args, { ...cloud.env, GEOZARR_FAULT: "s3-put:kill:3" });
+  expect(await run.exit).toBe(137);
+  expect(run.stderr()).toContain("geozarr-fault: s3-put kill");
+  const left = await keysUnder(cloud, name);
+  expect(left).toContain(".geozarr-partial.json");
+  return { pid: run.child.pid, left };
+}
+
+/** `fn` with the S3 endpoint pointed elsewhere (worker threads started inside inherit it). */
+export async function viaEndpoint<T>(endpoint: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.AWS_ENDPOINT_URL_S3;
+  process.env.AWS_ENDPOINT_URL_S3 = endpoint;
+  try {
+    return await fn();
+  } finally {
+    process.env.AWS_ENDPOINT_URL_S3 = saved;
+  }
 }

@@ -3,7 +3,8 @@
  * `failEvery`-th request fails, alternately with a 503 SlowDown (S3's throttling answer) and a
  * connection reset; the rest are forwarded unchanged (the Host header too, so SigV4 signatures
  * still verify). It also checks that every PUT carries an x-amz-checksum-crc32 header that matches
- * its body, as S3 verifies it.
+ * its body, as S3 verifies it, and counts the PUTs signed without a hash of their body
+ * (UNSIGNED-PAYLOAD: s3.ts, loopback endpoints).
  */
 
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
@@ -16,6 +17,10 @@ export interface ProxyStats {
   puts: number;
   /** PUTs whose x-amz-checksum-crc32 matched their body. */
   putsVerified: number;
+  /** PUTs signed with x-amz-content-sha256: UNSIGNED-PAYLOAD. */
+  putsUnsigned: number;
+  /** PUTs that copy an object on the server (CopyObject: x-amz-copy-source, no body). */
+  copies: number;
 }
 
 export interface FaultProxy {
@@ -26,7 +31,15 @@ export interface FaultProxy {
 
 export async function startFaultProxy(target: string, failEvery = 3): Promise<FaultProxy> {
   const to = new URL(target);
-  const stats: ProxyStats = { requests: 0, throttled: 0, reset: 0, puts: 0, putsVerified: 0 };
+  const stats: ProxyStats = {
+    requests: 0,
+    throttled: 0,
+    reset: 0,
+    puts: 0,
+    putsVerified: 0,
+    putsUnsigned: 0,
+    copies: 0,
+  };
   let failures = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const n = ++stats.requests;
@@ -53,6 +66,8 @@ export async function startFaultProxy(target: string, failEvery = 3): Promise<Fa
         const sum = Buffer.alloc(4);
         sum.writeUInt32BE(crc32(body));
         if (want === sum.toString("base64")) stats.putsVerified++;
+        if (req.headers["x-amz-content-sha256"] === "UNSIGNED-PAYLOAD") stats.putsUnsigned++;
+        if (req.headers["x-amz-copy-source"] !== undefined) stats.copies++;
       }
       const fwd = httpRequest(
         { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },

@@ -74,6 +74,9 @@ const spec: CommandSpec = {
 "1", "2", ...; each level holds the data variables, its own 1-D coordinates, the grid-mapping
 variable with the level's GeoTransform, and the other small variables (time), so it is a GeoZarr
 dataset by itself. Packed integers are averaged as decoded values and re-packed.
+A store in s3:// is copied to a local temporary directory, given its levels there and uploaded
+chunks first, its consolidated metadata last: readers see the old store until the new one is
+complete, and an interrupted run leaves it as it was (run pyramid again).
 Zarr v2 stores need their data chunked by the tile size along Y/X (GeoZarr v0.4 requires tiles to
 match chunks at every level): convert with --multiscales, or rechunk with --chunks first.
 With --tms WebMercatorQuad (EPSG:4326 data), the levels are EPSG:3857 zoom levels aligned to the
