@@ -1,6 +1,7 @@
 /**
  * Multiscale levels of staged runs to s3:// (a time series; a prepared run whose tasks and
- * finalize are `geozarr task`): added at the finalize in a local copy, uploaded before the
+ * finalize are `geozarr task`; a queued run on real workers and redis-server): added at the
+ * finalize in a local copy, uploaded before the
  * consolidated metadata. Downloaded with boto3, each store is byte for byte the same run into a
  * directory, and validates with no errors on S3. Killed just before the consolidated metadata, no
  * store is there for a reader and the task records are intact: --resume runs no task again and
@@ -9,12 +10,14 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { expectOneLine } from "../helpers/cli.js";
 import { downloadWithBoto3, filesUnder, keysUnder, useCloud } from "../helpers/cloud.js";
 import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { runCliProcess, startCli, treeFingerprint } from "../helpers/processes.js";
+import { startRedis } from "../helpers/redis.js";
 import { tmpDir } from "../helpers/tmp.js";
+import { workerProcesses } from "../helpers/workers.js";
 
 const cloud = useCloud("s3levels");
 const root = tmpDir("s3levels-out");
@@ -140,5 +143,31 @@ describe("a prepared run with --multiscales to s3://", () => {
     const fin = await runCliProcess(["task", "--plan", plan.plan, "--finalize"], env());
     expect(fin.code, fin.stderr).toBe(0);
     expectSameStore(name, "prepared");
+  });
+});
+
+describe("a queued run with --multiscales to s3://", () => {
+  let redis = "";
+  const workers = workerProcesses(
+    () => redis,
+    () => env(),
+  );
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(workers.stop);
+
+  it("two geozarr workers, the finalize job adding the levels: byte for byte the directory run", async () => {
+    const q = "s3levels";
+    const name = "queued/s.zarr";
+    workers.start(q);
+    workers.start(q);
+    const r = await runCliProcess(
+      ["convert", ...three(), cloud.s3Url(name), ...ARGS, "--queue", redis, "--queue-name", q],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/s\.zarr: 3 tasks on the queue \(3 run now\)/);
+    expectSameStore(name, "queued");
   });
 });
