@@ -8,6 +8,7 @@
  *   GEOZARR_FAULT="task:read-band:fail:2"      the second read-band task throws
  *   GEOZARR_FAULT="task:*:hang"                the first task of any kind never ends
  *   GEOZARR_FAULT="s3-put:kill:3"              the third chunk PUT to S3 of a thread kills the process
+ *   GEOZARR_FAULT="s3-consolidate:kill"        killed just before an upload's consolidated metadata PUT
  *
  * Several rules are separated by commas. A point reached prints `geozarr-fault: <point> <action>` on
  * stderr before acting, so a test can wait for it. Unset (always, outside tests), a point costs one

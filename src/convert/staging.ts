@@ -43,7 +43,7 @@ export interface RunStaging {
   readonly planId: string;
   /** Where it is, for messages. */
   readonly where: string;
-  /** The directory, when it is one (the series record and the multiscale levels need it). */
+  /** The directory, when it is one (the levels are added in it; in object storage, in a local copy). */
   readonly dir?: string | undefined;
   /** The store the tasks and finalize write into. */
   store(): MutableStore;

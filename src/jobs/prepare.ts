@@ -108,12 +108,6 @@ export function sameOutput(a: EntryIdentity | StoreDigest | null, b: EntryIdenti
 export async function planRun(given: string[], output: string, options: PrepareOptions): Promise<PlannedRun> {
   if (parseLocation(output).kind === "http")
     throw new GeoZarrError("Usage", `${output}: HTTP stores are read-only; write to a directory or s3://`);
-  if (parseLocation(output).kind === "s3" && options.multiscales)
-    throw new GeoZarrError(
-      "Unsupported",
-      `${output}: multiscale levels cannot be written to S3 yet; convert to a directory`,
-      { where: output },
-    );
   // Every worker opens the inputs itself, by the plan's paths (a file by URL would be downloaded
   // by each task anew, and its stamp means nothing on another machine).
   for (const g of given)

@@ -11,7 +11,8 @@
  *   once on two machines, writes the same files (at-least-once delivery is safe).
  * - **finish** (`finishRun`): re-checks every task's record against the chunks on disk, refuses if
  *   one is missing, then writes what no task writes, every document and consolidated metadata last,
- *   the series record and the multiscale levels. Still in the staging area.
+ *   the series record and the multiscale levels. Still in the staging area (in object storage,
+ *   with levels, published by their ordered upload: upload-levels.ts).
  * - **commit** (`finalizeStaged`, or the local run's own commit): under the output's lock, the
  *   destination checked to be what it was when the run was planned, the staging area is moved into
  *   place.
@@ -48,7 +49,9 @@ import { fsError, GeoZarrError } from "../errors.js";
 import { addLevels, type PyramidOptions, type PyramidSummary } from "../pyramid/build.js";
 import { dataTypeInfo } from "../zarr/dtype.js";
 import { isStoreUrl } from "../zarr/store/location.js";
+import type { MutableStore } from "../zarr/store/types.js";
 import { writeSeriesRecord } from "./series-record.js";
+import { publishWithLevels } from "./upload-levels.js";
 import type { StoreDigest } from "./upload-run.js";
 
 /** One task: the units it writes (regions) and the sources it reads (indices into `sources`). */
@@ -263,14 +266,7 @@ export async function finishRun(
   staging: RunStaging,
   exec: Omit<ExecuteOptions, "zarrFormat">,
 ): Promise<FinishResult> {
-  // The levels are added to a directory (pyramid/build.ts).
   const dir = staging.dir;
-  if (plan.multiscales && dir === undefined)
-    throw new GeoZarrError(
-      "Unsupported",
-      `${staging.where}: multiscale levels are added in a directory only for now`,
-      { where: staging.where },
-    );
   const left = await unfinishedTasks(plan, staging);
   if (left.length) {
     const t = plan.tasks[left[0]!]!;
@@ -284,21 +280,29 @@ export async function finishRun(
     ...exec,
     zarrFormat: plan.zarrFormat,
   });
+  const series = async (target: string | MutableStore) => {
+    if (plan.series) await writeSeriesRecord(target, plan.series.first, plan.series.concat);
+  };
   // In object storage the record is PUT now, before the held-back metadata (s3-output.ts).
-  if (plan.series) await writeSeriesRecord(dir ?? staging.store(), plan.series.first, plan.series.concat);
-  if (!plan.multiscales) return { summary };
+  if (!plan.multiscales) {
+    await series(dir ?? staging.store());
+    return { summary };
+  }
   const computed = Object.fromEntries(
     plan.nodes.flatMap((n) => {
       const paths = halvedPaths(n);
       return paths.length ? [[n.path, paths] as const] : [];
     }),
   );
-  const built = await addLevels(dir!, {
-    ...plan.multiscales,
-    signal: exec.signal,
-    computed,
-    sourced: plan.sourced,
-  });
+  const options = { ...plan.multiscales, signal: exec.signal, computed, sourced: plan.sourced };
+  let built: PyramidSummary;
+  if (dir !== undefined) {
+    await series(dir);
+    built = await addLevels(dir, options);
+  }
+  // In object storage the levels are added in a local copy, and the store published with them
+  // (upload-levels.ts): the caller's commit has only the run's keys left to remove.
+  else built = await publishWithLevels(staging, options, series);
   return { summary, levels: { ...built, store: plan.output } };
 }
 

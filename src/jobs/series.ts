@@ -4,7 +4,8 @@
  * against the first before anything is written; then each task writes its whole chunks into the
  * staging area and leaves a record; then finalize writes the arrays no task writes, the time
  * coordinate as one chunk, every document with its final shape, and consolidated metadata last;
- * the multiscale levels, when asked, come after; the store is moved into place at the very end.
+ * the multiscale levels, when asked, come after; the store is moved into place at the very end
+ * (to s3://: the levels are added in a local copy, and published by an ordered upload).
  *
  * Interrupted (Ctrl-C, kill -9, power loss), a run leaves its staging area and records; the same
  * command with `resume` re-runs only the tasks without an intact record, and finishes.
@@ -214,12 +215,6 @@ export async function convertSeries(
   const loc = parseLocation(output);
   if (loc.kind === "http")
     throw new GeoZarrError("Usage", `${output}: HTTP stores are read-only; write to a directory or s3://`);
-  if (loc.kind === "s3" && options.multiscales)
-    throw new GeoZarrError(
-      "Unsupported",
-      `${output}: multiscale levels cannot be written to S3 yet; convert the series to a directory`,
-      { where: output },
-    );
   const o = normalizeOptions(options);
   // To s3://, the output is checked and locked before the scan, as a single input's is (convert.ts).
   const upload =

@@ -18,15 +18,19 @@
  * @module
  */
 
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OrderedUploadStore, prepareS3Append, S3_LOCK, S3_PARTIAL_MARKER } from "../convert/s3-output.js";
-import { downloadStore, identities, uploadDirectory } from "../convert/s3-transfer.js";
-import { GeoZarrError, isGeoZarrError } from "../errors.js";
+import { OrderedUploadStore, prepareS3Append } from "../convert/s3-output.js";
+import {
+  deleteReplaced,
+  downloadStore,
+  identities,
+  namingRemote,
+  uploadRebuilt,
+} from "../convert/s3-transfer.js";
 import { s3Descriptor } from "../zarr/store/location.js";
 import { S3Store } from "../zarr/store/s3.js";
-import type { StoreKey } from "../zarr/store/types.js";
 import type { PyramidOptions, PyramidSummary } from "./build.js";
 
 /** The plan a pyramid run names in its marker: a later pyramid run may take over what it left. */
@@ -49,27 +53,15 @@ export async function addLevelsInS3(
     const old = await identities(local, downloaded);
     options.signal?.throwIfAborted();
     const summary = await build(local, options).catch((err: unknown) => {
-      throw renamed(err, local, url);
+      throw namingRemote(err, local, url);
     });
     const upload = new OrderedUploadStore(s3);
     // Level 0's chunks are the old chunks, hard-linked: copied by the server, not sent again.
-    const written = await uploadDirectory(local, upload, async (file, key) => {
-      const st = await stat(file);
-      const from = old.get(`${st.dev}:${st.ino}`);
-      if (from === undefined) return false;
-      // The same key (data that stays at the root, --tms): the object is there already.
-      if (from !== key) await s3.copy(from, key);
-      return true;
-    });
+    const written = await uploadRebuilt(s3, local, old, upload);
     options.signal?.throwIfAborted();
     await upload.flush();
     // Readers see the pyramid now: what is left of the old layout is deleted.
-    const ours: StoreKey[] = [...written, `/${S3_LOCK}`, `/${S3_PARTIAL_MARKER}`];
-    const keep = new Set(ours.map((k) => s3.objectKey(k)));
-    const stale: string[] = [];
-    for await (const page of s3.listObjects("/"))
-      for (const o of page) if (o.Key && !keep.has(o.Key)) stale.push(o.Key);
-    if (stale.length) await s3.deleteObjects(stale);
+    await deleteReplaced(s3, written);
     await run.finish();
     return { ...summary, store: url, seconds: (performance.now() - t0) / 1000 };
   } catch (err) {
@@ -78,10 +70,4 @@ export async function addLevelsInS3(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-/** An error about the local copy, naming the store in object storage instead. */
-function renamed(err: unknown, local: string, url: string): unknown {
-  if (!isGeoZarrError(err)) return err;
-  return new GeoZarrError(err.tag, err.message.split(local).join(url), { where: url, cause: err });
 }

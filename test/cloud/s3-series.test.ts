@@ -76,19 +76,6 @@ describe("a time series to s3://", () => {
     expect(downloadWithBoto3(cloud, "killed/s.zarr", got)).toEqual(filesUnder(local));
     expect(treeFingerprint(got)).toEqual(treeFingerprint(local));
   });
-
-  it("with multiscale levels: refused in one line before anything is written", async () => {
-    const r = await runCliProcess(
-      ["convert", granules(), cloud.s3Url("ms/s.zarr"), "--concat", "time", "--multiscales"],
-      cloud.env,
-    );
-    expect(r.code).toBe(3);
-    expectOneLine(
-      r.stderr,
-      /s3:\/\/geozarr-test\/ms\/s\.zarr: multiscale levels cannot be written to S3 yet; convert the series to a directory$/,
-    );
-    expect(await keysUnder(cloud, "ms/s.zarr")).toEqual([]);
-  });
 });
 
 describe("--append time to a series in s3://", () => {

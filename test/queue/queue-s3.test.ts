@@ -198,7 +198,7 @@ describe("geozarr convert ... s3://... --prepare and geozarr task --plan s3://..
     expectOneLine(gone.stderr, /plan\.json: no such plan \(the run was finalized already/);
   });
 
-  it("refusals in one line: a plan URL that is not a run's plan, inputs by URL, multiscale levels", async () => {
+  it("refusals in one line: a plan URL that is not a run's plan, inputs by URL", async () => {
     const bad = await runCliProcess(
       ["task", "--plan", cloud.s3Url("indexed/sst.zarr/zarr.json"), "--index", "0"],
       env(),
@@ -215,12 +215,6 @@ describe("geozarr convert ... s3://... --prepare and geozarr task --plan s3://..
     );
     expect(url.code).toBe(3);
     expectOneLine(url.stderr, /in\.nc: the inputs of runs planned as tasks are files every worker reads/);
-    const ms = await runCliProcess(
-      ["convert", ...four(), cloud.s3Url("never/b.zarr"), "--concat", "time", "--prepare", "--multiscales"],
-      env(),
-    );
-    expect(ms.code).toBe(3);
-    expectOneLine(ms.stderr, /b\.zarr: multiscale levels cannot be written to S3 yet/);
     expect(await keysUnder(cloud, "never")).toEqual([]);
   });
 });
