@@ -34,7 +34,6 @@ export { convertSeries, type SeriesOptions, type SeriesSummary } from "./jobs/se
 export { defaultWorkerCount, WorkerPool } from "./parallel/pool.js";
 export { readRegion } from "./parallel/read-region.js";
 export { addLevels, type PyramidOptions, type PyramidSummary } from "./pyramid/build.js";
-export { isLoopback } from "./server/access.js";
 export { type RunningServer, type ServeOptions, startServer } from "./server/app.js";
 export { type Report, rulesMarkdown, type ValidateOptions, validateStore } from "./validate/validate.js";
 export { type ZstdBackend, type ZstdBackendInfo, zstdBackend } from "./zarr/codecs/zstd.js";
@@ -47,6 +46,7 @@ export {
   type StoreLocation,
   storeAt,
 } from "./zarr/store/location.js";
+export { isLoopback } from "./zarr/store/remote.js";
 export { S3Store } from "./zarr/store/s3.js";
 
 /**

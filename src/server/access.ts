@@ -15,16 +15,8 @@
  * @module
  */
 
-import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import { GeoZarrError } from "../errors.js";
-
-/** An address that only this machine can reach (127.0.0.0/8, ::1, localhost). */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (h === "localhost" || h === "::1") return true;
-  return isIP(h) === 4 && h.startsWith("127.");
-}
 
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
 

@@ -7,6 +7,19 @@
 
 import type { RangeQuery, StoreKey } from "./types.js";
 
+/** 127.0.0.0/8 written as Node's `isIP` accepts an IPv4 address (decimal octets, no leading zeros). */
+const IPV4_LOOPBACK = /^127(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * An address only this machine can reach (127.0.0.0/8, ::1, localhost; brackets of an IPv6 URL
+ * host allowed): the inspector's server binds to it without a token, and S3 bodies sent to it go
+ * unsigned (s3.ts), since no network lies in between.
+ */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || IPV4_LOOPBACK.test(h);
+}
+
 /** Requests in flight per store and thread unless told otherwise. */
 export const DEFAULT_CONCURRENCY = 16;
 

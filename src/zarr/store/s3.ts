@@ -34,7 +34,14 @@ import type {
 } from "@aws-sdk/client-s3";
 import { GeoZarrError, messageOf } from "../../errors.js";
 import { faultPoint } from "../../faults.js";
-import { DEFAULT_CONCURRENCY, Limiter, RangeCoalescer, rangeHeader, retryableError } from "./remote.js";
+import {
+  DEFAULT_CONCURRENCY,
+  isLoopback,
+  Limiter,
+  RangeCoalescer,
+  rangeHeader,
+  retryableError,
+} from "./remote.js";
 import type { DescribableStore, Listing, MutableStore, RangeQuery, S3Descriptor, StoreKey } from "./types.js";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
@@ -400,7 +407,7 @@ export function unsignedPayloadSafe(endpoint: string | undefined): boolean {
   if (endpoint === undefined) return true;
   try {
     const u = new URL(endpoint);
-    return u.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+    return u.protocol === "https:" || isLoopback(u.hostname);
   } catch {
     return false;
   }
