@@ -105,6 +105,8 @@ export interface CopyStats {
   halved: number;
   /** The most bytes held at once in unit buffers, segment cache slots and reduced copies. */
   peakBuffered: number;
+  /** Segments decoded into a cache slot for units not yet started (then copied on this thread). */
+  cachedSegments: number;
 }
 
 /**
@@ -285,7 +287,15 @@ const keyOf = (c: readonly number[]) => c.join(",");
 
 export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopyStats> {
   const { shape, unitShape } = job;
-  const stats: CopyStats = { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
+  const stats: CopyStats = {
+    units: 0,
+    written: 0,
+    skipped: 0,
+    storedBytes: 0,
+    halved: 0,
+    peakBuffered: 0,
+    cachedSegments: 0,
+  };
   if (shape.some((n) => n === 0)) return stats;
   const { dataType } = job.encoding;
   checkChunkBytes(`${job.path}: a chunk`, unitShape, dataType, dataTypeInfo(dataType).size);
@@ -460,7 +470,15 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
     segments.delete(key);
   };
 
-  for (const coords of unitList) {
+  // Segments waiting for the next unit in order: read once it has its buffer, straight into both.
+  let waiting: { key: string; box: Box; units: ActiveUnit[] }[] = [];
+  const readInto = (segBox: Box, units: ActiveUnit[], slot: BandRef | null) =>
+    readTask(segBox, [...units.map((u) => u.band), ...(slot ? [slot] : [])]);
+  const order = unitList[Symbol.iterator]();
+  for (let step = order.next(); !step.done; ) {
+    const coords = step.value;
+    step = order.next();
+    const following = step.done ? undefined : keyOf(step.value);
     if (failure || !(await unitSlots.take())) break;
     const box = chunkBox(coords, unitShape, shape);
     const band = takeBand(box);
@@ -483,8 +501,18 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
         return finishUnit(band);
       }),
     );
+    for (const w of waiting) {
+      await ctx.pool.slot();
+      if (failure) break;
+      const units = [...w.units, unit];
+      track(readInto(w.box, units, null).then(() => units.forEach(deliver)));
+    }
+    const waited = new Set(waiting.map((w) => w.key));
+    waiting = [];
     for (const { key, box: segBox } of mine) {
       if (failure) break;
+      // Read above, with this unit among its targets.
+      if (waited.has(key)) continue;
       const known = segments.get(key);
       if (known) {
         // Decoded (or being decoded) for an earlier unit, and cached for this one.
@@ -502,16 +530,23 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
       // cache slot keeps them.
       const over = unitsOver(segBox);
       const now = over.map((u) => active.get(keyOf(u))).filter((u): u is ActiveUnit => u !== undefined);
-      const later = over.length - now.length;
+      const later = over.filter((u) => !active.has(keyOf(u)));
+      // Straddling only into the next unit in order (the common case along the last dimension,
+      // where e.g. MUR's 2047-column chunks cross every 4096-column boundary): wait for that unit's
+      // buffer rather than decode into a cache slot and copy on this thread afterwards.
+      if (later.length === 1 && keyOf(later[0]!) === following) {
+        waiting.push({ key, box: segBox, units: now });
+        continue;
+      }
       const seg: Segment = { box: segBox, remaining: over.length, decoding: null, slot: null };
-      if (later > 0) {
+      if (later.length > 0) {
         seg.slot = takeBand(segBox);
         segments.set(key, seg);
+        stats.cachedSegments++;
       }
       await ctx.pool.slot();
-      const targets = [...now.map((u) => u.band), ...(seg.slot ? [seg.slot] : [])];
       seg.decoding = track(
-        readTask(segBox, targets).then(() => {
+        readInto(segBox, now, seg.slot).then(() => {
           for (const u of now) {
             release(key, seg);
             deliver(u);
