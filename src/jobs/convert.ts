@@ -9,10 +9,7 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import {
   type ArraySummary,
   type ExecuteSummary,
@@ -29,7 +26,6 @@ import {
 } from "../convert/plan-input.js";
 import { type Download, detectRemoteInput, downloadInput } from "../convert/remote-input.js";
 import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
-import { uploadDirectory } from "../convert/s3-transfer.js";
 import { stampOf } from "../convert/staging.js";
 import { splitTasks } from "../convert/tasks.js";
 import { GeoZarrError } from "../errors.js";
@@ -314,12 +310,18 @@ async function convertToS3(
     const total = emptySummary(pool.size);
     const counts = { tasks: run.tasks.length, done: 0, skipped: 0, failed: 0 };
     await runStagedTasks(run, staging, exec, counts, total, { signal: options.signal });
-    merge(total, (await finishRun(run, staging, exec)).summary);
+    // With multiscale levels, finish adds them and publishes the store (jobs/upload-levels.ts).
+    const fin = await finishRun(run, staging, exec);
+    merge(total, fin.summary);
     await pending.commit();
     const resumed = pending.resumed
       ? [`resumed: ${counts.skipped} of ${counts.tasks} tasks were done before, their chunks kept`]
       : [];
-    return summaryOf(input, output, plan, total, [...pending.notes, ...resumed], t0);
+    return {
+      ...summaryOf(input, output, plan, total, [...pending.notes, ...resumed], t0),
+      ...(plan.sourceLevels.length && options.multiscales ? { sourceLevels: plan.sourceLevels.length } : {}),
+      ...(fin.levels ? { multiscales: fin.levels } : {}),
+    };
   } catch (err) {
     await pending.abort();
     throw err;
@@ -345,20 +347,10 @@ export async function convert(
   const outLoc = parseLocation(output);
   if (outLoc.kind === "http")
     throw new GeoZarrError("Usage", `${output}: HTTP stores are read-only; write to a directory or s3://`);
-  if (outLoc.kind === "s3" && ms && options.resume)
-    throw new GeoZarrError(
-      "Usage",
-      `${output}: an upload with multiscale levels is built in a local directory and uploaded whole, so it cannot be resumed; convert again with the overwrite option (--overwrite)`,
-      { where: output },
-    );
   if (outLoc.kind === "s3") {
     const resume = { resume: options.resume };
     const desc = s3Descriptor(outLoc, remote);
     const pending = await prepareS3Output(output, desc, options.overwrite ?? false, [input], resume);
-    if (ms) {
-      const build = (dir: string) => convertInto(dir, input, output, options, remoteInput, t0, pending.notes);
-      return uploadBuilt(pending, build, options.signal, t0);
-    }
     return convertToS3(input, output, pending, options, remoteInput, t0);
   }
   if (options.resume)
@@ -427,35 +419,5 @@ async function convertInto(
     };
   } finally {
     await download?.remove();
-  }
-}
-
-/**
- * A store with multiscale levels to s3://: built by `build` into a local temporary directory as for
- * a directory output, then uploaded in order (chunks, documents, the consolidated metadata last:
- * convert/s3-transfer.ts), so the store is complete or invisible as any S3 output is.
- */
-async function uploadBuilt(
-  pending: PendingStoreOutput,
-  build: (dir: string) => Promise<ConvertSummary>,
-  signal: AbortSignal | undefined,
-  t0: number,
-): Promise<ConvertSummary> {
-  let tmp: string | undefined;
-  try {
-    tmp = await mkdtemp(join(tmpdir(), "geozarr-levels-"));
-    const dir = join(tmp, "store.zarr");
-    const done = await build(dir);
-    // Not resumable (refused above): the marker's plan only says whose upload this is.
-    await pending.begin(`multiscales-${randomBytes(8).toString("hex")}`);
-    await uploadDirectory(dir, pending.store);
-    signal?.throwIfAborted();
-    await pending.commit();
-    return { ...done, seconds: (performance.now() - t0) / 1000 };
-  } catch (err) {
-    await pending.abort();
-    throw err;
-  } finally {
-    if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -19,6 +19,7 @@ import {
   viaEndpoint,
 } from "../helpers/cloud.js";
 import { startFaultProxy } from "../helpers/fault-proxy.js";
+import { runCliProcess, startCli } from "../helpers/processes.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
@@ -50,16 +51,35 @@ describe.each([2, 3] as const)("convert --multiscales to s3:// (Zarr v%i)", (for
   });
 });
 
-describe("convert --multiscales to s3:// refuses --resume", () => {
-  it("in one line, exit 2, naming the output and the way out", async () => {
-    const r = await runCli("convert", SAMPLE, cloud.s3Url("ms-resume.zarr"), "--multiscales", "--resume");
-    expect(r.code).toBe(2);
-    expectOneLine(
-      r.stderr,
-      /s3:\/\/geozarr-test\/ms-resume\.zarr: .*cannot be resumed.*--overwrite/,
-      "convert",
+describe("convert --multiscales to s3:// killed mid-upload, then --resume", () => {
+  it("leaves no metadata, its records under the prefix; --resume runs only the unfinished tasks and gives the directory's store", async () => {
+    const name = "ms-resume.zarr";
+    const local = join(dir, "local-ms-resume.zarr");
+    // 3 x 3 chunks of 240 x 480 per array, one row of them per task, on the main thread: the PUT
+    // count is exact (as in s3-resume.test.ts). The levels are then made at finalize.
+    const opts = ["--zarr-format", "3", "--multiscales", "--chunks", "lat=240,lon=480", ...CLEAN];
+    const small = ["--task-size", "1M", "--workers", "0"];
+    await ok("convert", SAMPLE, local, ...opts);
+    const args = ["convert", SAMPLE, cloud.s3Url(name), ...opts, ...small];
+    const killed = startCli(args, { ...cloud.env, GEOZARR_FAULT: "s3-put:kill:13" });
+    expect(await killed.exit).toBe(137);
+    const left = await keysUnder(cloud, name);
+    expect(left.filter((k) => /(zarr\.json|\.z\w+)$/.test(k))).toEqual([]);
+    expect(left).toContain(".geozarr-run/plan.json");
+    const records = left.filter((k) => k.startsWith(".geozarr-run/tasks/"));
+    expect(records).toEqual([0, 1, 2].map((i) => `.geozarr-run/tasks/${i}.json`));
+
+    const r = await runCliProcess([...args, "--resume", "--json"], cloud.env);
+    expect(r.stderr).not.toMatch(/geozarr: error/);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.notes.join("\n")).toMatch(
+      new RegExp(`resumed: ${records.length} of \\d+ tasks were done before, their chunks kept`),
     );
-    expect(await keysUnder(cloud, "ms-resume.zarr")).toEqual([]);
+    expect(summary.multiscales.levels.length).toBeGreaterThan(1);
+    const keys = downloadWithBoto3(cloud, name, join(dir, "boto3-ms-resume"));
+    expect(keys.filter((k) => k.startsWith(".geozarr"))).toEqual([]);
+    expect(storeDifferences(local, join(dir, "boto3-ms-resume"))).toEqual([]);
   });
 });
 

@@ -113,10 +113,9 @@ and OUTPUT an s3:// URL (one input, --concat or --append): chunks are uploaded f
 consolidated metadata last; the upload
 is a plan of tasks (--task-size values each, default 128M) whose records are kept under the
 prefix until the end, so a run that is interrupted or killed is continued with the same command
-and --resume, re-uploading only the chunks of unfinished tasks. With --multiscales one input is
-built in a local temporary directory and then uploaded in that order (not resumable); a series
-(--concat), --prepare or --queue run adds the levels at its finalize, in a local copy of the
-store, and uploads them before the consolidated metadata (resumable).
+and --resume, re-uploading only the chunks of unfinished tasks. With --multiscales the run's
+finalize adds the levels in a local copy of the store and uploads them before the consolidated
+metadata (resumable like any upload).
 Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions (clipped to their size);
 the other dimensions (time, depth, ...), innermost first, take as many steps as keep a chunk
 within 8 MiB uncompressed, the rest 1 (MUR: 1 x 4096 x 4096; a 3 x 20 x 30 grid: one chunk;
