@@ -84,6 +84,10 @@ function summary(size, c, rows) {
     runs: rows,
     wall: median(rows.map((r) => r.wall)),
     cpu: median(rows.map((r) => r.user + r.sys)),
+    // User and kernel time apart: the codecs run in user space; the kernel's share is mostly
+    // writing the output into the page cache and first touches of memory (outside the floor).
+    user: median(rows.map((r) => r.user)),
+    sys: median(rows.map((r) => r.sys)),
     rssMB: median(rows.map((r) => r.rssMB)),
     outBytes: out.bytes,
     outFiles: out.files,
@@ -154,15 +158,17 @@ for (const r of results) {
     const floor = floorOf(r.size);
     if (floor) {
       r.floor = {
+        measured: floor.date,
         cpu: floor.cpuFloor,
         wall: floor.wallFloor,
         cpuRatio: r.cpu / floor.cpuFloor,
+        userRatio: r.user / floor.cpuFloor,
         // Against the floor of the bytes geozarr writes (zstd streamed per chunk in slabs).
         cpuStreamed: floor.cpuFloorStreamed ?? null,
         cpuRatioStreamed: floor.cpuFloorStreamed ? r.cpu / floor.cpuFloorStreamed : null,
       };
       console.log(
-        `${"".padEnd(5)}  floor ${floor.cpuFloor.toFixed(1)} CPU s (${floor.wallFloor.toFixed(1)} s on ${floor.cores} cores): geozarr's CPU ${r.floor.cpuRatio.toFixed(2)}x the floor${r.floor.cpuRatioStreamed ? ` (${r.floor.cpuRatioStreamed.toFixed(2)}x the streamed floor, ${r.floor.cpuStreamed.toFixed(1)} CPU s)` : ""}, wall ${(r.wall / floor.wallFloor).toFixed(2)}x`,
+        `${"".padEnd(5)}  floor ${floor.cpuFloor.toFixed(1)} CPU s (${floor.wallFloor.toFixed(1)} s on ${floor.cores} cores, measured ${floor.date}): geozarr's CPU ${r.floor.cpuRatio.toFixed(2)}x the floor (user ${r.user.toFixed(1)} s = ${r.floor.userRatio.toFixed(2)}x, kernel ${r.sys.toFixed(1)} s)${r.floor.cpuRatioStreamed ? ` (${r.floor.cpuRatioStreamed.toFixed(2)}x the streamed floor, ${r.floor.cpuStreamed.toFixed(1)} CPU s)` : ""}, wall ${(r.wall / floor.wallFloor).toFixed(2)}x`,
       );
     }
   }
