@@ -19,6 +19,8 @@ const argv = process.argv;
 const opt = (n, d) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
 const runs = Number(opt("--runs", 3));
 const sizes = opt("--size", "both") === "both" ? ["med", "full"] : [opt("--size", "med")];
+// --quick: only xarray + dask against geozarr's same output (no notebook, no other configurations).
+const quick = argv.includes("--quick");
 const OUT = join(DATA, "out");
 const geozarr = join(ROOT, "bin", "geozarr.js");
 const vars = "analysed_sst,sea_ice_fraction";
@@ -98,20 +100,21 @@ for (const size of sizes) {
   const input = join(DATA, size === "full" ? "mur_full.nc" : "mur_med.nc");
   // The two peers and geozarr's same output alternate, round by round (a warm-up round first), so
   // a slow or fast spell of the shared host falls on all three; the ratios are also taken per round.
-  const sides = configs.slice(0, 3);
+  const sides = quick ? configs.slice(1, 3) : configs.slice(0, 3);
   const rows = sides.map(() => []);
   for (let i = 0; i <= runs; i++) {
     const times = sides.map((c) => runOnce(size, input, c, i));
     // Round 0 warms the page cache and the machine's memory.
     if (i > 0) for (const [k, t] of times.entries()) rows[k].push(t);
   }
-  const [notebook, dask, ours] = rows;
-  results.push(summary(size, sides[0], notebook), summary(size, sides[1], dask), {
-    ...summary(size, sides[2], ours),
-    roundRatios: ours.map((t, i) => t.wall / notebook[i].wall),
+  const [notebook, dask, ours] = quick ? [null, ...rows] : rows;
+  if (notebook) results.push(summary(size, sides[0], notebook));
+  results.push(summary(size, configs[1], dask), {
+    ...summary(size, configs[2], ours),
+    roundRatios: notebook ? ours.map((t, i) => t.wall / notebook[i].wall) : null,
     daskRoundRatios: ours.map((t, i) => t.wall / dask[i].wall),
   });
-  for (const c of configs.slice(3)) {
+  for (const c of quick ? [] : configs.slice(3)) {
     const src = c.input ? c.input(size) : input;
     const r = [0, 1].map((i) => runOnce(size, src, c, i)).slice(1);
     results.push(summary(size, c, r));
@@ -129,7 +132,7 @@ for v in ["analysed_sst", "sea_ice_fraction"]:
         ok = ok and bool(np.array_equal(x[0, r:r + 4096], y[0, r:r + 4096], equal_nan=True))
     res[v] = ok
 print(json.dumps(res))`,
-    outOf(size, configs[0]),
+    outOf(size, configs[quick ? 1 : 0]),
     outOf(size, configs[2]),
   ]);
   results.push({ size, config: "values equal (zarr-python)", same });
@@ -145,15 +148,16 @@ for (const r of results) {
     console.log(`${r.size}  ${r.config}: ${JSON.stringify(r.same)}`);
     continue;
   }
-  const x = r.wall / peer(r.size, "xarray notebook").wall;
+  const nb = peer(r.size, "xarray notebook");
+  const x = nb ? `  ${(r.wall / nb.wall).toFixed(2)}x notebook` : "";
   const d = r.wall / peer(r.size, "xarray + dask").wall;
   console.log(
-    `${r.size.padEnd(4)} ${r.config.padEnd(34)} wall ${r.wall.toFixed(1).padStart(6)} s  cpu ${r.cpu.toFixed(1).padStart(6)} s  RSS ${r.rssMB.toFixed(0).padStart(6)} MB  out ${(r.outBytes / 1e6).toFixed(0).padStart(5)} MB  ${x.toFixed(2)}x notebook  ${d.toFixed(2)}x dask`,
+    `${r.size.padEnd(4)} ${r.config.padEnd(34)} wall ${r.wall.toFixed(1).padStart(6)} s  cpu ${r.cpu.toFixed(1).padStart(6)} s  RSS ${r.rssMB.toFixed(0).padStart(6)} MB  out ${(r.outBytes / 1e6).toFixed(0).padStart(5)} MB${x}  ${d.toFixed(2)}x dask`,
   );
-  if (r.roundRatios) {
+  if (r.daskRoundRatios) {
     const rr = (xs) => `${xs.map((v) => v.toFixed(2)).join(" ")} (median ${median(xs).toFixed(2)}x)`;
     console.log(
-      `${"".padEnd(5)}  per round vs notebook: ${rr(r.roundRatios)}; vs dask: ${rr(r.daskRoundRatios)}`,
+      `${"".padEnd(5)}  per round${r.roundRatios ? ` vs notebook: ${rr(r.roundRatios)};` : ""} vs dask: ${rr(r.daskRoundRatios)}`,
     );
     const floor = floorOf(r.size);
     if (floor) {
@@ -173,4 +177,4 @@ for (const r of results) {
     }
   }
 }
-save("convert", { runs, results });
+save(quick ? "convert-quick" : "convert", { runs, quick, results });
