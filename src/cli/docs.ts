@@ -52,6 +52,15 @@ export function cliMarkdown(): string {
     "was built, else WebAssembly, with a one-line note on stderr. `wasm` forces WebAssembly (a",
     'diagnostic switch); `native` fails instead of falling back. See design.md, "zstd backends".',
     "",
+    "`GEOZARR_DIRECT_IO=1`: write chunk files of 1 MiB or more with O_DIRECT, past the page cache",
+    "(Linux, the optional native/directio addon; other file systems and values take the usual path).",
+    "Less kernel CPU where page-cache pages are expensive, as on virtual machines (about 1 CPU s less",
+    "on the full-size MUR conversion here), but each write then waits for the disk: leave it off on",
+    'slow disks. See design.md, "Direct writes".',
+    "",
+    "`GEOZARR_INFLATE=zlib`: inflate NetCDF-4 chunks with node:zlib even where libdeflate is built (a",
+    "diagnostic switch).",
+    "",
   ];
   for (const cmd of Object.values(COMMANDS)) {
     parts.push(`## geozarr ${cmd.spec.name}`, "", "```", helpText(cmd.spec).trimEnd(), "```", "");

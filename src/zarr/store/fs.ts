@@ -10,6 +10,7 @@
 import { mkdir, open, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { fsError, GeoZarrError } from "../../errors.js";
+import { writeDirect } from "./direct-write.js";
 import type {
   DescribableStore,
   Listing,
@@ -115,7 +116,7 @@ export class FileSystemStore implements MutableStore, DescribableStore {
         await mkdir(dir, { recursive: true });
         this.#madeDirs.add(dir);
       }
-      await writeFile(path, value);
+      if (!writeDirect(path, value)) await writeFile(path, value);
     } catch (err) {
       throw fsError(err, path, "write");
     }

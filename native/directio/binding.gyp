@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "directio",
+      "sources": ["directio.c"],
+      "cflags": ["-O2"]
+    }
+  ]
+}
