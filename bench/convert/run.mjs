@@ -10,7 +10,9 @@
 // packed v2 and v3, v3 float64, --multiscales, zarr-to-zarr) run once after a warm-up. The floor
 // (bench/limits/run.mjs, what the codecs and the decode loop alone cost) is read from
 // bench/results/limits-<size>.json when present and geozarr's CPU seconds reported against it.
-// Usage: node bench/convert/run.mjs [--size med|full|both] [--runs 3]
+// Usage: node bench/convert/run.mjs [--size med|full|both] [--runs 3] [--quick] [--direct]
+//   --quick   only xarray + dask against geozarr's same output
+//   --direct  geozarr's same output also with GEOZARR_DIRECT_IO=1, in the same alternation
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DATA, du, median, PY, ROOT, runJson, save, timed } from "../lib.mjs";
@@ -21,6 +23,8 @@ const runs = Number(opt("--runs", 3));
 const sizes = opt("--size", "both") === "both" ? ["med", "full"] : [opt("--size", "med")];
 // --quick: only xarray + dask against geozarr's same output (no notebook, no other configurations).
 const quick = argv.includes("--quick");
+// --direct: geozarr's same output also with GEOZARR_DIRECT_IO=1 (O_DIRECT chunk writes), alternating too.
+const direct = argv.includes("--direct");
 const OUT = join(DATA, "out");
 const geozarr = join(ROOT, "bin", "geozarr.js");
 const vars = "analysed_sst,sea_ice_fraction";
@@ -73,7 +77,7 @@ function runOnce(size, input, c, i) {
   const out = outOf(size, c);
   rmSync(out, { recursive: true, force: true });
   const [cmd, args] = c.cmd(input, out);
-  const t = timed(cmd, args);
+  const t = timed(cmd, args, { env: c.env ?? {} });
   console.error(`${size} ${c.name} run ${i}${i ? "" : " (warm-up)"}: ${t.wall}s ${t.rssMB.toFixed(0)} MB`);
   return t;
 }
@@ -100,20 +104,31 @@ for (const size of sizes) {
   const input = join(DATA, size === "full" ? "mur_full.nc" : "mur_med.nc");
   // The two peers and geozarr's same output alternate, round by round (a warm-up round first), so
   // a slow or fast spell of the shared host falls on all three; the ratios are also taken per round.
-  const sides = quick ? configs.slice(1, 3) : configs.slice(0, 3);
+  const directSide = {
+    ...configs[2],
+    name: "geozarr same output, GEOZARR_DIRECT_IO=1",
+    env: { GEOZARR_DIRECT_IO: "1" },
+  };
+  const sides = [...(quick ? configs.slice(1, 3) : configs.slice(0, 3)), ...(direct ? [directSide] : [])];
   const rows = sides.map(() => []);
   for (let i = 0; i <= runs; i++) {
     const times = sides.map((c) => runOnce(size, input, c, i));
     // Round 0 warms the page cache and the machine's memory.
     if (i > 0) for (const [k, t] of times.entries()) rows[k].push(t);
   }
-  const [notebook, dask, ours] = quick ? [null, ...rows] : rows;
+  const [notebook, dask, ours, oursDirect] = quick ? [null, ...rows] : rows;
   if (notebook) results.push(summary(size, sides[0], notebook));
   results.push(summary(size, configs[1], dask), {
     ...summary(size, configs[2], ours),
     roundRatios: notebook ? ours.map((t, i) => t.wall / notebook[i].wall) : null,
     daskRoundRatios: ours.map((t, i) => t.wall / dask[i].wall),
   });
+  if (oursDirect)
+    results.push({
+      ...summary(size, directSide, oursDirect),
+      roundRatios: notebook ? oursDirect.map((t, i) => t.wall / notebook[i].wall) : null,
+      daskRoundRatios: oursDirect.map((t, i) => t.wall / dask[i].wall),
+    });
   for (const c of quick ? [] : configs.slice(3)) {
     const src = c.input ? c.input(size) : input;
     const r = [0, 1].map((i) => runOnce(size, src, c, i)).slice(1);
