@@ -36,12 +36,20 @@ const sides = [
     cmd: (o) => [process.execPath, [geozarr, "convert", join(dir, "*.nc"), o, "--concat", "time", ...enc]],
   },
 ];
+// --direct: the series also with GEOZARR_DIRECT_IO=1 (O_DIRECT chunk writes), in the same alternation.
+if (argv.includes("--direct"))
+  sides.push({
+    ...sides[1],
+    name: "geozarr --concat time, GEOZARR_DIRECT_IO=1",
+    out: join(OUT, "series-geozarr-direct.zarr"),
+    env: { GEOZARR_DIRECT_IO: "1" },
+  });
 const rows = sides.map(() => []);
 for (let i = 0; i <= runs; i++) {
   for (const [k, s] of sides.entries()) {
     rmSync(s.out, { recursive: true, force: true });
     const [cmd, args] = s.cmd(s.out);
-    const t = timed(cmd, args);
+    const t = timed(cmd, args, { env: s.env ?? {} });
     console.error(`${s.name} run ${i}${i ? "" : " (warm-up)"}: ${t.wall}s ${t.rssMB.toFixed(0)} MB`);
     if (i > 0) rows[k].push(t);
   }
@@ -68,12 +76,17 @@ print(json.dumps(res))`,
 const sum = (k) => ({
   wall: median(rows[k].map((r) => r.wall)),
   cpu: median(rows[k].map((r) => r.user + r.sys)),
+  user: median(rows[k].map((r) => r.user)),
+  sys: median(rows[k].map((r) => r.sys)),
   rssMB: median(rows[k].map((r) => r.rssMB)),
   out: du(sides[k].out),
 });
 const peer = sum(0);
 const ours = sum(1);
 const perRound = rows[1].map((t, i) => t.wall / rows[0][i].wall);
+const direct = sides[2]
+  ? { name: sides[2].name, ...sum(2), perRound: rows[2].map((t, i) => t.wall / rows[0][i].wall) }
+  : undefined;
 const oneWall = median(one.map((t) => t.wall));
 const result = {
   granules: n,
@@ -83,6 +96,7 @@ const result = {
   geozarr: { name: sides[1].name, ...ours },
   ratio: ours.wall / peer.wall,
   perRound,
+  ...(direct ? { direct: { ...direct, ratio: direct.wall / peer.wall } } : {}),
   oneGranule: { wall: oneWall, rssMB: median(one.map((t) => t.rssMB)) },
   perGranuleRatio: ours.wall / n / oneWall,
   same,
@@ -90,6 +104,10 @@ const result = {
 console.log(
   `${n} granules (step ${step}): xarray + dask ${peer.wall.toFixed(1)} s ${peer.rssMB.toFixed(0)} MB; geozarr ${ours.wall.toFixed(1)} s ${ours.rssMB.toFixed(0)} MB = ${result.ratio.toFixed(2)}x (per round ${perRound.map((x) => x.toFixed(2)).join(" ")})`,
 );
+if (direct)
+  console.log(
+    `with GEOZARR_DIRECT_IO=1: ${direct.wall.toFixed(1)} s, ${direct.cpu.toFixed(1)} CPU s (kernel ${direct.sys.toFixed(1)} s against ${ours.sys.toFixed(1)} s) = ${(direct.wall / peer.wall).toFixed(2)}x (per round ${direct.perRound.map((x) => x.toFixed(2)).join(" ")})`,
+  );
 console.log(
   `per granule: ${(ours.wall / n).toFixed(2)} s in the series, ${oneWall.toFixed(2)} s alone = ${result.perGranuleRatio.toFixed(2)}x; values equal: ${JSON.stringify(same)}`,
 );
