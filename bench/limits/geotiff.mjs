@@ -135,11 +135,11 @@ const unpredict = await blockDecoder(layout, { loadValue: async () => undefined 
 const tiles = stored.map((b) => inflateChunk(b, tileBytes).slice());
 const noop = () => {};
 const tPredictor = await time(async () => {
-  for (const t of tiles) await unpredict(t.buffer, th, "tile", noop);
+  for (const t of tiles) await unpredict(t, th, "tile", noop);
 });
 for (const [i, b] of stored.entries()) {
   tiles[i].set(inflateChunk(b, tileBytes));
-  await unpredict(tiles[i].buffer, th, "tile", noop);
+  await unpredict(tiles[i], th, "tile", noop);
 }
 const tiles16 = tiles.map((t) => new Uint16Array(t.buffer));
 

@@ -23,7 +23,7 @@ import {
   compressionName,
   SUPPORTED_COMPRESSIONS,
 } from "./tiff-decode.js";
-import { FileRangeSource, type RangeSource, readExactly } from "./tiff-source.js";
+import { FileRangeSource, type RangeSource, readExactlyKept } from "./tiff-source.js";
 
 /** One image (IFD) of a TIFF: the full resolution or an overview. */
 export interface TiffImage {
@@ -319,7 +319,7 @@ export function closeTiffs(): void {
 
 async function imageOf(
   ref: TiffRef,
-): Promise<{ im: GeoTIFFImage; decode: BlockDecoder; source: RangeSource }> {
+): Promise<{ im: GeoTIFFImage; decode: BlockDecoder; source: FileRangeSource }> {
   const version = fileVersion(ref.file);
   let f = kept.lookup(ref.file, version);
   if (!f) {
@@ -384,7 +384,8 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
             copyBlock(block, area, g.bands, l, img.dataType, itemSize, ref.fill, planes, t);
         };
         if (count > 0 && Number.isFinite(offset)) {
-          const bytes = await readExactly(source, { offset, length: count }, what);
+          // Read into this thread's kept buffer, decoded before anything else can read into it.
+          const bytes = readExactlyKept(source, { offset, length: count }, what);
           await decode(bytes, img.tiled ? l.blockHeight : rows, what, copy);
         } else copy(null);
       }

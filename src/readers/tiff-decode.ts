@@ -61,12 +61,15 @@ export interface BlockLayout {
 }
 
 /**
- * Decode one block and hand its samples to `use`. The samples may be a view of a buffer this thread
- * reuses for the next block (libdeflate's output, readers/inflate.ts): `use` runs before anything
- * else can decode on the thread, so it must copy what it keeps.
+ * Decode one block and hand its samples to `use`. `bytes` may be a view of a buffer the caller
+ * reuses (readers/tiff-source.ts readExactlyKept): it is read before the decoder first yields
+ * (decoders that wait, geotiff.js's, copy it first). The samples may be a view of a buffer this
+ * thread reuses for the next block (libdeflate's output, readers/inflate.ts; `bytes` itself when
+ * uncompressed): `use` runs before anything else can decode on the thread, so it must copy what
+ * it keeps.
  */
 export type BlockDecoder = (
-  bytes: ArrayBuffer,
+  bytes: Uint8Array,
   rows: number,
   what: string,
   use: (samples: Uint8Array) => void,
@@ -117,23 +120,23 @@ export async function blockDecoder(
 }
 
 /** Decompress a block of `expected` bytes (a strip may be written whole, `full`, even when the last). */
-type Decompress = (b: ArrayBuffer, expected: number, full: number) => Uint8Array | Promise<Uint8Array>;
+type Decompress = (b: Uint8Array, expected: number, full: number) => Uint8Array | Promise<Uint8Array>;
 
 async function decompressor(layout: BlockLayout, tags: TagSource): Promise<Decompress> {
   const c = layout.compression;
-  if (c === 1) return (b) => new Uint8Array(b);
+  if (c === 1) return (b) => b;
   // The one inflater of the project: libdeflate into a kept buffer, or node:zlib.
   if (c === 8 || c === 32946)
     return (b, expected, full) => {
       try {
-        return inflateChunk(new Uint8Array(b), expected);
+        return inflateChunk(b, expected);
       } catch (err) {
         // A last strip written with every row of a full strip.
         if (full === expected) throw err;
-        return inflateChunk(new Uint8Array(b), full);
+        return inflateChunk(b, full);
       }
     };
-  if (c === 50000 && nativeZstd()) return (b) => zstdDecompress(new Uint8Array(b));
+  if (c === 50000 && nativeZstd()) return (b) => zstdDecompress(b);
   const params: Record<string, unknown> = {
     tileWidth: layout.blockWidth,
     tileHeight: layout.blockHeight,
@@ -147,7 +150,8 @@ async function decompressor(layout: BlockLayout, tags: TagSource): Promise<Decom
   if (c === 34887) params.LercParameters = await tags.loadValue("LercParameters");
   const decoder = await getDecoder(c, params as never);
   return async (b) => {
-    const out = await decoder.decode(b);
+    // A copy: geotiff.js's decoders may read the bytes after waiting, and want an ArrayBuffer.
+    const out = await decoder.decode(b.slice().buffer);
     return new Uint8Array(out as ArrayBuffer);
   };
 }
