@@ -125,7 +125,7 @@ if (floor && floor.width === size && floor.height === size) {
   };
   const t = floor.total;
   console.log(
-    `floor (${floorFile.split("/").pop()}, ${floor.date}): ${floor.cpuFloor.toFixed(2)} CPU s = ${floor.wallFloor.toFixed(2)} s on ${floor.cores} cores (read ${t.read.toFixed(2)}, inflate ${t.inflate.toFixed(2)}, predictor ${t.predictor.toFixed(2)}, copy ${t.copy.toFixed(2)}, zstd ${t.zstd.toFixed(2)}); geozarr ${results[0].cpu.toFixed(2)} CPU s = ${vsFloor.cpuRatio.toFixed(2)}x the floor, ${(results[0].cpu - floor.cpuFloor).toFixed(2)} CPU s above it`,
+    `floor (${floorFile.split("/").pop()}, ${floor.date}): ${floor.cpuFloor.toFixed(2)} CPU s = ${floor.wallFloor.toFixed(2)} s on ${floor.cores} cores (read ${t.read.toFixed(2)}, inflate ${t.inflate.toFixed(2)}, predictor ${t.predictor.toFixed(2)}, copy ${t.copy.toFixed(2)}, zstd ${t.zstd.toFixed(2)}); geozarr ${results[0].cpu.toFixed(2)} CPU s = ${vsFloor.cpuRatio.toFixed(2)}x the floor, ${(results[0].cpu - floor.cpuFloor).toFixed(2)} CPU s above it (${(results[0].cpu - (floor.cpuFloorWithWrite ?? floor.cpuFloor)).toFixed(2)} s above it with the writes, ${(floor.components.write ?? 0).toFixed(2)} s)`,
   );
 } else console.log(`floor: not measured for this input (node bench/limits/geotiff.mjs ${input})`);
 save(size === 20000 ? "geotiff" : `geotiff-${size}`, {
