@@ -68,6 +68,10 @@ const results = configs.map((c, k) => {
     runs: rows[k],
     wall: median(rows[k].map((r) => r.wall)),
     cpu: median(rows[k].map((r) => r.user + r.sys)),
+    // User and kernel time apart: the floor's codecs run in user space; the kernel's share is
+    // mostly the page cache (reads, writes) and first touches, and moves from run to run.
+    user: median(rows[k].map((r) => r.user)),
+    sys: median(rows[k].map((r) => r.sys)),
     rssMB: median(rows[k].map((r) => r.rssMB)),
     outBytes: out.bytes,
     outFiles: out.files,
@@ -119,13 +123,15 @@ const floor = existsSync(floorFile) ? JSON.parse(readFileSync(floorFile, "utf8")
 let vsFloor = null;
 if (floor && floor.width === size && floor.height === size) {
   vsFloor = {
+    measured: floor.date,
     cpuFloor: floor.cpuFloor,
     wallFloor: floor.wallFloor,
     cpuRatio: results[0].cpu / floor.cpuFloor,
+    userRatio: results[0].user / floor.cpuFloor,
   };
   const t = floor.total;
   console.log(
-    `floor (${floorFile.split("/").pop()}, ${floor.date}): ${floor.cpuFloor.toFixed(2)} CPU s = ${floor.wallFloor.toFixed(2)} s on ${floor.cores} cores (read ${t.read.toFixed(2)}, inflate ${t.inflate.toFixed(2)}, predictor ${t.predictor.toFixed(2)}, copy ${t.copy.toFixed(2)}, zstd ${t.zstd.toFixed(2)}); geozarr ${results[0].cpu.toFixed(2)} CPU s = ${vsFloor.cpuRatio.toFixed(2)}x the floor, ${(results[0].cpu - floor.cpuFloor).toFixed(2)} CPU s above it (${(results[0].cpu - (floor.cpuFloorWithWrite ?? floor.cpuFloor)).toFixed(2)} s above it with the writes, ${(floor.components.write ?? 0).toFixed(2)} s)`,
+    `floor (${floorFile.split("/").pop()}, ${floor.date}): ${floor.cpuFloor.toFixed(2)} CPU s = ${floor.wallFloor.toFixed(2)} s on ${floor.cores} cores (read ${t.read.toFixed(2)}, inflate ${t.inflate.toFixed(2)}, predictor ${t.predictor.toFixed(2)}, copy ${t.copy.toFixed(2)}, zstd ${t.zstd.toFixed(2)}); geozarr ${results[0].cpu.toFixed(2)} CPU s = ${vsFloor.cpuRatio.toFixed(2)}x the floor (user ${results[0].user.toFixed(2)} s = ${vsFloor.userRatio.toFixed(2)}x, kernel ${results[0].sys.toFixed(2)} s), ${(results[0].cpu - floor.cpuFloor).toFixed(2)} CPU s above it (${(results[0].cpu - (floor.cpuFloorWithWrite ?? floor.cpuFloor)).toFixed(2)} s above it with the writes, ${(floor.components.write ?? 0).toFixed(2)} s)`,
   );
 } else console.log(`floor: not measured for this input (node bench/limits/geotiff.mjs ${input})`);
 save(size === 20000 ? "geotiff" : `geotiff-${size}`, {
