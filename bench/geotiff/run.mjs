@@ -6,9 +6,12 @@
 //   rioxarray + dask to_zarr (Zarr v2, zstd:1, 4096 x 4096; bench/peers/peer_rioxarray_geotiff.py).
 // The three alternate round by round: a warm-up round, then RUNS timed rounds under GNU time;
 // medians reported. The goal: geozarr at most 0.5x the faster peer's wall time, peak RSS under 1 GB.
-// A window of geozarr's output is checked against GDAL's reading of the COG.
+// A window of geozarr's output is checked against GDAL's reading of the COG. The floor
+// (bench/limits/geotiff.mjs: what reading, inflating, un-predicting, assembling and zstd alone
+// cost) is read from bench/results/limits-geotiff.json (limits-geotiff-<size>.json for other
+// sizes) when present, and geozarr's CPU seconds reported against it.
 // Usage: node bench/geotiff/run.mjs [--size 20000] [--runs 3] [--compress DEFLATE]
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DATA, du, ensure, median, PY, ROOT, runJson, save, timed } from "../lib.mjs";
 
@@ -65,6 +68,10 @@ const results = configs.map((c, k) => {
     runs: rows[k],
     wall: median(rows[k].map((r) => r.wall)),
     cpu: median(rows[k].map((r) => r.user + r.sys)),
+    // User and kernel time apart: the floor's codecs run in user space; the kernel's share is
+    // mostly the page cache (reads, writes) and first touches, and moves from run to run.
+    user: median(rows[k].map((r) => r.user)),
+    sys: median(rows[k].map((r) => r.sys)),
     rssMB: median(rows[k].map((r) => r.rssMB)),
     outBytes: out.bytes,
     outFiles: out.files,
@@ -105,4 +112,34 @@ const goal = { wallRatio: results[0].wall / faster, rssMB: results[0].rssMB };
 console.log(
   `goal (at most 0.5x the faster peer, RSS under 1 GB): ${goal.wallRatio.toFixed(2)}x, ${goal.rssMB.toFixed(0)} MB: ${goal.wallRatio <= 0.5 && goal.rssMB < 1024 ? "met" : "not met"}; window of ${w} x ${w} equal to GDAL's: ${sameValues}`,
 );
-save(size === 20000 ? "geotiff" : `geotiff-${size}`, { size, compress, runs, results, goal, sameValues });
+// Against the floor of the same input and output, when measured.
+const floorFile = join(
+  ROOT,
+  "bench",
+  "results",
+  size === 20000 ? "limits-geotiff.json" : `limits-geotiff-${size}.json`,
+);
+const floor = existsSync(floorFile) ? JSON.parse(readFileSync(floorFile, "utf8")) : null;
+let vsFloor = null;
+if (floor && floor.width === size && floor.height === size) {
+  vsFloor = {
+    measured: floor.date,
+    cpuFloor: floor.cpuFloor,
+    wallFloor: floor.wallFloor,
+    cpuRatio: results[0].cpu / floor.cpuFloor,
+    userRatio: results[0].user / floor.cpuFloor,
+  };
+  const t = floor.total;
+  console.log(
+    `floor (${floorFile.split("/").pop()}, ${floor.date}): ${floor.cpuFloor.toFixed(2)} CPU s = ${floor.wallFloor.toFixed(2)} s on ${floor.cores} cores (read ${t.read.toFixed(2)}, inflate ${t.inflate.toFixed(2)}, predictor ${t.predictor.toFixed(2)}, copy ${t.copy.toFixed(2)}, zstd ${t.zstd.toFixed(2)}); geozarr ${results[0].cpu.toFixed(2)} CPU s = ${vsFloor.cpuRatio.toFixed(2)}x the floor (user ${results[0].user.toFixed(2)} s = ${vsFloor.userRatio.toFixed(2)}x, kernel ${results[0].sys.toFixed(2)} s), ${(results[0].cpu - floor.cpuFloor).toFixed(2)} CPU s above it (${(results[0].cpu - (floor.cpuFloorWithWrite ?? floor.cpuFloor)).toFixed(2)} s above it with the writes, ${(floor.components.write ?? 0).toFixed(2)} s)`,
+  );
+} else console.log(`floor: not measured for this input (node bench/limits/geotiff.mjs ${input})`);
+save(size === 20000 ? "geotiff" : `geotiff-${size}`, {
+  size,
+  compress,
+  runs,
+  results,
+  goal,
+  sameValues,
+  vsFloor,
+});

@@ -161,26 +161,51 @@ async function streamEncode(input: EncodeChunkInput, keep: boolean): Promise<Uin
         );
       }
     } else {
-      const cut = reuse(band.dataType, n, "slab-src");
-      if (!whole) (cut as Float64Array).fill(fillOf(input.sourceFill, band.dataType) as number);
-      if (inside) {
-        copyBox(
-          src,
-          band.box.shape,
-          inside.start.map((s, d) => s - band.box.start[d]!),
-          cut,
-          slab.shape,
-          inside.start.map((s, d) => s - inArray.start[d]!),
-          inside.shape,
-        );
+      // A slab that is one run of the band (a whole chunk of its own unit: the GeoTIFF and
+      // Zarr copies) is compressed where it is, without the copy into the slab buffer.
+      const view = whole ? runOf(band, inArray, src) : undefined;
+      if (view) out = view;
+      else {
+        const cut = reuse(band.dataType, n, "slab-src");
+        if (!whole) (cut as Float64Array).fill(fillOf(input.sourceFill, band.dataType) as number);
+        if (inside) {
+          copyBox(
+            src,
+            band.box.shape,
+            inside.start.map((s, d) => s - band.box.start[d]!),
+            cut,
+            slab.shape,
+            inside.start.map((s, d) => s - inArray.start[d]!),
+            inside.shape,
+          );
+        }
+        out = cut;
       }
-      out = cut;
     }
     if (allFill && !isAllFill(out, encoding.fillValue)) allFill = false;
     zstdStream.write(bytesOf(out));
   }
   const bytes = zstdStream.end(keep);
   return allFill ? null : bytes;
+}
+
+/** The values of `inner` (inside the band) as a view of the band when they are one C-order run of it. */
+function runOf(band: BandRef, inner: Box, src: AnyTypedArray): AnyTypedArray | undefined {
+  const n = product(inner.shape);
+  let runs = 0;
+  let at = -1;
+  forEachRun(
+    band.box.shape,
+    inner.start.map((s, d) => s - band.box.start[d]!),
+    inner.shape,
+    inner.shape.map(() => 0),
+    inner.shape,
+    (so, _do, len) => {
+      runs++;
+      if (len === n) at = so;
+    },
+  );
+  return runs === 1 && at >= 0 ? (src.subarray(at, at + n) as AnyTypedArray) : undefined;
 }
 
 /** The stored value of the fill that pads edge chunks: the source's fill, transformed. */

@@ -9,7 +9,6 @@
 
 import type { TiffRef } from "../readers/geotiff.js";
 import type { VariableRef } from "../readers/model.js";
-import { readVariableBox, readVariableInto } from "../readers/read.js";
 import {
   type AnyTypedArray,
   allocate,
@@ -21,7 +20,7 @@ import {
 import type { ArrayMeta } from "../zarr/metadata/model.js";
 import { product } from "../zarr/metadata/model.js";
 import { type Box, chunksOverlapping, copyBox, gridIndices, intersect } from "../zarr/ndarray.js";
-import { type OutBox, run as readChunks, readGridChunkShape } from "../zarr/read/read-task.js";
+import type { OutBox } from "../zarr/read/read-task.js";
 import type { StoreRef } from "../zarr/store/ref.js";
 
 export type SourceRef =
@@ -50,6 +49,8 @@ export interface StackPart {
 /** Read the values of `segment` into the target boxes it overlaps; returns the bytes read. */
 export type SourceReader = (ref: SourceRef, segment: Box, targets: OutBox[]) => Promise<number>;
 
+// Each reader's modules load when a source of its kind is read: a worker converting a GeoTIFF
+// never compiles zarrita or the NetCDF readers (about 70 ms of CPU per worker thread).
 const readers = new Map<SourceRef["kind"], () => Promise<SourceReader>>([
   ["zarr", async () => readZarrInto],
   ["netcdf", async () => readNetcdfInto],
@@ -80,6 +81,7 @@ export async function readSourceInto(ref: SourceRef, segment: Box, targets: OutB
  */
 async function readZarrInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   if (ref.kind !== "zarr") throw new Error("not a zarr source");
+  const { run: readChunks, readGridChunkShape } = await import("../zarr/read/read-task.js");
   await readChunks({
     store: ref.store,
     storeName: ref.storeName,
@@ -99,6 +101,7 @@ async function readZarrInto(ref: SourceRef, segment: Box, targets: OutBox[]): Pr
  */
 async function readNetcdfInto(ref: SourceRef, segment: Box, targets: OutBox[]): Promise<number> {
   if (ref.kind !== "netcdf") throw new Error("not a netcdf source");
+  const { readVariableBox, readVariableInto } = await import("../readers/read.js");
   if (await readVariableInto(ref, segment, targets))
     return product(segment.shape) * dataTypeInfo(ref.dataType).size;
   const values = await readVariableBox(ref, segment);

@@ -23,7 +23,7 @@ import {
   compressionName,
   SUPPORTED_COMPRESSIONS,
 } from "./tiff-decode.js";
-import { FileRangeSource, type RangeSource, readExactly } from "./tiff-source.js";
+import { FileRangeSource, type RangeSource, readExactlyKept } from "./tiff-source.js";
 
 /** One image (IFD) of a TIFF: the full resolution or an overview. */
 export interface TiffImage {
@@ -303,10 +303,18 @@ export interface TiffRef {
   fill: number;
 }
 
+/** An image opened on this thread: its decoder and where its blocks are. */
+interface OpenImage {
+  decode: BlockDecoder;
+  /** TileOffsets/TileByteCounts (StripOffsets/StripByteCounts), read whole once per thread. */
+  offsets: ArrayLike<number | bigint>;
+  counts: ArrayLike<number | bigint>;
+}
+
 interface OpenFile {
   source: FileRangeSource;
   tiff: GeoTIFF;
-  images: Map<number, { im: GeoTIFFImage; decode: BlockDecoder }>;
+  images: Map<number, OpenImage>;
 }
 
 // Open files per thread, under the version they were opened at (kept.ts).
@@ -317,9 +325,7 @@ export function closeTiffs(): void {
   kept.clear();
 }
 
-async function imageOf(
-  ref: TiffRef,
-): Promise<{ im: GeoTIFFImage; decode: BlockDecoder; source: RangeSource }> {
+async function imageOf(ref: TiffRef): Promise<OpenImage & { source: FileRangeSource }> {
   const version = fileVersion(ref.file);
   let f = kept.lookup(ref.file, version);
   if (!f) {
@@ -328,10 +334,33 @@ async function imageOf(
   }
   let entry = f.images.get(ref.image.ifd);
   if (!entry) {
-    const im = await f.tiff.getImage(ref.image.ifd);
-    const decode = await blockDecoder(ref.image.layout, im.getFileDirectory() as never, ref.file);
-    entry = { im, decode };
-    f.images.set(ref.image.ifd, entry);
+    const img = ref.image;
+    const im = await f.tiff.getImage(img.ifd);
+    const fd = im.getFileDirectory();
+    const decode = await blockDecoder(img.layout, fd as never, ref.file);
+    // The block tables in one read each: fetched entry by entry (geotiff.js's loadValueIndexed),
+    // they cost two reads and a promise chain per block.
+    const [offsetsTag, countsTag] = img.tiled
+      ? (["TileOffsets", "TileByteCounts"] as const)
+      : (["StripOffsets", "StripByteCounts"] as const);
+    const table = async (tag: typeof offsetsTag | typeof countsTag) => {
+      const v = (await fd.loadValue(tag)) as unknown;
+      return (typeof v === "number" ? [v] : (v ?? [])) as ArrayLike<number | bigint>;
+    };
+    const offsets = await table(offsetsTag);
+    const counts = await table(countsTag);
+    const l = img.layout;
+    const blocks =
+      Math.ceil(img.width / l.blockWidth) *
+      Math.ceil(img.height / l.blockHeight) *
+      (l.planar === 2 ? img.bands : 1);
+    if (offsets.length < blocks || counts.length < blocks)
+      fail(
+        ref.file,
+        `IFD ${img.ifd}: ${offsets.length} ${offsetsTag} and ${counts.length} ${countsTag} for the ${blocks} ${img.tiled ? "tiles" : "strips"} of a ${img.width} x ${img.height} image`,
+      );
+    entry = { decode, offsets, counts };
+    f.images.set(img.ifd, entry);
   }
   return { ...entry, source: f.source };
 }
@@ -343,7 +372,7 @@ async function imageOf(
  * zarr/read/read-task.ts does with chunks), clipped to each target. Returns the bytes the box holds.
  */
 export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly OutBox[]): Promise<number> {
-  const { im, decode, source } = await imageOf(ref);
+  const { decode, offsets, counts, source } = await imageOf(ref);
   const img = ref.image;
   const l = img.layout;
   const planes = box.shape.length === 3;
@@ -357,8 +386,6 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
     );
   const across = Math.ceil(img.width / l.blockWidth);
   const down = Math.ceil(img.height / l.blockHeight);
-  const tagOf = img.tiled ? ["TileOffsets", "TileByteCounts"] : ["StripOffsets", "StripByteCounts"];
-  const fd = im.getFileDirectory();
   const itemSize = dataTypeInfo(img.dataType).size;
   // Samples of the box, by the block that holds them: one block for all when pixel-interleaved.
   const groups =
@@ -371,8 +398,8 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
       for (const g of groups) {
         const index = g.plane * across * down + by * across + bx;
         const what = `${img.tiled ? "tile" : "strip"} ${index} of IFD ${img.ifd}`;
-        const offset = Number(await fd.loadValueIndexed(tagOf[0]!, index));
-        const count = Number(await fd.loadValueIndexed(tagOf[1]!, index));
+        const offset = Number(offsets[index]);
+        const count = Number(counts[index]);
         const area = {
           y: by * l.blockHeight,
           x: bx * l.blockWidth,
@@ -384,7 +411,8 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
             copyBlock(block, area, g.bands, l, img.dataType, itemSize, ref.fill, planes, t);
         };
         if (count > 0 && Number.isFinite(offset)) {
-          const bytes = await readExactly(source, { offset, length: count }, what);
+          // Read into this thread's kept buffer, decoded before anything else can read into it.
+          const bytes = readExactlyKept(source, { offset, length: count }, what);
           await decode(bytes, img.tiled ? l.blockHeight : rows, what, copy);
         } else copy(null);
       }

@@ -107,6 +107,17 @@ describe("bad GeoTIFF input", () => {
     nothingLeft(out);
   });
 
+  it("a tile table shorter than the image: exit 3 naming the counts, read on a worker; nothing left", async () => {
+    const out = outPath();
+    const r = await runCli("convert", tif("short_tile_table.tif"), out, "--workers", "2");
+    expect(r.code).toBe(3);
+    expectOneLine(
+      r.stderr,
+      `geozarr: error: ${tif("short_tile_table.tif")}: IFD 0: 3 TileOffsets and 3 TileByteCounts for the 4 tiles of a 410 x 300 image`,
+    );
+    nothingLeft(out);
+  });
+
   it("options that do not apply: exit 2", async () => {
     const r1 = await runCli("convert", tif("uint16_meta.tif"), outPath(), "--unpack", "float32");
     expect(r1.code).toBe(2);

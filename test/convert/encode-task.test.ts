@@ -100,6 +100,43 @@ describe("streamed zstd encoding", () => {
     expect(got[7 * 1000 + 200]).toBeNaN();
   });
 
+  it("compresses a chunk that is its whole band in place, to the bytes of the same chunk cut from a wider band", async () => {
+    // uint16 chunks of 1 x 2100 x 2100 (8.8 MB: streamed), as a GeoTIFF's units are: the chunk
+    // alone in its band (every slab one run of it: no copy), and the same values as the second
+    // chunk of a band twice as wide (each slab cut row by row into the slab buffer).
+    const chunkShape = [1, 2100, 2100];
+    const wide = { start: [0, 0, 0], shape: [1, 2100, 4200] };
+    const values = Uint16Array.from({ length: product(wide.shape) }, (_, i) => (i * 2654435761) >>> 20);
+    const alone = new Uint16Array(product(chunkShape));
+    copyBox(values, wide.shape, [0, 0, 2100], alone, chunkShape, [0, 0, 0], chunkShape);
+    const encoding = {
+      dataType: "uint16" as const,
+      fillValue: 0,
+      codec: { name: "zstd" as const, level: 1 },
+    };
+    const common = { chunkShape, sourceFill: 0, transform: { kind: "identity" as const }, encoding };
+    const inPlace = bytesOf(
+      (
+        await run({
+          ...common,
+          band: { box: { start: [0, 0, 2100], shape: chunkShape }, dataType: "uint16", buffer: alone.buffer },
+          box: { start: [0, 0, 2100], shape: chunkShape },
+        })
+      ).output,
+    );
+    const cut = bytesOf(
+      (
+        await run({
+          ...common,
+          band: { box: wide, dataType: "uint16", buffer: values.buffer },
+          box: { start: [0, 0, 2100], shape: chunkShape },
+        })
+      ).output,
+    );
+    expect(Buffer.from(inPlace).equals(Buffer.from(cut))).toBe(true);
+    expect(Buffer.from(zstdDecompress(inPlace)).equals(Buffer.from(alone.buffer))).toBe(true);
+  });
+
   it("returns nothing for a chunk that is entirely fill", async () => {
     const band = {
       box: { start: [0, 0], shape: [2000, 2000] },

@@ -207,6 +207,15 @@ describe("GeoTIFF reader: what it tells about a file", () => {
     await expect(openGeoTiff(file)).rejects.toThrow(`${file}: ${message}`);
   });
 
+  it("a tile table shorter than the image's tiles is a format error naming the counts", async () => {
+    const file = join(dir, "short_tile_table.tif");
+    const t = await openGeoTiff(file);
+    const box = { start: [0, 0, 0], shape: [1, 1, 1] };
+    await expect(ours(file, t.image, box)).rejects.toThrow(
+      `${file}: IFD 0: 3 TileOffsets and 3 TileByteCounts for the 4 tiles of a 410 x 300 image`,
+    );
+  });
+
   it("a truncated tile is a format error naming the tile and the file's end", async () => {
     const file = join(dir, "truncated.tif");
     const t = await openGeoTiff(file);
