@@ -92,9 +92,14 @@ class H5Reader {
   /**
    * `n` bytes at relative address `addr` (relative to the base address, II.A). A short read at
    * the end of the file is fine: structures are read with some slack and cursors check bounds.
+   * Read as asked (`readParts`), not through a remote source's block cache: the index's
+   * structures have known sizes, and are read once per thread.
    */
   at(addr: number, n: number): Cursor {
-    return new Cursor(readAt(this.src, this.sb.base + addr, n), 0, this.sb);
+    const position = this.sb.base + addr;
+    const into = new Uint8Array(Math.max(0, Math.min(n, this.src.size - position)));
+    const [got] = into.length > 0 ? this.src.readParts([{ position, into }]) : [0];
+    return new Cursor(got === into.length ? into : into.subarray(0, got), 0, this.sb);
   }
 }
 

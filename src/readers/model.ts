@@ -6,8 +6,8 @@
  */
 
 import type { DataType } from "../zarr/dtype.js";
-import type { RemoteFile } from "./byte-source.js";
 import type { JsonObject } from "../zarr/json.js";
+import type { RemoteFile } from "./byte-source.js";
 
 export type InputFormat = "netcdf4" | "netcdf3";
 

@@ -20,7 +20,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "
 import { deserializeError, GeoZarrError, type SerializedError } from "../errors.js";
 import type { ByteSource, RemoteFile } from "./byte-source.js";
 
-const BLOCK = 2 ** 20;
+const BLOCK = 64 * 1024;
 const CACHE_BYTES = 32 * 2 ** 20;
 
 export type Reply = { ok: true; parts: ArrayBuffer[] } | { ok: false; error: SerializedError };

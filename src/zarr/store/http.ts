@@ -19,9 +19,9 @@
 import { GeoZarrError, messageOf } from "../../errors.js";
 import {
   backoffMs,
+  completeLength,
   DEFAULT_CONCURRENCY,
   DEFAULT_RETRY,
-  completeLength,
   Limiter,
   type ObjectVersion,
   RangeCoalescer,

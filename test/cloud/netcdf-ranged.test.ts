@@ -1,0 +1,178 @@
+/**
+ * NetCDF-4 inputs in object storage read in place (issue 15 item 2): the sample in s3rver and
+ * behind nginx converts by ranged GETs of its chunks (readers/remote-source.ts) into stores equal
+ * to the local conversion's, through a proxy failing every third request too; a layout our chunk
+ * index does not read is downloaded instead; a truncated or replaced file is one line naming it.
+ */
+
+import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RemoteFile } from "../../src/readers/byte-source.js";
+import { closeBridge, remoteSource } from "../../src/readers/remote-source.js";
+import { S3Store } from "../../src/zarr/store/s3.js";
+import { expectOneLine, runCli } from "../helpers/cli.js";
+import { filesUnder, useCloud, withoutHistory } from "../helpers/cloud.js";
+import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
+import { runCliProcess } from "../helpers/processes.js";
+import { python } from "../helpers/python.js";
+import { tmpDir } from "../helpers/tmp.js";
+
+const SAMPLE = resolve("examples/data/mur_small.nc");
+const SIZE = statSync(SAMPLE).size;
+const cloud = useCloud("ncranged");
+const dir = tmpDir("ncranged-out");
+const inputs = () => new S3Store({ bucket: cloud.s3.bucket, prefix: "inputs" });
+
+/** Every file of `b` equals the one of `a`, documents compared without their history line. */
+function expectSameStore(a: string, b: string): void {
+  const files = filesUnder(a);
+  expect(filesUnder(b)).toEqual(files);
+  for (const k of files) {
+    const x = readFileSync(join(a, k));
+    const y = readFileSync(join(b, k));
+    if (/(zarr\.json|\.z\w+)$/.test(k))
+      expect(withoutHistory(y.toString()), k).toEqual(withoutHistory(x.toString()));
+    else expect(y.equals(x), k).toBe(true);
+  }
+}
+
+interface Summary {
+  remoteRead?: { read: string; size: number; fetchedBytes: number };
+}
+
+async function convertJson(input: string, out: string, ...args: string[]): Promise<Summary> {
+  const r = await runCli("convert", input, out, "--json", ...args);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Summary;
+}
+
+beforeAll(async () => {
+  await inputs().set("/mur.nc", readFileSync(SAMPLE));
+  cpSync(SAMPLE, join(cloud.http.root, "mur.nc"));
+});
+
+describe.each([2, 3] as const)("a NetCDF-4 file in object storage, to Zarr v%i", (format) => {
+  const local = join(dir, `local-v${format}.zarr`);
+  beforeAll(async () => {
+    const r = await runCli("convert", SAMPLE, local, "--zarr-format", String(format));
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("is read in place by ranges, from S3 and over HTTP, into the local conversion's store", async () => {
+    for (const [name, url] of [
+      ["s3", cloud.s3Url("inputs/mur.nc")],
+      ["http", cloud.httpUrl("mur.nc")],
+    ] as const) {
+      const out = join(dir, `${name}-v${format}.zarr`);
+      const s = await convertJson(url, out, "--zarr-format", String(format));
+      expect(s.remoteRead?.read, name).toBe("ranged");
+      expect(s.remoteRead?.size).toBe(SIZE);
+      // Every variable is converted: about the whole file is fetched (blocks of its structure twice at most).
+      expect(s.remoteRead!.fetchedBytes).toBeGreaterThan(SIZE * 0.5);
+      expectSameStore(local, out);
+    }
+  });
+});
+
+describe("reads in place", () => {
+  it("fetch less than the file when one variable is selected", async () => {
+    const local = join(dir, "local-one.zarr");
+    const r = await runCli("convert", SAMPLE, local, "--variables", "mask");
+    expect(r.code, r.stderr).toBe(0);
+    const out = join(dir, "s3-one.zarr");
+    const s = await convertJson(cloud.s3Url("inputs/mur.nc"), out, "--variables", "mask");
+    expect(s.remoteRead?.read).toBe("ranged");
+    expect(s.remoteRead!.fetchedBytes).toBeLessThan(SIZE / 2);
+    expectSameStore(local, out);
+  });
+
+  describe("through a proxy failing every third request", () => {
+    const proxies: FaultProxy[] = [];
+    beforeAll(async () => {
+      proxies.push(await startFaultProxy(cloud.http.base), await startFaultProxy(cloud.s3.endpoint));
+    });
+    afterAll(async () => {
+      for (const p of proxies) await p.stop();
+    });
+
+    // In a child process: a reading thread waits (Atomics.wait) while its helper fetches, and the
+    // proxy runs on this test's thread, which must stay free to answer.
+    it("still give the local conversion's store, from S3 and over HTTP", async () => {
+      const local = join(dir, "local-v3.zarr");
+      const [http, s3] = proxies as [FaultProxy, FaultProxy];
+      for (const [name, url, env] of [
+        ["http", `${http.url}/mur.nc`, {}],
+        ["s3", cloud.s3Url("inputs/mur.nc"), { AWS_ENDPOINT_URL_S3: s3.url }],
+      ] as const) {
+        const out = join(dir, `faulty-${name}.zarr`);
+        const r = await runCliProcess(["convert", url, out, "--json"], { ...cloud.env, ...env });
+        expect(r.code, r.stderr).toBe(0);
+        expect((JSON.parse(r.stdout) as Summary).remoteRead?.read).toBe("ranged");
+        expectSameStore(local, out);
+      }
+      for (const p of proxies) expect(p.stats.throttled + p.stats.reset).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe("what is not read in place", () => {
+  it("a layout our chunk index does not read (v2 B-tree, unlimited, latest format) is downloaded, and converts right", async () => {
+    const file = join(dir, "unlimited.h5");
+    python(
+      `import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w", libver="latest") as f:
+    v = np.arange(40 * 60, dtype="<f4").reshape(40, 60) / 7
+    d = f.create_dataset("v", data=v, maxshape=(None, None), chunks=(8, 16), compression="gzip", shuffle=True)
+`,
+      [file],
+    );
+    await inputs().set("/unlimited.h5", readFileSync(file));
+    const local = join(dir, "local-unlimited.zarr");
+    expect((await runCli("convert", file, local)).code).toBe(0);
+    const out = join(dir, "s3-unlimited.zarr");
+    const s = await convertJson(cloud.s3Url("inputs/unlimited.h5"), out);
+    expect(s.remoteRead).toEqual({
+      read: "download",
+      size: statSync(file).size,
+      fetchedBytes: statSync(file).size,
+    });
+    expectSameStore(local, out);
+  });
+
+  it("a truncated file: one line naming the URL, exit 3", async () => {
+    writeFileSync(join(cloud.http.root, "cut.nc"), readFileSync(SAMPLE).subarray(0, 200_000));
+    const r = await runCli("convert", cloud.httpUrl("cut.nc"), join(dir, "cut.zarr"));
+    expect(r.code).toBe(3);
+    expectOneLine(r.stderr, /cut\.nc: .*truncated/);
+  });
+
+  it("an object replaced while it is read: an error naming the URL, never bytes of two versions", async () => {
+    await inputs().set("/replaced.nc", readFileSync(SAMPLE));
+    const store = inputs();
+    const v = await store.objectVersion("/replaced.nc");
+    const file: RemoteFile = {
+      url: cloud.s3Url("inputs/replaced.nc"),
+      store: store.descriptor,
+      key: "/replaced.nc",
+      size: v!.size,
+      version: v!.version,
+    };
+    try {
+      const src = remoteSource(file);
+      const head = new Uint8Array(8);
+      expect(src.read(head, 0)).toBe(8);
+      expect([...head]).toEqual([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+      // The same size, other bytes: only the version tells.
+      const other = Buffer.from(readFileSync(SAMPLE));
+      other[SIZE - 1] ^= 0xff;
+      await store.set("/replaced.nc", other);
+      const tail = new Uint8Array(16);
+      expect(() => src.readParts([{ position: SIZE - 16, into: tail }])).toThrow(
+        /s3:\/\/geozarr-test\/inputs\/replaced\.nc: changed while it was read \(its version was "[0-9a-f]+", it is now "[0-9a-f]+"\); convert it again/,
+      );
+    } finally {
+      await closeBridge();
+    }
+  });
+});
