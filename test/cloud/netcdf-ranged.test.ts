@@ -87,6 +87,25 @@ describe("reads in place", () => {
     expectSameStore(local, out);
   });
 
+  it("read the segments that touch a chunk never written through h5wasm, which knows the fill value", async () => {
+    const file = join(dir, "sparse.h5");
+    python(
+      `import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    d = f.create_dataset("v", shape=(64, 96), dtype="<f4", chunks=(16, 32), compression="gzip", shuffle=True, fillvalue=-1)
+    d[0:32, 0:64] = np.arange(32 * 64, dtype="<f4").reshape(32, 64) / 3
+`,
+      [file],
+    );
+    await inputs().set("/sparse.h5", readFileSync(file));
+    const local = join(dir, "local-sparse.zarr");
+    expect((await runCli("convert", file, local)).code).toBe(0);
+    const out = join(dir, "s3-sparse.zarr");
+    const s = await convertJson(cloud.s3Url("inputs/sparse.h5"), out);
+    expect(s.remoteRead?.read).toBe("ranged");
+    expectSameStore(local, out);
+  });
+
   describe("through a proxy failing every third request", () => {
     const proxies: FaultProxy[] = [];
     beforeAll(async () => {
