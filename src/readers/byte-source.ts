@@ -25,6 +25,11 @@ export interface ByteSource {
    * together (in parallel, adjacent ranges merged), not one round trip each. Returns bytes read per part.
    */
   readParts(parts: readonly { position: number; into: Uint8Array }[]): number[];
+  /**
+   * Stored bytes worth asking for in one `readParts` call: 0 locally (a part at a time, one chunk
+   * buffered, as a `pread` costs no round trip), more for a remote source.
+   */
+  readonly batchBytes: number;
   close(): void;
 }
 
@@ -59,6 +64,7 @@ export function localSource(path: string, version: string): ByteSource {
     version,
     read,
     readParts: (parts) => parts.map((p) => read(p.into, p.position)),
+    batchBytes: 0,
     close: () => closeSync(fd),
   };
 }

@@ -88,10 +88,8 @@ export function closeDirect(): void {
   files.clear();
 }
 
-/** A read buffer kept per thread, grown as needed (a batch of a segment's stored chunks). */
+/** A read buffer kept per thread, grown as needed (a chunk, or a batch of a segment's chunks). */
 let stored = new Uint8Array(1 << 20);
-/** Stored bytes read in one call at most: a segment of larger chunks is read in several batches. */
-const BATCH_BYTES = 64 * 2 ** 20;
 
 function fail(v: DirectVariable, why: string): GeoZarrError {
   return new GeoZarrError("Format", `${v.file}: cannot read ${v.path}: ${why}`, { where: v.file });
@@ -152,7 +150,7 @@ export async function readDirectInto(
     // One call per batch: a remote source fetches its ranges together (remote-source.ts).
     let last = first + 1;
     let bytes = wanted[first]!.chunk.size;
-    while (last < wanted.length && bytes + wanted[last]!.chunk.size <= BATCH_BYTES)
+    while (last < wanted.length && bytes + wanted[last]!.chunk.size <= src.batchBytes)
       bytes += wanted[last++]!.chunk.size;
     if (stored.length < bytes) stored = new Uint8Array(Math.max(bytes, stored.length * 2));
     const batch = wanted.slice(first, last);

@@ -153,6 +153,8 @@ export function remoteSource(file: RemoteFile): ByteSource {
         return bytes.length;
       });
     },
+    // A segment's chunks in one call, within bounded memory (hdf5-direct.ts).
+    batchBytes: 64 * 2 ** 20,
     close: () => undefined,
   };
 }

@@ -13,8 +13,9 @@
 
 import { type MessagePort, workerData } from "node:worker_threads";
 import { GeoZarrError, serializeError } from "../errors.js";
-import { HttpStore } from "../zarr/store/http.js";
-import { S3Store } from "../zarr/store/s3.js";
+import type { HttpStore } from "../zarr/store/http.js";
+import { storeFromRef } from "../zarr/store/ref.js";
+import type { S3Store } from "../zarr/store/s3.js";
 import type { RemoteFile } from "./byte-source.js";
 import type { Reply, Request } from "./remote-source.js";
 
@@ -23,20 +24,8 @@ const MAX_SPAN = 8 * 2 ** 20;
 
 const { flag, port } = workerData as { flag: Int32Array; port: MessagePort };
 
-const stores = new Map<string, HttpStore | S3Store>();
-
-function storeOf(file: RemoteFile): HttpStore | S3Store {
-  const id = JSON.stringify(file.store);
-  let s = stores.get(id);
-  if (!s) {
-    s =
-      file.store.kind === "http"
-        ? new HttpStore(file.store.url, { concurrency: file.store.concurrency })
-        : new S3Store(file.store);
-    stores.set(id, s);
-  }
-  return s;
-}
+/** The store holding the file, one per descriptor and thread (zarr/store/ref.ts). */
+const storeOf = (file: RemoteFile) => storeFromRef(file.store) as HttpStore | S3Store;
 
 function changed(file: RemoteFile, why: string): GeoZarrError {
   return new GeoZarrError("IO", `${file.url}: changed while it was read (${why}); convert it again`, {
