@@ -5,7 +5,8 @@
  * index does not read is downloaded instead; a truncated or replaced file is one line naming it.
  */
 
-import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createServer, request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RemoteFile } from "../../src/readers/byte-source.js";
@@ -164,6 +165,59 @@ with h5py.File(sys.argv[1], "w", libver="latest") as f:
     const r = await runCli("convert", cloud.httpUrl("cut.nc"), join(dir, "cut.zarr"));
     expect(r.code).toBe(3);
     expectOneLine(r.stderr, /cut\.nc: .*truncated/);
+  });
+
+  it("a file replaced on the server once its structure was read: one line naming the URL, exit 3", async () => {
+    const root = cloud.http.root;
+    writeFileSync(join(root, "changing.nc"), readFileSync(SAMPLE));
+    // A proxy in front of nginx that replaces the file (same size, another ETag) as soon as the
+    // planner's first structure block has been sent: every read after it sees the new version.
+    let replaced = false;
+    const proxy = createServer((req, res) => {
+      const first = req.url === "/changing.nc" && req.headers.range === "bytes=0-65535";
+      const up = httpRequest(
+        {
+          host: "127.0.0.1",
+          port: new URL(cloud.http.base).port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      res.on("finish", () => {
+        if (!first || replaced) return;
+        replaced = true;
+        const other = Buffer.from(readFileSync(SAMPLE));
+        other[SIZE - 1] ^= 0xff;
+        writeFileSync(join(root, "changing.tmp"), other);
+        const later = new Date(Date.now() + 100_000);
+        utimesSync(join(root, "changing.tmp"), later, later);
+        renameSync(join(root, "changing.tmp"), join(root, "changing.nc"));
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((ok) => proxy.listen(0, "127.0.0.1", ok));
+    try {
+      const { port } = proxy.address() as { port: number };
+      // In a child process: the reading thread waits while the proxy, on this thread, must answer.
+      const r = await runCliProcess(
+        ["convert", `http://127.0.0.1:${port}/changing.nc`, join(dir, "changing.zarr")],
+        cloud.env,
+      );
+      expect(replaced).toBe(true);
+      expect(r.code).toBe(3);
+      expectOneLine(
+        r.stderr.replace(/^geozarr: note: .*\n/gm, ""),
+        /changing\.nc: changed while it was read \(its version was "[^"]+", it is now "[^"]+"\); convert it again$/,
+      );
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((ok) => proxy.close(() => ok()));
+    }
   });
 
   it("an object replaced while it is read: an error naming the URL, never bytes of two versions", async () => {
