@@ -169,7 +169,9 @@ export async function remoteHdf5(url: string, remote: RemoteOptions): Promise<Re
 
 /** Bytes the threads reading `file` have fetched so far. */
 export function fetchedBytes(file: RemoteFile): number {
-  return file.fetched ? Number(Atomics.load(new BigInt64Array(file.fetched), 0)) : 0;
+  return file.fetched instanceof SharedArrayBuffer
+    ? Number(Atomics.load(new BigInt64Array(file.fetched), 0))
+    : 0;
 }
 
 /**

@@ -43,7 +43,9 @@ async function fetchSpan(file: RemoteFile, offset: number, length: number): Prom
     throw changed(file, `it had ${file.size} bytes, it now has ${got.size}`);
   if (got.bytes.length !== length)
     throw changed(file, `${got.bytes.length} bytes came at byte ${offset}, ${length} were asked for`);
-  if (file.fetched) Atomics.add(new BigInt64Array(file.fetched), 0, BigInt(length));
+  // Shared by postMessage; a file description that went through JSON has lost it (`{}`).
+  if (file.fetched instanceof SharedArrayBuffer)
+    Atomics.add(new BigInt64Array(file.fetched), 0, BigInt(length));
   return got.bytes;
 }
 
