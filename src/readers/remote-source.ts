@@ -6,8 +6,9 @@
  * thread that reads remote files, started on first use, never keeping the process alive.
  *
  * Small reads (h5wasm's structure walk: superblock, object headers, B-tree nodes, heaps, attributes)
- * go through an aligned block cache, 1 MiB blocks, 32 MiB per thread at most (least recently used
- * dropped), so HDF5's hundreds of small reads become a few GETs. Chunk reads (`readParts`) bypass it:
+ * go through an aligned block cache, 64 KiB blocks, 32 MiB per thread at most (least recently used
+ * dropped), so HDF5's many small reads become a few GETs (docs/design.md "Object storage": the
+ * sizes tried); reads over 256 KiB are fetched as they are. Chunk reads (`readParts`) bypass it:
  * a segment's chunks are asked for in one call, fetched in parallel (remote-thread.ts).
  *
  * Every response is checked against the size and version (ETag) the file was planned from: an object
@@ -125,9 +126,12 @@ export function remoteSource(file: RemoteFile): ByteSource {
     for (const [i, n] of missing.entries()) cacheBlock(idOf(n), fetched[i]!);
     for (let n = first; n <= last; n++) {
       // Looked up again: a block fetched now may have pushed an older one out (the cache is bounded).
-      const block = blocks.get(idOf(n)) ?? fetched[missing.indexOf(n)]!;
-      blocks.delete(idOf(n));
-      blocks.set(idOf(n), block); // most recently used last
+      const kept = blocks.get(idOf(n));
+      if (kept) {
+        blocks.delete(idOf(n));
+        blocks.set(idOf(n), kept); // most recently used last
+      }
+      const block = kept ?? fetched[missing.indexOf(n)]!;
       const from = Math.max(position, n * BLOCK);
       const to = Math.min(end, (n + 1) * BLOCK);
       into.set(block.subarray(from - n * BLOCK, to - n * BLOCK), from - position);

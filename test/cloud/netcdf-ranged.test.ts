@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RemoteFile } from "../../src/readers/byte-source.js";
 import { closeBridge, remoteSource } from "../../src/readers/remote-source.js";
+import { HttpStore } from "../../src/zarr/store/http.js";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine, runCli } from "../helpers/cli.js";
 import { filesUnder, useCloud, withoutHistory } from "../helpers/cloud.js";
@@ -133,6 +134,52 @@ with h5py.File(sys.argv[1], "w") as f:
       }
       for (const p of proxies) expect(p.stats.throttled + p.stats.reset).toBeGreaterThan(0);
     });
+  });
+});
+
+describe("the remote byte source", () => {
+  it("reads what the file holds at any position: within a block, across blocks, large, at and past the end", async () => {
+    const bytes = readFileSync(SAMPLE);
+    const store = new HttpStore(cloud.http.base);
+    const v = await store.objectVersion("/mur.nc");
+    expect(v?.size).toBe(SIZE);
+    const file: RemoteFile = {
+      url: cloud.httpUrl("mur.nc"),
+      store: store.descriptor as RemoteFile["store"],
+      key: "/mur.nc",
+      size: SIZE,
+      version: v!.version,
+      fetched: new SharedArrayBuffer(8),
+    };
+    try {
+      const src = remoteSource(file);
+      for (const [pos, n] of [
+        [0, 8],
+        [65530, 20],
+        [100_000, 300_000],
+        [SIZE - 10, 10],
+        [SIZE - 5, 64],
+        [SIZE, 16],
+      ] as const) {
+        const into = new Uint8Array(n);
+        const got = src.read(into, pos);
+        const want = bytes.subarray(pos, pos + n);
+        expect(got, `${pos}+${n}`).toBe(want.length);
+        expect(Buffer.from(into.subarray(0, got)).equals(want), `${pos}+${n}`).toBe(true);
+      }
+      const parts = [
+        { position: 500_000, into: new Uint8Array(1000) },
+        { position: 10, into: new Uint8Array(5) },
+        { position: 501_500, into: new Uint8Array(3000) },
+      ];
+      expect(src.readParts(parts)).toEqual([1000, 5, 3000]);
+      for (const p of parts)
+        expect(Buffer.from(p.into).equals(bytes.subarray(p.position, p.position + p.into.length))).toBe(true);
+      // Blocks of 64 KiB for the small reads, the large read as asked, the parts as asked.
+      expect(Number(new BigInt64Array(file.fetched!)[0])).toBeLessThan(8 * 65536 + 300_000 + 4005);
+    } finally {
+      await closeBridge();
+    }
   });
 });
 
