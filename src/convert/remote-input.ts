@@ -159,8 +159,11 @@ export async function downloadInput(
  */
 export async function remoteHdf5(url: string, remote: RemoteOptions): Promise<RemoteFile | undefined> {
   const { store, key } = objectOf(url, remote);
-  const head = await store.getRange(key, { offset: 0, length: 8 });
+  const got = await store.getRangeVersioned(key, 0, 8);
+  const head = got?.bytes;
   if (!(head && head.length === 8 && HDF5_MAGIC.every((b, i) => head[i] === b))) return undefined;
+  // A server that ignores Range would send the whole file for every read: downloaded once instead.
+  if (!got.ranged) return undefined;
   const v = await store.objectVersion(key);
   if (!v) throw new GeoZarrError("NotFound", `${url}: no such file`, { where: url });
   const desc = store.descriptor as RemoteFile["store"]; // an HttpStore's or an S3Store's

@@ -5,7 +5,8 @@
  * index does not read is downloaded instead; a truncated or replaced file is one line naming it.
  */
 
-import { cpSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -205,6 +206,36 @@ with h5py.File(sys.argv[1], "w", libver="latest") as f:
       fetchedBytes: statSync(file).size,
     });
     expectSameStore(local, out);
+  });
+
+  it("a file behind a server that ignores Range (Python's http.server) is downloaded once, not fetched whole per read", async () => {
+    const root = join(dir, "plain-http");
+    mkdirSync(root, { recursive: true });
+    cpSync(SAMPLE, join(root, "mur.nc"));
+    const server = spawn(
+      "/usr/bin/python3",
+      ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    try {
+      const port = await new Promise<number>((ok, fail) => {
+        let out = "";
+        server.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /port (\d+)/.exec(out);
+          if (m) ok(Number(m[1]));
+        });
+        server.on("exit", (code) => fail(new Error(`http.server exited (${code})`)));
+      });
+      const out = join(dir, "plain-http.zarr");
+      const s = await convertJson(`http://127.0.0.1:${port}/mur.nc`, out);
+      expect(s.remoteRead).toEqual({ read: "download", size: SIZE, fetchedBytes: SIZE });
+      expectSameStore(join(dir, "local-v3.zarr"), out);
+    } finally {
+      server.kill();
+    }
   });
 
   it("a truncated file: one line naming the URL, exit 3", async () => {

@@ -147,12 +147,11 @@ export class HttpStore implements ReadableStore, DescribableStore {
     return this.#send(key, "GET", rangeHeader({ offset, length }), async (res) => {
       const body = new Uint8Array(await res.arrayBuffer());
       const version = versionOf(res.headers.get("etag"), res.headers.get("last-modified"));
-      if (res.status === 206)
-        return { bytes: body, version, size: completeLength(res.headers.get("content-range")) };
-      if (res.status === 416)
-        return { bytes: new Uint8Array(0), version, size: completeLength(res.headers.get("content-range")) };
+      const size = completeLength(res.headers.get("content-range"));
+      if (res.status === 206) return { bytes: body, version, size, ranged: true };
+      if (res.status === 416) return { bytes: new Uint8Array(0), version, size, ranged: true };
       const { start, end } = rangeBounds({ offset, length }, body.length);
-      return { bytes: body.subarray(start, end), version, size: body.length };
+      return { bytes: body.subarray(start, end), version, size: body.length, ranged: false };
     });
   }
 

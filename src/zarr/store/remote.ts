@@ -110,6 +110,8 @@ export interface VersionedRange {
   version: string;
   /** The whole object's size (Content-Range's complete length), when the server gave it. */
   size: number | undefined;
+  /** Whether the server answered with the range (206); false when it sent the whole object (200). */
+  ranged: boolean;
 }
 
 /** The version of a response: its ETag (RFC 9110 §8.8.3), else its Last-Modified, else "". */

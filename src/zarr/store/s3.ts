@@ -155,6 +155,7 @@ export class S3Store implements MutableStore, DescribableStore {
       bytes,
       version: versionOf(out?.ETag, out?.LastModified),
       size: completeLength(out?.ContentRange) ?? (out?.ContentRange ? undefined : out?.ContentLength),
+      ranged: out?.ContentRange !== undefined,
     };
   }
 
