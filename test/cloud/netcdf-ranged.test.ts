@@ -88,6 +88,22 @@ describe("reads in place", () => {
     expect(s.remoteRead?.read).toBe("ranged");
     expect(s.remoteRead!.fetchedBytes).toBeLessThan(SIZE / 2);
     expectSameStore(local, out);
+    // Over HTTP, counted by the server too: nginx's access log (combined format: status, then bytes).
+    const log = join(cloud.http.root, "..", "access.log");
+    const before = readFileSync(log, "utf8").length;
+    const viaHttp = join(dir, "http-one.zarr");
+    const h = await convertJson(cloud.httpUrl("mur.nc"), viaHttp, "--variables", "mask");
+    expect(h.remoteRead?.read).toBe("ranged");
+    const sent = readFileSync(log, "utf8")
+      .slice(before)
+      .split("\n")
+      .map((line) => /"GET \/mur\.nc HTTP\/1\.1" 206 (\d+)/.exec(line))
+      .reduce((n, m) => n + (m ? Number(m[1]) : 0), 0);
+    // The summary counts what the readers fetched; the server also sent the two 8-byte probes of
+    // the file's signature made before (detectRemoteInput, remoteHdf5).
+    expect(sent - h.remoteRead!.fetchedBytes).toBe(16);
+    expect(sent).toBeLessThan(SIZE / 2);
+    expectSameStore(local, viaHttp);
   });
 
   it("read the segments that touch a chunk never written through h5wasm, which knows the fill value", async () => {
