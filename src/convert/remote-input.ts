@@ -9,6 +9,7 @@
  * @module
  */
 
+import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -167,7 +168,15 @@ export async function remoteHdf5(url: string, remote: RemoteOptions): Promise<Re
   const v = await store.objectVersion(key);
   if (!v) throw new GeoZarrError("NotFound", `${url}: no such file`, { where: url });
   const desc = store.descriptor as RemoteFile["store"]; // an HttpStore's or an S3Store's
-  return { url, store: desc, key, size: v.size, version: v.version, fetched: new SharedArrayBuffer(8) };
+  return {
+    url,
+    store: desc,
+    key,
+    size: v.size,
+    version: v.version,
+    fetched: new SharedArrayBuffer(8),
+    run: randomUUID(),
+  };
 }
 
 /** Bytes the threads reading `file` have fetched so far. */

@@ -45,6 +45,16 @@ export interface RemoteFile {
   size: number;
   version: string;
   fetched?: SharedArrayBuffer | undefined;
+  /**
+   * This run's reading of the file (a random id): what threads keep of it (open sources, h5wasm
+   * files) is kept under it too, so a later run in the same process counts its own fetches.
+   */
+  run?: string | undefined;
+}
+
+/** What a thread keeps of a remote file is kept under this (kept.ts): its version and its run. */
+export function keptVersion(file: RemoteFile): string {
+  return `${file.version}\0${file.run ?? ""}`;
 }
 
 /** A local file through its descriptor. */

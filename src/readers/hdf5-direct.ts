@@ -18,7 +18,7 @@ import { GeoZarrError } from "../errors.js";
 import { viewAs } from "../zarr/dtype.js";
 import { type Box, chunksOverlapping, forEachRun, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
-import { type ByteSource, localSource, type RemoteFile } from "./byte-source.js";
+import { type ByteSource, keptVersion, localSource, type RemoteFile } from "./byte-source.js";
 import { type ChunkIndex, readChunkIndex, type StoredChunk } from "./hdf5-index.js";
 import { inflateChunk } from "./inflate.js";
 import { fileVersion, Kept } from "./kept.js";
@@ -53,11 +53,12 @@ const files = new Kept<ByteSource>((f) => f.close(), 64);
 
 /** The byte source of a local file or of one in object storage (remote-source.ts, loaded then only). */
 export async function byteSource(file: string, version: string, remote?: RemoteFile): Promise<ByteSource> {
-  const kept = files.lookup(file, version);
+  const key = remote ? keptVersion(remote) : version;
+  const kept = files.lookup(file, key);
   if (kept) return kept;
-  if (!remote) return files.keep(file, version, localSource(file, version));
+  if (!remote) return files.keep(file, key, localSource(file, version));
   const { remoteSource } = await import("./remote-source.js");
-  return files.keep(file, version, remoteSource(remote));
+  return files.keep(file, key, remoteSource(remote));
 }
 
 /** Prepare direct reads of a variable, or null when it must go through h5wasm. */

@@ -11,6 +11,7 @@ import { product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
 import { bytesToBinary } from "../zarr/strings.js";
+import { keptVersion } from "./byte-source.js";
 import { closeDirect, type DirectVariable, directVariable, readDirectInto } from "./hdf5-direct.js";
 import { fileVersion, Kept } from "./kept.js";
 import type { TextStorage, VariableRef } from "./model.js";
@@ -97,9 +98,9 @@ async function readH5Box(
   return viewAs(dataType, new Uint8Array(rt.HEAPU8.buffer, ptr, bytes));
 }
 
-/** The version of a variable's file: the planned one for a file in object storage (kept.ts). */
+/** The version of a variable's file: for a file in object storage the planned one, with its run (byte-source.ts). */
 function versionOf(ref: Pick<VariableRef, "file" | "remote">): string {
-  return ref.remote ? ref.remote.version : fileVersion(ref.file);
+  return ref.remote ? keptVersion(ref.remote) : fileVersion(ref.file);
 }
 
 async function h5file(ref: Pick<VariableRef, "file" | "remote">, version = versionOf(ref)): Promise<H5File> {
