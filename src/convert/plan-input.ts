@@ -8,6 +8,7 @@
 import { open, stat } from "node:fs/promises";
 import { fsError, GeoZarrError } from "../errors.js";
 import { defaultWorkerCount, maxWorkerCount } from "../parallel/pool.js";
+import type { RemoteFile } from "../readers/byte-source.js";
 import { openInputFile, sniffFormat } from "../readers/open.js";
 import { isTiffHeader } from "../readers/tiff-source.js";
 import { type CodecChoice, codecChoiceOf } from "../zarr/codecs/choice.js";
@@ -54,6 +55,8 @@ export interface InputPlanExtras {
   spatialChunk?: number | undefined;
   /** Also write each gridded data variable's reduced copies from the conversion's own units. */
   halving?: HalvingOptions | undefined;
+  /** The input is this NetCDF-4 file in object storage, read in place (`input` is its URL). */
+  remoteFile?: RemoteFile | undefined;
 }
 
 export interface InputPlan {
@@ -134,7 +137,7 @@ export async function planInput(
   extras: InputPlanExtras,
 ): Promise<InputPlan> {
   const o = normalizeOptions(options);
-  const inputFormat = await detectInput(input);
+  const inputFormat = extras.remoteFile ? "netcdf" : await detectInput(input);
   let nodes: NodePlan[];
   let netcdf: NetcdfPlan | undefined;
   let sourceLevels: SourceLevel[] = [];
@@ -167,7 +170,7 @@ export async function planInput(
     sourceLevels = tiff.levels;
     netcdf = { nodes: [], dropped: [], notes: [], georef: tiff.georef };
   } else {
-    const ds = await openInputFile(input);
+    const ds = await openInputFile(input, extras.remoteFile);
     netcdf = await planNetcdf(ds, {
       ...o,
       variables: options.variables,

@@ -1,25 +1,30 @@
 /**
- * Inputs named by URL (s3://, http(s)://): a Zarr store, read in place through its store, or a
- * file (NetCDF, HDF5, GeoTIFF), downloaded once into a temporary file (in bounded memory, with
- * progress) and removed when the conversion ends, however it ends.
- *
- * Why a download: the NetCDF-4 reader opens the file's structure with h5wasm, which reads a local
- * file synchronously; ranged reads of the data chunks alone would still need the whole structure
- * (attributes, dimension scales, chunk indexes) read through it. docs/design.md "Object storage".
+ * Inputs named by URL (s3://, http(s)://): a Zarr store, read in place through its store; a
+ * NetCDF-4 file read in place by ranged GETs (readers/remote-source.ts) when every large variable
+ * the plan copies has a chunk index our reader lists (readers/hdf5-index.ts); any other file
+ * (NetCDF classic, GeoTIFF, HDF5 layouts we do not index) downloaded once into a temporary file (in
+ * bounded memory, with progress) and removed when the conversion ends, however it ends.
+ * docs/design.md "Object storage".
  *
  * @module
  */
 
+import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GeoZarrError } from "../errors.js";
+import type { RemoteFile } from "../readers/byte-source.js";
+import { directVariable } from "../readers/hdf5-direct.js";
 import { isTiffHeader } from "../readers/tiff-source.js";
+import { dataTypeInfo } from "../zarr/dtype.js";
+import { product } from "../zarr/metadata/model.js";
 import { HttpStore } from "../zarr/store/http.js";
 import { parseLocation, type RemoteOptions, s3Descriptor, storeAt } from "../zarr/store/location.js";
 import { S3Store } from "../zarr/store/s3.js";
-import type { ReadableStore, StoreKey } from "../zarr/store/types.js";
+import type { StoreKey } from "../zarr/store/types.js";
+import type { NodePlan } from "./execute.js";
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Bytes per ranged GET of a download, and GETs in flight: at most 32 MiB buffered. */
@@ -27,10 +32,7 @@ const PIECE = 8 * 2 ** 20;
 const IN_FLIGHT = 4;
 
 /** The store holding the object a URL names, and its key there ("s3://b/d/x.nc": prefix d, key /x.nc). */
-function objectOf(
-  url: string,
-  remote: RemoteOptions,
-): { store: ReadableStore & { sizeOf(k: StoreKey): Promise<number | undefined> }; key: StoreKey } {
+function objectOf(url: string, remote: RemoteOptions): { store: HttpStore | S3Store; key: StoreKey } {
   const loc = parseLocation(url);
   if (loc.kind === "s3") {
     const cut = loc.prefix.lastIndexOf("/");
@@ -89,6 +91,8 @@ let hooked = false;
 
 export interface Download {
   path: string;
+  /** The file's size: the bytes downloaded. */
+  size: number;
   /** Remove the temporary file (and its directory). Idempotent. */
   remove(): Promise<void>;
 }
@@ -147,5 +151,63 @@ export async function downloadInput(
     await remove();
     throw err;
   }
-  return { path, remove };
+  return { path, size, remove };
+}
+
+/**
+ * A NetCDF-4/HDF5 file at `url` (its signature at byte 0), pinned to its size and version (ETag)
+ * for reads in place; undefined for other files (downloaded).
+ */
+export async function remoteHdf5(url: string, remote: RemoteOptions): Promise<RemoteFile | undefined> {
+  const { store, key } = objectOf(url, remote);
+  const got = await store.getRangeVersioned(key, 0, 8);
+  const head = got?.bytes;
+  if (!(head && head.length === 8 && HDF5_MAGIC.every((b, i) => head[i] === b))) return undefined;
+  // A server that ignores Range would send the whole file for every read: downloaded once instead.
+  if (!got.ranged) return undefined;
+  const v = await store.objectVersion(key);
+  if (!v) throw new GeoZarrError("NotFound", `${url}: no such file`, { where: url });
+  const desc = store.descriptor as RemoteFile["store"]; // an HttpStore's or an S3Store's
+  return {
+    url,
+    store: desc,
+    key,
+    size: v.size,
+    version: v.version,
+    fetched: new SharedArrayBuffer(8),
+    run: randomUUID(),
+  };
+}
+
+/** Bytes the threads reading `file` have fetched so far. */
+export function fetchedBytes(file: RemoteFile): number {
+  return file.fetched instanceof SharedArrayBuffer
+    ? Number(Atomics.load(new BigInt64Array(file.fetched), 0))
+    : 0;
+}
+
+/**
+ * 1-D variables of at most this many bytes (coordinates, possibly compact or contiguous) may read
+ * through h5wasm over the block cache when our index does not cover them, as the planner already
+ * reads their values; every other variable must be indexed.
+ */
+const SMALL = 16 * 2 ** 20;
+
+/**
+ * Whether a plan made from a file in object storage reads in place: every data variable it copies
+ * from that file (2-D and up, or large) has a chunk index our reader lists, so its chunks are
+ * ranged GETs, not h5wasm's reads through the block cache. Otherwise the caller downloads the file.
+ */
+export async function readsInPlace(nodes: readonly NodePlan[]): Promise<boolean> {
+  for (const n of nodes) {
+    if (n.kind !== "array") continue;
+    const src = n.copy?.source;
+    if (src?.kind !== "netcdf" || !src.remote) continue;
+    if (n.spec.shape.length <= 1 && product(n.spec.shape) * dataTypeInfo(src.dataType).size <= SMALL)
+      continue;
+    if (!src.hdf5) return false;
+    const plan = await directVariable(src.file, src.path, src.hdf5, src.remote.version, src.remote);
+    if (!plan) return false;
+  }
+  return true;
 }

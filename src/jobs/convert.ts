@@ -24,7 +24,14 @@ import {
   normalizeOptions,
   planInput,
 } from "../convert/plan-input.js";
-import { type Download, detectRemoteInput, downloadInput } from "../convert/remote-input.js";
+import {
+  type Download,
+  detectRemoteInput,
+  downloadInput,
+  fetchedBytes,
+  readsInPlace,
+  remoteHdf5,
+} from "../convert/remote-input.js";
 import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
 import { stampOf } from "../convert/staging.js";
 import { splitTasks } from "../convert/tasks.js";
@@ -38,6 +45,7 @@ import {
   validatePyramidOptions,
 } from "../pyramid/build.js";
 import { DEFAULT_TILE_SIZE } from "../pyramid/levels.js";
+import type { RemoteFile } from "../readers/byte-source.js";
 import { packageVersion } from "../version.js";
 import { formatCodecChoice } from "../zarr/codecs/choice.js";
 import { type ZstdBackend, zstdBackend } from "../zarr/codecs/zstd.js";
@@ -96,6 +104,11 @@ export interface ConvertSummary {
   memory: ExecuteSummary["memory"];
   /** The multiscale levels written (with `multiscales`). */
   multiscales?: PyramidSummary | undefined;
+  /**
+   * A file named by URL: read in place by ranged GETs of its chunks, or downloaded first; the
+   * file's size and the bytes fetched from it (by every thread).
+   */
+  remoteRead?: { read: "ranged" | "download"; size: number; fetchedBytes: number } | undefined;
 }
 
 /** Where the conversion leaves the levels it computes for the pyramid step to adopt. */
@@ -122,6 +135,7 @@ export async function planConversion(
   output: string,
   options: ConvertOptions,
   readFrom: string = input,
+  remoteFile?: RemoteFile,
 ) {
   const ms = options.multiscales;
   if (ms) validatePyramidOptions(ms);
@@ -139,7 +153,28 @@ export async function planConversion(
       ms && !ms.tms
         ? { prefix: LEVELS_PREFIX, tileSize, maxLevels: ms.levels, method: (a) => methodFor(a, method) }
         : undefined,
+    remoteFile,
   });
+}
+
+/**
+ * Plan a file named by URL: a NetCDF-4 file whose large variables our chunk index lists is read in
+ * place (ranged GETs); any other file is downloaded first (`download`, removed by the caller).
+ */
+async function planRemoteFile(input: string, output: string, options: ConvertOptions) {
+  const remote = options.remote ?? {};
+  const file = await remoteHdf5(input, remote);
+  if (file) {
+    const plan = await planConversion(input, output, options, input, file);
+    if (await readsInPlace(plan.nodes)) return { plan, file, download: undefined };
+  }
+  const download = await downloadInput(input, remote, options.onDownload, options.signal);
+  try {
+    return { plan: await planConversion(input, output, options, download.path), file: undefined, download };
+  } catch (err) {
+    await download.remove();
+    throw err;
+  }
 }
 
 /** What a conversion reports: its plan's facts, what executing it did, `notes` before the plan's. */
@@ -321,6 +356,7 @@ async function convertToS3(
       ...summaryOf(input, output, plan, total, [...pending.notes, ...resumed], t0),
       ...(plan.sourceLevels.length && options.multiscales ? { sourceLevels: plan.sourceLevels.length } : {}),
       ...(fin.levels ? { multiscales: fin.levels } : {}),
+      ...(download ? { remoteRead: remoteReadOf(undefined, download) } : {}),
     };
   } catch (err) {
     await pending.abort();
@@ -380,16 +416,16 @@ async function convertInto(
   notes: string[],
 ): Promise<ConvertSummary> {
   const ms = options.multiscales;
-  const remote = options.remote ?? {};
   const target = new FileSystemStore(dir);
   let download: Download | undefined;
   try {
-    // A file named by URL (NetCDF, GeoTIFF) is read from a temporary copy, removed at the end.
-    if (remoteInput === "file")
-      download = await downloadInput(input, remote, options.onDownload, options.signal);
     // The workers start while this thread reads the input's metadata (parallel/pool.ts).
     prestartWorkers(normalizeOptions(options).workers, ["read-band", "encode-chunk"]);
-    const plan = await planConversion(input, output, options, download?.path ?? input);
+    // A file named by URL: NetCDF-4 read in place where our chunk index allows, else a temporary copy.
+    let file: RemoteFile | undefined;
+    let plan: Awaited<ReturnType<typeof planConversion>>;
+    if (remoteInput === "file") ({ plan, file, download } = await planRemoteFile(input, output, options));
+    else plan = await planConversion(input, output, options);
     const summary = await executePlan(plan.nodes, target, {
       zarrFormat: plan.zarrFormat,
       workers: plan.workers,
@@ -416,8 +452,19 @@ async function convertInto(
       ...summaryOf(input, output, plan, summary, notes, t0),
       ...(plan.sourceLevels.length && ms ? { sourceLevels: plan.sourceLevels.length } : {}),
       ...(levels ? { multiscales: levels } : {}),
+      ...(remoteInput === "file" ? { remoteRead: remoteReadOf(file, download) } : {}),
     };
   } finally {
     await download?.remove();
   }
+}
+
+/** How a file named by URL was read (ConvertSummary `remoteRead`). */
+function remoteReadOf(
+  file: RemoteFile | undefined,
+  download: Download | undefined,
+): NonNullable<ConvertSummary["remoteRead"]> {
+  if (file) return { read: "ranged", size: file.size, fetchedBytes: fetchedBytes(file) };
+  const size = download?.size ?? 0;
+  return { read: "download", size, fetchedBytes: size };
 }

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { readSync } from "node:fs";
+import { type ByteSource, readAt } from "./byte-source.js";
 
 /** One stored chunk: where it is (absolute file offset), its stored size, and skipped filters. */
 export interface StoredChunk {
@@ -85,30 +85,30 @@ interface Superblock {
 
 class H5Reader {
   constructor(
-    readonly fd: number,
+    readonly src: ByteSource,
     readonly sb: Superblock,
   ) {}
 
-  /** `n` bytes at relative address `addr` (relative to the base address, II.A). */
+  /**
+   * `n` bytes at relative address `addr` (relative to the base address, II.A). A short read at
+   * the end of the file is fine: structures are read with some slack and cursors check bounds.
+   * Read as asked (`readParts`), not through a remote source's block cache: the index's
+   * structures have known sizes, and are read once per thread.
+   */
   at(addr: number, n: number): Cursor {
-    const bytes = readAt(this.fd, this.sb.base + addr, n);
-    return new Cursor(bytes, 0, this.sb);
+    const position = this.sb.base + addr;
+    const into = new Uint8Array(Math.max(0, Math.min(n, this.src.size - position)));
+    const [got] = into.length > 0 ? this.src.readParts([{ position, into }]) : [0];
+    return new Cursor(got === into.length ? into : into.subarray(0, got), 0, this.sb);
   }
-}
-
-function readAt(fd: number, position: number, n: number): Uint8Array {
-  const bytes = new Uint8Array(n);
-  const got = readSync(fd, bytes, 0, n, position);
-  // A short read is fine here: structures are read with some slack and cursors check bounds.
-  return got === n ? bytes : bytes.subarray(0, got);
 }
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** The superblock: at 0 or at 512, 1024, 2048, ... after a user block (II.A). */
-function readSuperblock(fd: number, fileSize: number): Superblock {
-  for (let at = 0; at < fileSize; at = at === 0 ? 512 : at * 2) {
-    const b = readAt(fd, at, 64);
+function readSuperblock(src: ByteSource): Superblock {
+  for (let at = 0; at < src.size; at = at === 0 ? 512 : at * 2) {
+    const b = readAt(src, at, 64);
     if (!SIGNATURE.every((v, i) => b[i] === v)) continue;
     const version = b[8]!;
     const c = new Cursor(b, 0, { offsets: 8, lengths: 8 });
@@ -319,15 +319,14 @@ const CONTIGUOUS_MAX = 16 << 20;
  * dataset is one chunk the size of the array.
  */
 export function readChunkIndex(
-  fd: number,
-  fileSize: number,
+  src: ByteSource,
   objectAddress: number,
   shape: number[],
   itemSize: number,
 ): ChunkIndex | null {
   try {
-    const sb = readSuperblock(fd, fileSize);
-    const r = new H5Reader(fd, sb);
+    const sb = readSuperblock(src);
+    const r = new H5Reader(src, sb);
     const layout = readLayout(readMessages(r, objectAddress));
     if (layout.index === "contiguous") {
       const bytes = shape.reduce((a, b) => a * b, itemSize);

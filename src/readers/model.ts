@@ -7,6 +7,7 @@
 
 import type { DataType } from "../zarr/dtype.js";
 import type { JsonObject } from "../zarr/json.js";
+import type { RemoteFile } from "./byte-source.js";
 
 export type InputFormat = "netcdf4" | "netcdf3";
 
@@ -74,7 +75,10 @@ export interface SourceGroup {
 }
 
 export interface SourceDataset {
+  /** The path, or the URL of a file in object storage (`remote`). */
   file: string;
+  /** A NetCDF-4 file read in place in object storage, by ranges (byte-source.ts). */
+  remote?: RemoteFile | undefined;
   format: InputFormat;
   /** All groups, the root first, parents before children. */
   groups: SourceGroup[];
@@ -88,4 +92,6 @@ export interface VariableRef {
   dataType: DataType;
   /** NetCDF-4: storage facts from the file's opening (else looked up on first read). */
   hdf5?: Hdf5Storage | undefined;
+  /** A NetCDF-4 file in object storage, read by ranges (byte-source.ts); `file` is its URL. */
+  remote?: RemoteFile | undefined;
 }

@@ -4,6 +4,11 @@
  * datasets. Dimensions come from HDF5 dimension scales, the way netCDF-C stores them
  * (NUG "NetCDF-4 format": DIMENSION_LIST / _Netcdf4Dimid).
  *
+ * A file in object storage is opened by h5wasm's ESM build instead (loaded only then), whose
+ * in-memory file system (MEMFS) lets a file node's reads be ours: they go to the file's byte source
+ * (remote-source.ts, ranged GETs through a block cache), so the structure is read in place, never
+ * downloaded (docs/design.md "Object storage").
+ *
  * h5wasm's error handler is switched to throwing, so HDF5's diagnostic stack is never printed; we
  * turn its innermost message into a one-line error naming the file.
  *
@@ -15,6 +20,7 @@ import { GeoZarrError } from "../errors.js";
 import type { DataType } from "../zarr/dtype.js";
 import type { JsonObject } from "../zarr/json.js";
 import { attributeValue } from "./attributes.js";
+import type { ByteSource, RemoteFile } from "./byte-source.js";
 import type { Hdf5Storage, SourceDataset, SourceGroup, SourceVariable, TextStorage } from "./model.js";
 
 // Types from h5wasm/node, kept minimal: the package's own typings are not ESM-clean under NodeNext.
@@ -76,9 +82,32 @@ interface H5Module {
   ready: Promise<H5Runtime>;
 }
 
-let h5: { mod: H5Module; runtime: H5Runtime } | undefined;
+/** Emscripten's file system of the ESM build, as far as a file node backed by a byte source needs it. */
+interface MemFs {
+  mkdir(path: string): void;
+  unlink(path: string): void;
+  createFile(parent: string, name: string, props: object, read: boolean, write: boolean): MemNode;
+}
+interface MemNode {
+  stream_ops: Record<string, unknown>;
+}
 
-async function loaded(): Promise<{ mod: H5Module; runtime: H5Runtime }> {
+type Loaded = { mod: H5Module; runtime: H5Runtime; fs?: MemFs };
+let h5: Loaded | undefined;
+let h5esm: Loaded | undefined;
+
+async function loaded(remote = false): Promise<Loaded> {
+  if (remote) {
+    if (!h5esm) {
+      // The ESM build (MEMFS): files whose reads we serve; the Node build (NODERAWFS) reads real paths only.
+      const mod = (await import("h5wasm")) as unknown as H5Module & { FS: MemFs | null };
+      const runtime = await mod.ready;
+      runtime.activate_throwing_error_handler();
+      mod.FS!.mkdir("/remote");
+      h5esm = { mod, runtime, fs: mod.FS! };
+    }
+    return h5esm;
+  }
   if (!h5) {
     const mod = (await import("h5wasm/node")).default as unknown as H5Module;
     const runtime = await mod.ready;
@@ -93,8 +122,29 @@ export async function h5wasm(): Promise<H5Module> {
   return (await loaded()).mod;
 }
 
-export async function h5runtime(): Promise<H5Runtime> {
-  return (await loaded()).runtime;
+/** The runtime of the build that opens local files, or (`remote`) files in object storage. */
+export async function h5runtime(remote = false): Promise<H5Runtime> {
+  return (await loaded(remote)).runtime;
+}
+
+let nodes = 0;
+
+/**
+ * A MEMFS file whose size is the source's and whose reads are the source's positioned reads
+ * (Emscripten's `stream_ops.read(stream, heap, offset, length, position)`); nothing is stored in it.
+ */
+function sourceNode(fs: MemFs, src: ByteSource): string {
+  const name = `f${++nodes}`;
+  const node = fs.createFile("/remote", name, {}, true, false);
+  Object.defineProperty(node, "usedBytes", { get: () => src.size });
+  node.stream_ops = {
+    ...node.stream_ops,
+    read: (_s: unknown, heap: Uint8Array, offset: number, length: number, position: number) => {
+      const n = Math.max(0, Math.min(length, src.size - position));
+      return n === 0 ? 0 : src.read(new Uint8Array(heap.buffer, heap.byteOffset + offset, n), position);
+    },
+  };
+  return `/remote/${name}`;
 }
 
 /** The innermost HDF5 error message ("truncated file: eof = ..."), or the first line. */
@@ -105,11 +155,27 @@ export function hdf5Message(err: unknown): string {
   return last ? last[2]!.trim() : text.split("\n")[0]!;
 }
 
-export async function openH5(file: string): Promise<H5File> {
-  const { File } = await h5wasm();
+/** Open a local file, or (`remote`) a file in object storage named by its URL, `file`. */
+export async function openH5(file: string, remote?: RemoteFile): Promise<H5File> {
+  const { mod, fs } = await loaded(remote !== undefined);
+  let path = file;
+  if (remote) {
+    const { byteSource } = await import("./hdf5-direct.js");
+    path = sourceNode(fs!, await byteSource(file, remote.version, remote));
+  }
   try {
-    return new File(file, "r");
+    const f = new mod.File(path, "r");
+    if (remote) {
+      const close = f.close.bind(f);
+      f.close = () => {
+        close();
+        fs!.unlink(path);
+      };
+    }
+    return f;
   } catch (err) {
+    if (remote) fs!.unlink(path);
+    if (err instanceof GeoZarrError) throw err; // the source's own error (a read failed, the file changed)
     throw new GeoZarrError("Format", `${file}: not a readable NetCDF-4/HDF5 file: ${hdf5Message(err)}`, {
       where: file,
       cause: err,
@@ -268,11 +334,11 @@ export function hdf5Storage(d: H5Dataset): Hdf5Storage | null {
   };
 }
 
-export async function openNetcdf4(file: string): Promise<SourceDataset> {
-  const f = await openH5(file);
-  const fileSize = statSync(file).size;
+export async function openNetcdf4(file: string, remote?: RemoteFile): Promise<SourceDataset> {
+  const f = await openH5(file, remote);
+  const fileSize = remote ? remote.size : statSync(file).size;
   try {
-    const ds: SourceDataset = { file, format: "netcdf4", groups: [] };
+    const ds: SourceDataset = { file, format: "netcdf4", groups: [], ...(remote ? { remote } : {}) };
     const phonies: { group: string; size: number; name: string }[] = [];
     const walk = (g: H5Group, path: string) => {
       const group: SourceGroup = {

@@ -6,6 +6,7 @@
 
 import { open } from "node:fs/promises";
 import { fsError, GeoZarrError } from "../errors.js";
+import type { RemoteFile } from "./byte-source.js";
 import type { InputFormat, SourceDataset } from "./model.js";
 import { openNetcdf3 } from "./netcdf3.js";
 import { openNetcdf4 } from "./netcdf4.js";
@@ -42,7 +43,9 @@ export async function sniffFormat(file: string): Promise<InputFormat | null> {
   }
 }
 
-export async function openInputFile(file: string): Promise<SourceDataset> {
+/** Open a local file, or (`remote`) a NetCDF-4 file in object storage named by its URL, `file`. */
+export async function openInputFile(file: string, remote?: RemoteFile): Promise<SourceDataset> {
+  if (remote) return openNetcdf4(file, remote);
   const format = await sniffFormat(file);
   if (format === "netcdf4") return openNetcdf4(file);
   if (format === "netcdf3") return openNetcdf3(file);

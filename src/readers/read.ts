@@ -11,6 +11,7 @@ import { product } from "../zarr/metadata/model.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
 import { bytesToBinary } from "../zarr/strings.js";
+import { keptVersion } from "./byte-source.js";
 import { closeDirect, type DirectVariable, directVariable, readDirectInto } from "./hdf5-direct.js";
 import { fileVersion, Kept } from "./kept.js";
 import type { TextStorage, VariableRef } from "./model.js";
@@ -49,15 +50,20 @@ export function closeFile(file: string): void {
   nc3files.drop(file);
 }
 
-/** A WASM-heap buffer for hyperslab reads, grown as needed and kept (one per thread). */
-let heap: { ptr: number; size: number } | undefined;
+/**
+ * A WASM-heap buffer for hyperslab reads, grown as needed and kept (one per thread and h5wasm
+ * build: the local files' and the remote files' have heaps of their own).
+ */
+const heaps = new Map<H5Runtime, { ptr: number; size: number }>();
 
 function heapBuffer(rt: H5Runtime, size: number): number {
+  let heap = heaps.get(rt);
   if (!heap || heap.size < size) {
     if (heap) rt._free(heap.ptr);
     const ptr = rt._malloc(size);
     if (!ptr) throw new GeoZarrError("IO", `cannot allocate ${size} bytes for HDF5 reads`);
     heap = { ptr, size };
+    heaps.set(rt, heap);
   }
   return heap.ptr;
 }
@@ -67,11 +73,16 @@ function heapBuffer(rt: H5Runtime, size: number): number {
  * per-read allocation and no copy out of the WASM heap (h5wasm's `slice` makes both). The view is
  * valid until the next read on this thread. Non-native byte orders go through `slice`.
  */
-async function readH5Box(d: H5Dataset, box: Box, dataType: DataType): Promise<AnyTypedArray> {
+async function readH5Box(
+  d: H5Dataset,
+  box: Box,
+  dataType: DataType,
+  remote: boolean,
+): Promise<AnyTypedArray> {
   const m = d.metadata;
   if (!m.littleEndian || box.shape.length === 0)
     return d.slice(box.start.map((s, i) => [s, s + box.shape[i]!])) as AnyTypedArray;
-  const rt = await h5runtime();
+  const rt = await h5runtime(remote);
   const n = product(box.shape);
   const bytes = n * dataTypeInfo(dataType).size;
   const ptr = heapBuffer(rt, Math.max(8, bytes));
@@ -87,8 +98,15 @@ async function readH5Box(d: H5Dataset, box: Box, dataType: DataType): Promise<An
   return viewAs(dataType, new Uint8Array(rt.HEAPU8.buffer, ptr, bytes));
 }
 
-async function h5file(file: string, version = fileVersion(file)): Promise<H5File> {
-  return h5files.lookup(file, version) ?? h5files.keep(file, version, await openH5(file));
+/** The version of a variable's file: for a file in object storage the planned one, with its run (byte-source.ts). */
+function versionOf(ref: Pick<VariableRef, "file" | "remote">): string {
+  return ref.remote ? keptVersion(ref.remote) : fileVersion(ref.file);
+}
+
+async function h5file(ref: Pick<VariableRef, "file" | "remote">, version = versionOf(ref)): Promise<H5File> {
+  return (
+    h5files.lookup(ref.file, version) ?? h5files.keep(ref.file, version, await openH5(ref.file, ref.remote))
+  );
 }
 
 function dataset(f: H5File, ref: VariableRef): H5Dataset {
@@ -108,21 +126,21 @@ export async function readVariableInto(
   targets: readonly OutBox[],
 ): Promise<boolean> {
   if (ref.format !== "netcdf4") return false;
-  const version = fileVersion(ref.file);
+  const version = versionOf(ref);
   const key = `${ref.file}\0${ref.path}`;
   let plan = direct.lookup(key, version);
   if (plan === undefined) {
     try {
       // Facts gathered when the file was opened spare this thread loading h5wasm at all.
-      const facts = ref.hdf5 ?? hdf5Storage(dataset(await h5file(ref.file, version), ref));
-      plan = facts ? directVariable(ref.file, ref.path, facts, version) : null;
+      const facts = ref.hdf5 ?? hdf5Storage(dataset(await h5file(ref, version), ref));
+      plan = facts ? await directVariable(ref.file, ref.path, facts, version, ref.remote) : null;
     } catch (err) {
       if (err instanceof GeoZarrError) throw err;
       plan = null; // h5wasm's read reports what is wrong
     }
     direct.keep(key, version, plan);
   }
-  return plan !== null && readDirectInto(plan, box, targets);
+  return plan !== null && (await readDirectInto(plan, box, targets));
 }
 
 /**
@@ -145,7 +163,7 @@ export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTy
     }
     return readNc3Box(ref.file, f.header, ref.path.slice(1), box, f.fd);
   }
-  const f = await h5file(ref.file);
+  const f = await h5file(ref);
   try {
     const d = dataset(f, ref);
     if (box.shape.length === 0) {
@@ -155,7 +173,7 @@ export async function readVariableBox(ref: VariableRef, box: Box): Promise<AnyTy
       a[0] = (ArrayBuffer.isView(v) ? (v as unknown as ArrayLike<number>)[0] : v) as number;
       return a as AnyTypedArray;
     }
-    return await readH5Box(d, box, ref.dataType);
+    return await readH5Box(d, box, ref.dataType, ref.remote !== undefined);
   } catch (err) {
     if (err instanceof GeoZarrError) throw err;
     throw new GeoZarrError("Format", `${ref.file}: cannot read ${ref.path}: ${hdf5Message(err)}`, {
@@ -197,7 +215,7 @@ export async function readText(
       values: strings(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), width),
     };
   }
-  const f = await h5file(ref.file);
+  const f = await h5file(ref);
   let value: unknown;
   try {
     value = dataset(f, { ...ref, dataType: "uint8" }).value;

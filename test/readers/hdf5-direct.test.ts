@@ -11,13 +11,13 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  statSync,
   symlinkSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { GeoZarrError } from "../../src/errors.js";
+import { localSource } from "../../src/readers/byte-source.js";
 import { readChunkIndex } from "../../src/readers/hdf5-index.js";
 import type { VariableRef } from "../../src/readers/model.js";
 import { type H5Dataset, hdf5Storage, openH5 } from "../../src/readers/netcdf4.js";
@@ -105,16 +105,10 @@ describe("HDF5 chunk index", () => {
     for (const { file, name, e } of cases()) {
       if (!e.direct) continue;
       const path = join(dir(), file);
-      const fd = openSync(path, "r");
+      const src = localSource(path, "test");
       try {
         const itemSize = Number(e.dtype.slice(2));
-        const index = readChunkIndex(
-          fd,
-          statSync(path).size,
-          await objectAddress(path, name),
-          e.shape,
-          itemSize,
-        );
+        const index = readChunkIndex(src, await objectAddress(path, name), e.shape, itemSize);
         expect(index, `${file}:${name}`).not.toBeNull();
         // A user block shifts every address: h5py reports them relative to the HDF5 base.
         const base = file === "userblock.h5" ? 1024 : 0;
@@ -143,7 +137,7 @@ describe("HDF5 chunk index", () => {
         }
         checked++;
       } finally {
-        closeSync(fd);
+        src.close();
       }
     }
     expect(checked).toBe(cases().filter((c) => c.e.direct).length);

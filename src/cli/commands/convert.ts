@@ -108,7 +108,8 @@ const spec: CommandSpec = {
   },
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
-INPUT may be an s3:// or http(s):// URL (a file there is downloaded to a temporary file first)
+INPUT may be an s3:// or http(s):// URL: a NetCDF-4 file there is read in place by ranged GETs
+where our chunk index reads its layout, any other file downloaded to a temporary file first;
 and OUTPUT an s3:// URL (one input, --concat or --append): chunks are uploaded first, the
 consolidated metadata last; the upload
 is a plan of tasks (--task-size values each, default 128M) whose records are kept under the
@@ -223,6 +224,13 @@ export const convert: Command = {
       `${summary.input} -> ${summary.output}: Zarr v${summary.zarrFormat}, ${summary.arrays.length} arrays, ${chunks} chunks, ${humanBytes(summary.rawBytes)}B -> ${humanBytes(summary.storedBytes)}B (${ratio}x, ${summary.codec}) in ${summary.seconds.toFixed(1)}s with ${summary.workers} workers`,
     );
     if (summary.multiscales) io.out(pyramidLine(summary.multiscales));
+    const rr = summary.remoteRead;
+    if (rr)
+      io.out(
+        rr.read === "ranged"
+          ? `${summary.input}: read in place by ranged GETs, ${humanBytes(rr.fetchedBytes)}B fetched of ${humanBytes(rr.size)}B`
+          : `${summary.input}: downloaded first (${humanBytes(rr.size)}B), the copy removed`,
+      );
     return 0;
   },
 };

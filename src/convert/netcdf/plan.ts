@@ -320,6 +320,7 @@ async function planGroup(
     path: v.path,
     dataType: v.dataType,
     hdf5: v.hdf5,
+    ...(ds.remote ? { remote: ds.remote } : {}),
   });
 
   // Coordinate values (1-D, small) decide the grid's regularity and transform. Dimensions and

@@ -7,6 +7,7 @@
  */
 
 import { messageOf } from "../../errors.js";
+import type { RemoteFile } from "../../readers/byte-source.js";
 import type { InputFormat } from "../../readers/model.js";
 import { readText } from "../../readers/read.js";
 import type { CodecChoice } from "../../zarr/codecs/choice.js";
@@ -25,7 +26,7 @@ export interface TextPlanOptions {
 
 /** The plan node of a text variable, or why it is not converted. */
 export async function planText(
-  file: { file: string; format: InputFormat },
+  file: { file: string; format: InputFormat; remote?: RemoteFile | undefined },
   v: TextVariable,
   opts: TextPlanOptions,
 ): Promise<{ node: Extract<NodePlan, { kind: "strings" }> } | { refused: string }> {
@@ -44,7 +45,7 @@ export async function planText(
     return { refused: messageOf(err).replace(/^[^:]*: /, "") };
   }
   const text = await readText(
-    { format: file.format, file: file.file, path: v.path },
+    { format: file.format, file: file.file, path: v.path, remote: file.remote },
     v.shape,
     v.text,
     v.stacked,

@@ -19,9 +19,11 @@
 import { GeoZarrError, messageOf } from "../../errors.js";
 import {
   backoffMs,
+  completeLength,
   DEFAULT_CONCURRENCY,
   DEFAULT_RETRY,
   Limiter,
+  type ObjectVersion,
   RangeCoalescer,
   type RetryPolicy,
   rangeBounds,
@@ -29,6 +31,8 @@ import {
   retryableError,
   retryableStatus,
   sleep,
+  type VersionedRange,
+  versionOf,
 } from "./remote.js";
 import type {
   DescribableStore,
@@ -116,6 +120,38 @@ export class HttpStore implements ReadableStore, DescribableStore {
       throw new GeoZarrError("IO", `${this.urlOf(key)}: the server gave no Content-Length`, {
         where: this.urlOf(key),
       });
+    });
+  }
+
+  /** HEAD: the object's size and version, which ranged reads of a file are pinned to. */
+  async objectVersion(key: StoreKey): Promise<ObjectVersion | undefined> {
+    return this.#send(key, "HEAD", undefined, async (res) => {
+      const size = Number(res.headers.get("content-length"));
+      if (!Number.isFinite(size))
+        throw new GeoZarrError("IO", `${this.urlOf(key)}: the server gave no Content-Length`, {
+          where: this.urlOf(key),
+        });
+      return { size, version: versionOf(res.headers.get("etag"), res.headers.get("last-modified")) };
+    });
+  }
+
+  /**
+   * One range with the version it was read from (not coalesced: the caller batches its ranges);
+   * a server that ignores Range is cut as for getRange.
+   */
+  async getRangeVersioned(
+    key: StoreKey,
+    offset: number,
+    length: number,
+  ): Promise<VersionedRange | undefined> {
+    return this.#send(key, "GET", rangeHeader({ offset, length }), async (res) => {
+      const body = new Uint8Array(await res.arrayBuffer());
+      const version = versionOf(res.headers.get("etag"), res.headers.get("last-modified"));
+      const size = completeLength(res.headers.get("content-range"));
+      if (res.status === 206) return { bytes: body, version, size, ranged: true };
+      if (res.status === 416) return { bytes: new Uint8Array(0), version, size, ranged: true };
+      const { start, end } = rangeBounds({ offset, length }, body.length);
+      return { bytes: body.subarray(start, end), version, size: body.length, ranged: false };
     });
   }
 

@@ -95,6 +95,42 @@ export function rangeHeader(range: RangeQuery): string {
   return `bytes=${range.offset}-${range.offset + range.length - 1}`;
 }
 
+/**
+ * An object's size and version as its server states them (ETag, else Last-Modified): reads of a
+ * file in object storage are pinned to it, so bytes of two versions are never mixed.
+ */
+export interface ObjectVersion {
+  size: number;
+  version: string;
+}
+
+/** A range of an object with the version the server read it from and the object's size then. */
+export interface VersionedRange {
+  bytes: Uint8Array;
+  version: string;
+  /** The whole object's size (Content-Range's complete length), when the server gave it. */
+  size: number | undefined;
+  /** Whether the server answered with the range (206); false when it sent the whole object (200). */
+  ranged: boolean;
+}
+
+/** The version of a response: its ETag (RFC 9110 §8.8.3), else its Last-Modified, else "". */
+export function versionOf(
+  etag: string | null | undefined,
+  lastModified: string | Date | null | undefined,
+): string {
+  if (etag) return etag;
+  if (lastModified)
+    return `last-modified ${lastModified instanceof Date ? lastModified.toUTCString() : lastModified}`;
+  return "";
+}
+
+/** The complete length of a `Content-Range: bytes first-last/complete` header, if known. */
+export function completeLength(contentRange: string | null | undefined): number | undefined {
+  const m = /\/(\d+)\s*$/.exec(contentRange ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
 interface Wanted {
   offset: number;
   length: number;

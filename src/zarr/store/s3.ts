@@ -35,12 +35,16 @@ import type {
 import { GeoZarrError, messageOf } from "../../errors.js";
 import { faultPoint } from "../../faults.js";
 import {
+  completeLength,
   DEFAULT_CONCURRENCY,
   isLoopback,
   Limiter,
+  type ObjectVersion,
   RangeCoalescer,
   rangeHeader,
   retryableError,
+  type VersionedRange,
+  versionOf,
 } from "./remote.js";
 import type { DescribableStore, Listing, MutableStore, RangeQuery, S3Descriptor, StoreKey } from "./types.js";
 
@@ -121,6 +125,38 @@ export class S3Store implements MutableStore, DescribableStore {
       if (this.#missing(err)) return undefined;
       throw await this.#error(err, key, "read");
     }
+  }
+
+  /** HeadObject: the object's size and version (ETag), which ranged reads of a file are pinned to. */
+  async objectVersion(key: StoreKey): Promise<ObjectVersion | undefined> {
+    const { client, sdk } = await this.#api();
+    try {
+      const out = await this.#limiter.run(() =>
+        client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })),
+      );
+      return { size: out.ContentLength ?? 0, version: versionOf(out.ETag, out.LastModified) };
+    } catch (err) {
+      if (this.#missing(err)) return undefined;
+      throw await this.#error(err, key, "read");
+    }
+  }
+
+  /** One range with the version it was read from (not coalesced: the caller batches its ranges). */
+  async getRangeVersioned(
+    key: StoreKey,
+    offset: number,
+    length: number,
+  ): Promise<VersionedRange | undefined> {
+    const seen: { out?: GetObjectCommandOutput } = {};
+    const bytes = await this.#read(key, rangeHeader({ offset, length }), undefined, seen);
+    if (bytes === undefined) return undefined;
+    const out = seen.out;
+    return {
+      bytes,
+      version: versionOf(out?.ETag, out?.LastModified),
+      size: completeLength(out?.ContentRange) ?? (out?.ContentRange ? undefined : out?.ContentLength),
+      ranged: out?.ContentRange !== undefined,
+    };
   }
 
   async set(key: StoreKey, value: Uint8Array): Promise<void> {
@@ -274,7 +310,12 @@ export class S3Store implements MutableStore, DescribableStore {
   }
 
   /** GetObject (a range, or the whole value; with `maxBytes`, only its size when larger). */
-  async #read(key: StoreKey, range: string | undefined, maxBytes?: number): Promise<Uint8Array | undefined>;
+  async #read(
+    key: StoreKey,
+    range: string | undefined,
+    maxBytes?: undefined,
+    seen?: { out?: GetObjectCommandOutput },
+  ): Promise<Uint8Array | undefined>;
   async #read(
     key: StoreKey,
     range: string | undefined,
@@ -284,6 +325,7 @@ export class S3Store implements MutableStore, DescribableStore {
     key: StoreKey,
     range: string | undefined,
     maxBytes?: number,
+    seen?: { out?: GetObjectCommandOutput },
   ): Promise<Uint8Array | number | undefined> {
     const { client, sdk } = await this.#api();
     // The SDK retries the request; a body cut short after the headers is this loop's to retry.
@@ -300,6 +342,7 @@ export class S3Store implements MutableStore, DescribableStore {
         if (statusOf(err) === 416) return new Uint8Array(0); // the value exists; the range is past its end
         throw await this.#error(err, key, "read");
       }
+      if (seen) seen.out = out; // its ETag and Content-Range: the version read (getRangeVersioned)
       if (maxBytes !== undefined && (out.ContentLength ?? 0) > maxBytes) {
         (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
         return out.ContentLength!;
