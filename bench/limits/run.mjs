@@ -14,7 +14,7 @@
 // The floor is the sum divided by the cores. bench/convert/run.mjs reads bench/results/limits.json
 // and reports geozarr's CPU seconds against it.
 // Usage: node bench/limits/run.mjs [--size med|full] [--runs 3]
-import { readSync } from "node:fs";
+import { openSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
@@ -55,9 +55,10 @@ const vars = ["analysed_sst", "sea_ice_fraction"].map((name) =>
   ds.groups[0].variables.find((v) => v.name === name),
 );
 
+const fd = openSync(input, "r");
 const rows = [];
 for (const v of vars) {
-  const dv = directVariable(input, v.path, v.hdf5);
+  const dv = await directVariable(input, v.path, v.hdf5);
   if (!dv) throw new Error(`${v.name}: not readable directly`);
   const chunks = [...dv.index.chunks.values()];
   const n = dv.index.chunkShape.reduce((a, b) => a * b, 1);
@@ -65,7 +66,7 @@ for (const v of vars) {
   // The stored bytes of every chunk, read once (page cache) so that only decoding is timed.
   const stored = chunks.map((c) => {
     const b = new Uint8Array(c.size);
-    readSync(dv.fd, b, 0, c.size, c.offset);
+    readSync(fd, b, 0, c.size, c.offset);
     return b;
   });
   const inflated = stored.map((b) => inflateSync(b, { chunkSize: chunkBytes + 64 }));
@@ -93,9 +94,10 @@ for (const v of vars) {
   const Ctor = v.dataType === "int16" ? Int16Array : Int8Array;
   const all = new Ctor(rowsN * colsN);
   const { readDirectInto } = await dist("readers/hdf5-direct.js");
-  readDirectInto(dv, { start: [0, 0, 0], shape: v.shape }, [
+  const read = await readDirectInto(dv, { start: [0, 0, 0], shape: v.shape }, [
     { buffer: all.buffer, dataType: v.dataType, box: { start: [0, 0, 0], shape: v.shape } },
   ]);
+  if (!read) throw new Error(`${v.name}: a chunk is not in the file`);
 
   // Per output chunk: decode into a reused float64 chunk (padded with NaN, as written), then
   // compress it.
