@@ -240,7 +240,7 @@ async function copyNode(node: ArrayNode, region: Box | undefined, ctx: RunContex
         },
         onWritten: ctx.written ? (key, size) => ctx.written!.push({ key, size }) : undefined,
       })
-    : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0, cachedSegments: 0 };
+    : { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
   const s = ctx.summary;
   s.memory.peakBuffered = Math.max(s.memory.peakBuffered, stats.peakBuffered);
   s.rawBytes += rawProgress;

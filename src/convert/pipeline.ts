@@ -105,8 +105,6 @@ export interface CopyStats {
   halved: number;
   /** The most bytes held at once in unit buffers, segment cache slots and reduced copies. */
   peakBuffered: number;
-  /** Segments decoded into a cache slot for units not yet started (then copied on this thread). */
-  cachedSegments: number;
 }
 
 /**
@@ -287,15 +285,7 @@ const keyOf = (c: readonly number[]) => c.join(",");
 
 export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopyStats> {
   const { shape, unitShape } = job;
-  const stats: CopyStats = {
-    units: 0,
-    written: 0,
-    skipped: 0,
-    storedBytes: 0,
-    halved: 0,
-    peakBuffered: 0,
-    cachedSegments: 0,
-  };
+  const stats: CopyStats = { units: 0, written: 0, skipped: 0, storedBytes: 0, halved: 0, peakBuffered: 0 };
   if (shape.some((n) => n === 0)) return stats;
   const { dataType } = job.encoding;
   checkChunkBytes(`${job.path}: a chunk`, unitShape, dataType, dataTypeInfo(dataType).size);
@@ -542,7 +532,6 @@ export async function copyArray(job: CopyJob, ctx: CopyContext): Promise<CopySta
       if (later.length > 0) {
         seg.slot = takeBand(segBox);
         segments.set(key, seg);
-        stats.cachedSegments++;
       }
       await ctx.pool.slot();
       seg.decoding = track(
