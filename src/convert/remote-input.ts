@@ -25,6 +25,7 @@ import { parseLocation, type RemoteOptions, s3Descriptor, storeAt } from "../zar
 import { S3Store } from "../zarr/store/s3.js";
 import type { StoreKey } from "../zarr/store/types.js";
 import type { NodePlan } from "./execute.js";
+import { objectStamp, type SourceStamp } from "./staging.js";
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Bytes per ranged GET of a download, and GETs in flight: at most 32 MiB buffered. */
@@ -93,6 +94,8 @@ export interface Download {
   path: string;
   /** The file's size: the bytes downloaded. */
   size: number;
+  /** The object's stamp (its URL, size and version, read before the download): what a plan records. */
+  stamp: SourceStamp;
   /** Remove the temporary file (and its directory). Idempotent. */
   remove(): Promise<void>;
 }
@@ -105,8 +108,10 @@ export async function downloadInput(
   signal?: AbortSignal,
 ): Promise<Download> {
   const { store, key } = objectOf(url, remote);
-  const size = await store.sizeOf(key);
-  if (size === undefined) throw new GeoZarrError("NotFound", `${url}: no such file`, { where: url });
+  const v = await store.objectVersion(key);
+  if (v === undefined) throw new GeoZarrError("NotFound", `${url}: no such file`, { where: url });
+  const { size, version } = v;
+  const stamp = objectStamp({ url, store: store.descriptor as RemoteFile["store"], key, size, version });
   const dir = await mkdtemp(join(tmpdir(), "geozarr-input-"));
   downloads.add(dir);
   if (!hooked) {
@@ -151,7 +156,7 @@ export async function downloadInput(
     await remove();
     throw err;
   }
-  return { path, size, remove };
+  return { path, size, stamp, remove };
 }
 
 /**

@@ -13,16 +13,27 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fsError } from "../errors.js";
+import { fsError, GeoZarrError } from "../errors.js";
+import type { RemoteFile } from "../readers/byte-source.js";
 import { FileSystemStore } from "../zarr/store/fs.js";
-import type { MutableStore } from "../zarr/store/types.js";
+import type { HttpStore } from "../zarr/store/http.js";
+import { storeFromRef } from "../zarr/store/ref.js";
+import type { S3Store } from "../zarr/store/s3.js";
+import type { MutableStore, StoreKey } from "../zarr/store/types.js";
 import type { WrittenUnit } from "./execute.js";
 import { STAGING_META } from "./output.js";
 
 export interface SourceStamp {
+  /** The absolute path, or the URL of an object in S3 or behind HTTP. */
   file: string;
   size: number;
+  /** A local file's modification time; 0 for an object, whose `object.version` says when it changed. */
   mtimeMs: number;
+  /**
+   * An object named by URL: its version (ETag, else Last-Modified: zarr/store/remote.ts
+   * `versionOf`) and where a HEAD asks for it again (the store holding it, its key there).
+   */
+  object?: { version: string; store: RemoteFile["store"]; key: StoreKey } | undefined;
 }
 
 export interface TaskRecord {
@@ -65,7 +76,13 @@ export async function recordMatches(
     return false;
   for (const [i, s] of sources.entries()) {
     const r = rec.sources[i]!;
-    if (r.file !== s.file || r.size !== s.size || r.mtimeMs !== s.mtimeMs || !(await sameStamp(s)))
+    if (
+      r.file !== s.file ||
+      r.size !== s.size ||
+      r.mtimeMs !== s.mtimeMs ||
+      r.object?.version !== s.object?.version ||
+      !(await sameStamp(s))
+    )
       return false;
   }
   return true;
@@ -89,9 +106,55 @@ export async function stampOf(file: string): Promise<SourceStamp> {
   return { file: resolve(file), size: st.size, mtimeMs: st.mtimeMs };
 }
 
+/** The stamp of an object named by URL, as a plan records it (its size and version, read before planning). */
+export function objectStamp(
+  file: Pick<RemoteFile, "url" | "store" | "key" | "size" | "version">,
+): SourceStamp {
+  return {
+    file: file.url,
+    size: file.size,
+    mtimeMs: 0,
+    object: { version: file.version, store: file.store, key: file.key },
+  };
+}
+
+/**
+ * The source of stamp `s` as it is now, stamped the same way: a local file by `stat`, an object by
+ * a HEAD through the store that holds it. A source that is gone is a one-line error naming it.
+ */
+async function stampNow(s: SourceStamp): Promise<SourceStamp> {
+  if (!s.object) {
+    const st = await stat(s.file).catch((err) => {
+      throw fsError(err, s.file, "read");
+    });
+    return { file: s.file, size: st.size, mtimeMs: st.mtimeMs };
+  }
+  const store = storeFromRef(s.object.store) as HttpStore | S3Store;
+  const v = await store.objectVersion(s.object.key);
+  if (!v) throw new GeoZarrError("NotFound", `${s.file}: no such file`, { where: s.file });
+  return { ...s, size: v.size, object: { ...s.object, version: v.version } };
+}
+
+/** Whether the source of `s` is still what it was when stamped (size and time, or size and version). */
 async function sameStamp(s: SourceStamp): Promise<boolean> {
-  const st = await stat(s.file).catch(() => null);
-  return st !== null && st.size === s.size && st.mtimeMs === s.mtimeMs;
+  const now = await stampNow(s).catch(() => null);
+  return (
+    now !== null &&
+    now.size === s.size &&
+    now.mtimeMs === s.mtimeMs &&
+    now.object?.version === s.object?.version
+  );
+}
+
+/** Refuse a source changed since the run was planned (the plan no longer describes it). */
+export async function checkStamp(s: SourceStamp): Promise<void> {
+  const now = await stampNow(s);
+  if (now.size !== s.size || now.mtimeMs !== s.mtimeMs || now.object?.version !== s.object?.version)
+    throw new GeoZarrError(
+      "Format",
+      `${s.file}: changed since the run was planned (size or ${s.object ? "version" : "modification time"}); plan the run again`,
+      { where: s.file },
+    );
 }
 
 export class Staging implements RunStaging {

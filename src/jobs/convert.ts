@@ -33,7 +33,7 @@ import {
   remoteHdf5,
 } from "../convert/remote-input.js";
 import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
-import { stampOf } from "../convert/staging.js";
+import { objectStamp, type SourceStamp, stampOf } from "../convert/staging.js";
 import { splitTasks } from "../convert/tasks.js";
 import { GeoZarrError } from "../errors.js";
 import { methodFor } from "../kernels/resample.js";
@@ -211,27 +211,31 @@ export const S3_TASK_BYTES = 128 * 2 ** 20;
 /**
  * One input planned as a run of tasks (convert/tasks.ts `splitTasks`: whole rows of units), as a
  * queue of workers runs it and as an upload to s3:// runs it to be resumable. Its id covers the
- * settings, the nodes, the tasks and the source's size and time, not the history's time.
+ * settings, the nodes, the tasks and the source's stamp (size and time; an object's size and
+ * version), not the history's time. `planned` is a file named by URL planned already
+ * (`planRemoteFile`): read in place, or from `readFrom`, a temporary copy.
  */
 export async function planSingleRun(
   input: string,
   output: string,
   options: ConvertOptions,
-  how: { taskBytes: number; readFrom?: string | undefined },
+  how: {
+    taskBytes: number;
+    planned?: { plan: Planned; stamp: SourceStamp; readFrom?: string | undefined } | undefined;
+  },
 ) {
   const o = normalizeOptions(options);
   const ms = options.multiscales;
-  const readFrom = how.readFrom ?? input;
-  const plan = await planConversion(input, output, options, readFrom);
+  const plan = how.planned?.plan ?? (await planConversion(input, output, options));
   // A Zarr store is a directory: its size and time say nothing of its chunks, so it is not stamped.
-  const sources = plan.inputFormat === "zarr" ? [] : [await stampOf(readFrom)];
+  const sources = plan.inputFormat === "zarr" ? [] : [how.planned ? how.planned.stamp : await stampOf(input)];
   const tasks = splitTasks(plan.nodes, input, how.taskBytes).map((t) => ({
     ...t,
     sources: sources.map((_, i) => i),
   }));
   const multiscales = ms && { ...ms, signal: undefined, onProgress: undefined };
   const id = planId(
-    { nodes: plan.nodes, tasks, sources },
+    { nodes: stableNodes(plan.nodes, how.planned?.readFrom, input) as typeof plan.nodes, tasks, sources },
     { zarrFormat: o.zarrFormat, codec: o.codec, multiscales: multiscales ?? null },
   );
   const draft: DraftPlan = {
@@ -247,6 +251,28 @@ export async function planSingleRun(
     sourced: ms && plan.sourceLevels.length ? plan.sourceLevels : undefined,
   };
   return { plan, draft };
+}
+
+type Planned = Awaited<ReturnType<typeof planConversion>>;
+
+/**
+ * The nodes as a plan's id sees them: what differs between two runs of the same conversion left
+ * out, so that a resumed run plans the interrupted one's id. A temporary copy's path is named by
+ * the URL it was downloaded from; a file read in place loses this run's reading id and its shared
+ * counter (byte-source.ts RemoteFile `run`, `fetched`), its URL, size and version stay.
+ */
+function stableNodes(nodes: unknown, copy: string | undefined, url: string): unknown {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return copy && v.includes(copy) ? v.replaceAll(copy, url) : v;
+    if (Array.isArray(v)) return v.map(walk);
+    if (v instanceof SharedArrayBuffer) return undefined;
+    if (v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return v;
+    const remoteFile = "url" in v && "version" in v && "run" in v;
+    return Object.fromEntries(
+      Object.entries(v).flatMap(([k, x]) => (remoteFile && k === "run" ? [] : [[k, walk(x)]])),
+    );
+  };
+  return walk(nodes);
 }
 
 /**
@@ -312,24 +338,23 @@ async function convertToS3(
   remoteInput: "zarr" | "file" | undefined,
   t0: number,
 ): Promise<ConvertSummary> {
-  const remote = options.remote ?? {};
   let download: Download | undefined;
+  let file: RemoteFile | undefined;
   let pool: WorkerPool | undefined;
   let detach = () => {};
   try {
+    // A file named by URL: read in place where our chunk index allows, else from a temporary copy;
+    // either way the plan stamps the object (its URL, size and version), so a resume plans the
+    // same id as long as the object is the same (docs/design.md "Object storage").
+    let planned: NonNullable<Parameters<typeof planSingleRun>[3]["planned"]> | undefined;
     if (remoteInput === "file") {
-      // The copy is a new file each run: its plan could never be the interrupted run's.
-      if (options.resume)
-        throw new GeoZarrError(
-          "Usage",
-          `${input}: a file named by URL is downloaded anew by each run, so an upload from it cannot be resumed; convert it again with the overwrite option (--overwrite)`,
-          { where: input },
-        );
-      download = await downloadInput(input, remote, options.onDownload, options.signal);
+      let plan: Planned;
+      ({ plan, file, download } = await planRemoteFile(input, output, options));
+      planned = { plan, stamp: file ? objectStamp(file) : download!.stamp, readFrom: download?.path };
     }
     const { plan, draft } = await planSingleRun(input, output, options, {
       taskBytes: options.taskBytes ?? S3_TASK_BYTES,
-      readFrom: download?.path,
+      planned,
     });
     const { plan: run, staging } = await stageUpload(pending, draft);
     pool = new WorkerPool(plan.workers);
@@ -356,7 +381,7 @@ async function convertToS3(
       ...summaryOf(input, output, plan, total, [...pending.notes, ...resumed], t0),
       ...(plan.sourceLevels.length && options.multiscales ? { sourceLevels: plan.sourceLevels.length } : {}),
       ...(fin.levels ? { multiscales: fin.levels } : {}),
-      ...(download ? { remoteRead: remoteReadOf(undefined, download) } : {}),
+      ...(remoteInput === "file" ? { remoteRead: remoteReadOf(file, download) } : {}),
     };
   } catch (err) {
     await pending.abort();

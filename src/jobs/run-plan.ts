@@ -44,7 +44,7 @@ import { BufferStock, planCopy } from "../convert/pipeline.js";
 import { contentId, planFromJson, planToJson } from "../convert/plan-json.js";
 import type { PendingStoreOutput } from "../convert/s3-output.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
-import { type RunStaging, type SourceStamp, Staging } from "../convert/staging.js";
+import { checkStamp, type RunStaging, type SourceStamp, Staging } from "../convert/staging.js";
 import { fsError, GeoZarrError } from "../errors.js";
 import { addLevels, type PyramidOptions, type PyramidSummary } from "../pyramid/build.js";
 import { dataTypeInfo } from "../zarr/dtype.js";
@@ -187,17 +187,7 @@ const sourcesOf = (plan: TaskSet, task: RunTask) => task.sources.map((i) => plan
 
 /** Refuse a task whose sources changed since the run was planned (the plan no longer describes them). */
 async function checkSources(stamps: SourceStamp[]): Promise<void> {
-  for (const s of stamps) {
-    const st = await stat(s.file).catch((err) => {
-      throw fsError(err, s.file, "read");
-    });
-    if (st.size !== s.size || st.mtimeMs !== s.mtimeMs)
-      throw new GeoZarrError(
-        "Format",
-        `${s.file}: changed since the run was planned (size or modification time); plan the run again`,
-        { where: s.file },
-      );
-  }
+  for (const s of stamps) await checkStamp(s);
 }
 
 /** What running one task did: null when an earlier run had done it (its record intact). */

@@ -158,19 +158,6 @@ describe("--resume where there is nothing it can resume", () => {
       "convert",
     );
   });
-
-  it("a file named by URL (downloaded anew by every run): refused in one line (exit 2), nothing written", async () => {
-    cpSync(SAMPLE, join(cloud.http.root, "mur_small.nc"));
-    const url = cloud.httpUrl("mur_small.nc");
-    const r = await runCliProcess(["convert", url, cloud.s3Url("fromurl/run.zarr"), "--resume"], cloud.env);
-    expect(r.code).toBe(2);
-    expectOneLine(
-      r.stderr,
-      /mur_small\.nc: a file named by URL is downloaded anew by each run, so an upload from it cannot be resumed; convert it again with the overwrite option \(--overwrite\)$/,
-      "convert",
-    );
-    expect(await keysUnder(cloud, "fromurl/run.zarr")).toEqual([]);
-  });
 });
 
 describe("progress of an upload run as tasks", () => {

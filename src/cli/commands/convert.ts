@@ -114,7 +114,8 @@ and OUTPUT an s3:// URL (one input, --concat or --append): chunks are uploaded f
 consolidated metadata last; the upload
 is a plan of tasks (--task-size values each, default 128M) whose records are kept under the
 prefix until the end, so a run that is interrupted or killed is continued with the same command
-and --resume, re-uploading only the chunks of unfinished tasks. With --multiscales the run's
+and --resume, re-uploading only the chunks of unfinished tasks (an input named by URL too,
+while its size and ETag are unchanged). With --multiscales the run's
 finalize adds the levels in a local copy of the store and uploads them before the consolidated
 metadata (resumable like any upload).
 Default chunks for NetCDF data: 4096 along the X/Y (lat/lon) dimensions (clipped to their size);
