@@ -9,6 +9,7 @@
  *   GEOZARR_FAULT="task:*:hang"                the first task of any kind never ends
  *   GEOZARR_FAULT="s3-put:kill:3"              the third chunk PUT to S3 of a thread kills the process
  *   GEOZARR_FAULT="s3-consolidate:kill"        killed just before an upload's consolidated metadata PUT
+ *   GEOZARR_FAULT="remote-read:exit:3"         the third read of a remote file's helper thread ends that thread
  *
  * Several rules are separated by commas. A point reached prints `geozarr-fault: <point> <action>` on
  * stderr before acting, so a test can wait for it. Unset (always, outside tests), a point costs one
@@ -21,7 +22,7 @@ import { GeoZarrError } from "./errors.js";
 
 interface Rule {
   point: string;
-  action: "hang" | "kill" | "fail";
+  action: "hang" | "kill" | "fail" | "exit";
   at: number;
 }
 
@@ -59,6 +60,8 @@ export async function faultPoint(point: string): Promise<void> {
   if (fs) fs.writeSync(2, line);
   else env?.stderr.write(line);
   if (rule.action === "kill") env?.kill(env.pid, "SIGKILL");
+  // In a worker thread process.exit ends that thread only: a helper dying under its caller.
+  if (rule.action === "exit") env?.exit(1);
   if (rule.action === "fail") throw new GeoZarrError("IO", `${point}: injected failure (GEOZARR_FAULT)`);
   // Hang: a pending promise alone would let the event loop empty and the process exit; an
   // interval keeps it alive until it is stopped (a signal, or the pool terminating this worker).

@@ -23,6 +23,10 @@ import type { ByteSource, RemoteFile } from "./byte-source.js";
 
 const BLOCK = 64 * 1024;
 const CACHE_BYTES = 32 * 2 ** 20;
+/** How often the helper thread beats (remote-thread.ts); the waiter checks at 5 times that. */
+export const HEARTBEAT_MS = 1000;
+/** Beats missed before a helper that does not answer is taken for dead: far above any scheduling delay. */
+const DEAD_AFTER_MS = 60_000;
 
 export type Reply = { ok: true; parts: ArrayBuffer[] } | { ok: false; error: SerializedError };
 export interface Request {
@@ -45,7 +49,8 @@ let bridge: Bridge | undefined;
  * ignores `--import` in a worker's execArgv).
  */
 function startBridge(): Bridge {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
+  // [0]: 0 while a call is out, 1 answered, 2 the helper ended; [1]: the helper's heartbeat.
+  const flag = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
   const workerData = { geozarr: true, flag, port: port2 };
   const options = { workerData, transferList: [port2] };
@@ -80,8 +85,24 @@ function fetchRanges(file: RemoteFile, ranges: [number, number][]): Uint8Array[]
   const b = bridge;
   Atomics.store(b.flag, 0, 0);
   b.port.postMessage({ file, ranges } satisfies Request);
-  // No time limit: the helper always answers (its requests have retries and end in a reply or an error).
-  while (Atomics.load(b.flag, 0) === 0) Atomics.wait(b.flag, 0, 0);
+  // No time limit on the reads (the helper's requests have retries and end in a reply or an error);
+  // only a helper that ended, or stopped beating (killed outright), ends the wait.
+  let beat = Atomics.load(b.flag, 1);
+  let silent = 0;
+  while (Atomics.load(b.flag, 0) === 0) {
+    if (Atomics.wait(b.flag, 0, 0, 5 * HEARTBEAT_MS) !== "timed-out") continue;
+    const now = Atomics.load(b.flag, 1);
+    silent = now === beat ? silent + 5 * HEARTBEAT_MS : 0;
+    beat = now;
+    if (silent >= DEAD_AFTER_MS) Atomics.store(b.flag, 0, 2);
+  }
+  if (Atomics.load(b.flag, 0) === 2) {
+    bridge = undefined;
+    void b.worker.terminate();
+    throw new GeoZarrError("IO", `${file.url}: the thread reading it ended before answering`, {
+      where: file.url,
+    });
+  }
   const reply = receiveMessageOnPort(b.port)?.message as Reply | undefined;
   if (!reply)
     throw new GeoZarrError("IO", `${file.url}: the reading thread gave no answer`, { where: file.url });

@@ -13,11 +13,12 @@
 
 import { type MessagePort, workerData } from "node:worker_threads";
 import { GeoZarrError, serializeError } from "../errors.js";
+import { faultPoint } from "../faults.js";
 import type { HttpStore } from "../zarr/store/http.js";
 import { storeFromRef } from "../zarr/store/ref.js";
 import type { S3Store } from "../zarr/store/s3.js";
 import type { RemoteFile } from "./byte-source.js";
-import type { Reply, Request } from "./remote-source.js";
+import { HEARTBEAT_MS, type Reply, type Request } from "./remote-source.js";
 
 const MAX_GAP = 64 * 1024;
 const MAX_SPAN = 8 * 2 ** 20;
@@ -78,8 +79,18 @@ async function serve({ file, ranges }: Request): Promise<ArrayBuffer[]> {
   return out;
 }
 
+// The waiting thread cannot see this thread's exit event (it is blocked in Atomics.wait): an ending
+// thread says so in the flag, and a heartbeat tells it that one killed outright (no exit event, as
+// when out of memory) has stopped (remote-source.ts fetchRanges).
+process.on("exit", () => {
+  Atomics.store(flag, 0, 2);
+  Atomics.notify(flag, 0);
+});
+setInterval(() => Atomics.add(flag, 1, 1), HEARTBEAT_MS).unref();
+
 port.on("message", (req: Request) => {
-  serve(req)
+  faultPoint("remote-read")
+    .then(() => serve(req))
     .then(
       (parts) => port.postMessage({ ok: true, parts } satisfies Reply, parts),
       (err) => port.postMessage({ ok: false, error: serializeError(err) } satisfies Reply),

@@ -6,7 +6,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -312,6 +312,21 @@ with h5py.File(sys.argv[1], "w", libver="latest") as f:
       proxy.closeAllConnections();
       await new Promise<void>((ok) => proxy.close(() => ok()));
     }
+  });
+
+  it("a reading thread that dies under its caller: one line naming the URL, exit 3, no hang", async () => {
+    // The helper thread ends (process.exit in that thread) at its third call: the waiting thread
+    // learns it from the shared flag the helper's exit sets (remote-source.ts fetchRanges).
+    const out = join(dir, "helper-died.zarr");
+    const r = await runCliProcess(["convert", cloud.httpUrl("mur.nc"), out], {
+      ...cloud.env,
+      GEOZARR_FAULT: "remote-read:exit:3",
+    });
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("geozarr-fault: "));
+    expect(r.stderr).toContain("geozarr-fault: remote-read exit");
+    expectOneLine(lines.join("\n"), /mur\.nc: the thread reading it ended before answering/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it("an object replaced while it is read: an error naming the URL, never bytes of two versions", async () => {
