@@ -6,7 +6,16 @@
  */
 
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -323,7 +332,10 @@ with h5py.File(sys.argv[1], "w", libver="latest") as f:
       GEOZARR_FAULT: "remote-read:exit:3",
     });
     expect(r.code).toBe(3);
-    const lines = r.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("geozarr-fault: "));
+    const lines = r.stderr
+      .trimEnd()
+      .split("\n")
+      .filter((l) => !l.startsWith("geozarr-fault: "));
     expect(r.stderr).toContain("geozarr-fault: remote-read exit");
     expectOneLine(lines.join("\n"), /mur\.nc: the thread reading it ended before answering/);
     expect(existsSync(out)).toBe(false);
