@@ -27,7 +27,7 @@ import { expectOneLine, runCli } from "../helpers/cli.js";
 import { filesUnder, useCloud, withoutHistory } from "../helpers/cloud.js";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
 import { runCliProcess } from "../helpers/processes.js";
-import { python } from "../helpers/python.js";
+import { python, unindexedHdf5 } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
@@ -212,14 +212,7 @@ describe("the remote byte source", () => {
 describe("what is not read in place", () => {
   it("a layout our chunk index does not read (v2 B-tree, unlimited, latest format) is downloaded, and converts right", async () => {
     const file = join(dir, "unlimited.h5");
-    python(
-      `import sys, h5py, numpy as np
-with h5py.File(sys.argv[1], "w", libver="latest") as f:
-    v = np.arange(40 * 60, dtype="<f4").reshape(40, 60) / 7
-    d = f.create_dataset("v", data=v, maxshape=(None, None), chunks=(8, 16), compression="gzip", shuffle=True)
-`,
-      [file],
-    );
+    unindexedHdf5(file, 40, 60, [8, 16]);
     await inputs().set("/unlimited.h5", readFileSync(file));
     const local = join(dir, "local-unlimited.zarr");
     expect((await runCli("convert", file, local)).code).toBe(0);

@@ -17,7 +17,7 @@ import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine } from "../helpers/cli.js";
 import { downloadWithBoto3, keysUnder, storeDifferences, useCloud } from "../helpers/cloud.js";
 import { runCliProcess, startCli } from "../helpers/processes.js";
-import { python } from "../helpers/python.js";
+import { unindexedHdf5 } from "../helpers/python.js";
 import { tmpDir } from "../helpers/tmp.js";
 
 const SAMPLE = resolve("examples/data/mur_small.nc");
@@ -120,14 +120,7 @@ describe("an upload from a URL killed at its 13th chunk PUT (the first of its fi
 describe("a layout our chunk index does not read, named by URL, to s3://", () => {
   it("is downloaded, converts right, and an upload killed at its ninth chunk PUT (the first of its third task) resumes", async () => {
     const file = join(dir, "unlimited.h5");
-    python(
-      `import sys, h5py, numpy as np
-with h5py.File(sys.argv[1], "w", libver="latest") as f:
-    v = np.arange(1024 * 1024, dtype="<f4").reshape(1024, 1024) / 7
-    d = f.create_dataset("v", data=v, maxshape=(None, None), chunks=(64, 128), compression="gzip", shuffle=True)
-`,
-      [file],
-    );
+    unindexedHdf5(file, 1024, 1024, [64, 128]);
     cpSync(file, join(cloud.http.root, "unlimited.h5"));
     const opts = ["--chunks", "phony_dim_0=128,phony_dim_1=512", "--task-size", "1M", "--workers", "0"];
     const local = await localStore("unlimited", file, opts);
