@@ -76,14 +76,7 @@ export async function recordMatches(
     return false;
   for (const [i, s] of sources.entries()) {
     const r = rec.sources[i]!;
-    if (
-      r.file !== s.file ||
-      r.size !== s.size ||
-      r.mtimeMs !== s.mtimeMs ||
-      r.object?.version !== s.object?.version ||
-      !(await sameStamp(s))
-    )
-      return false;
+    if (r.file !== s.file || !sameBytes(r, s) || !(await sameStamp(s))) return false;
   }
   return true;
 }
@@ -135,21 +128,20 @@ async function stampNow(s: SourceStamp): Promise<SourceStamp> {
   return { ...s, size: v.size, object: { ...s.object, version: v.version } };
 }
 
-/** Whether the source of `s` is still what it was when stamped (size and time, or size and version). */
+/** Whether two stamps of one source say the same bytes (size and time, or size and version). */
+const sameBytes = (a: SourceStamp, b: SourceStamp) =>
+  a.size === b.size && a.mtimeMs === b.mtimeMs && a.object?.version === b.object?.version;
+
+/** Whether the source of `s` is still what it was when stamped. */
 async function sameStamp(s: SourceStamp): Promise<boolean> {
   const now = await stampNow(s).catch(() => null);
-  return (
-    now !== null &&
-    now.size === s.size &&
-    now.mtimeMs === s.mtimeMs &&
-    now.object?.version === s.object?.version
-  );
+  return now !== null && sameBytes(now, s);
 }
 
 /** Refuse a source changed since the run was planned (the plan no longer describes it). */
 export async function checkStamp(s: SourceStamp): Promise<void> {
   const now = await stampNow(s);
-  if (now.size !== s.size || now.mtimeMs !== s.mtimeMs || now.object?.version !== s.object?.version)
+  if (!sameBytes(now, s))
     throw new GeoZarrError(
       "Format",
       `${s.file}: changed since the run was planned (size or ${s.object ? "version" : "modification time"}); plan the run again`,
