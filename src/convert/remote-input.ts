@@ -149,6 +149,17 @@ export async function downloadInput(
         }
         await Promise.all(pieces);
       }
+      // The pieces are checked for length only: an object replaced while they came (another
+      // version, same size) shows in its version afterwards, never as a file of two versions.
+      const after = await store.objectVersion(key);
+      if (after?.size !== size || after.version !== version)
+        throw new GeoZarrError(
+          "IO",
+          `${url}: changed during the download (its version or size); convert it again`,
+          {
+            where: url,
+          },
+        );
     } finally {
       await fh.close();
     }

@@ -19,6 +19,7 @@ import {
 import { createServer, request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { downloadInput } from "../../src/convert/remote-input.js";
 import type { RemoteFile } from "../../src/readers/byte-source.js";
 import { closeBridge, remoteSource } from "../../src/readers/remote-source.js";
 import { HttpStore } from "../../src/zarr/store/http.js";
@@ -314,6 +315,25 @@ describe("what is not read in place", () => {
       proxy.closeAllConnections();
       await new Promise<void>((ok) => proxy.close(() => ok()));
     }
+  });
+
+  it("a file replaced while it is downloaded: an error naming the URL, never a copy of two versions", async () => {
+    const path = join(cloud.http.root, "swapped.nc");
+    writeFileSync(path, readFileSync(SAMPLE));
+    let swapped = false;
+    // Replaced (other bytes, same size, a new time: nginx's ETag changes) before any piece is read.
+    const replace = () => {
+      if (swapped) return;
+      swapped = true;
+      const other = Buffer.from(readFileSync(SAMPLE));
+      other[SIZE - 1] ^= 0xff;
+      writeFileSync(path, other);
+      utimesSync(path, new Date(2001, 0, 1), new Date(2001, 0, 1));
+    };
+    await expect(downloadInput(cloud.httpUrl("swapped.nc"), {}, replace)).rejects.toThrow(
+      /swapped\.nc: changed during the download \(its version or size\); convert it again/,
+    );
+    expect(swapped).toBe(true);
   });
 
   it("a reading thread that dies under its caller: one line naming the URL, exit 3, no hang", async () => {
