@@ -7,7 +7,6 @@
 
 import { readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { glob, isDynamicPattern } from "tinyglobby";
 import { fsError, GeoZarrError } from "../errors.js";
 
 export interface InputListOptions {
@@ -45,10 +44,11 @@ export async function expandInputs(given: readonly string[], opts: InputListOpti
       () => true,
       () => false,
     );
-    const paths =
-      !exists && isDynamicPattern(item)
-        ? (await glob(item, { onlyFiles: false, absolute: false })).sort()
-        : [item];
+    // tinyglobby is loaded for the first name that is not a file, not by every conversion.
+    const globs = exists ? undefined : await import("tinyglobby");
+    const paths = globs?.isDynamicPattern(item)
+      ? (await globs.glob(item, { onlyFiles: false, absolute: false })).sort()
+      : [item];
     if (paths.length === 0)
       throw new GeoZarrError("NotFound", `${item}: no file matches this pattern`, { where: item });
     for (const p of paths) {

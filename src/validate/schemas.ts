@@ -14,7 +14,8 @@
  */
 
 import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
 import type { ConventionName } from "../geo/conventions.js";
 import type { JsonValue } from "../zarr/json.js";
 
@@ -47,6 +48,9 @@ export interface ConventionSchema {
 let compiled: Map<ConventionName, ConventionSchema> | undefined;
 
 function compile(): Map<ConventionName, ConventionSchema> {
+  // ajv (CommonJS, about 30 ms to load) is required here, on the first validation, not when the
+  // library is imported: a conversion never validates against the schemas.
+  const { Ajv } = createRequire(import.meta.url)("ajv") as { Ajv: typeof AjvClass };
   const ajv = new Ajv({ allErrors: true, strict: false });
   ajv.addSchema({ $id: PROJJSON_ID, type: "object" });
   const out = new Map<ConventionName, ConventionSchema>();

@@ -11,7 +11,7 @@
  */
 
 import { GeoZarrError } from "../../errors.js";
-import { openGeoTiff, type TiffImage } from "../../readers/geotiff.js";
+import type { TiffImage } from "../../readers/geotiff.js";
 import { sceneDate } from "../../readers/scene-date.js";
 import type { DataType } from "../../zarr/dtype.js";
 import type { JsonObject } from "../../zarr/json.js";
@@ -49,6 +49,8 @@ export async function scanScene(
   concatDim: string,
   timeFrom: string | undefined,
 ): Promise<Omit<ScannedInput, "size" | "mtimeMs">> {
+  // geotiff.js is loaded with the first scene, not by every series of NetCDF granules.
+  const { openGeoTiff } = await import("../../readers/geotiff.js");
   const t = await openGeoTiff(file);
   const date = sceneDate({ file, datetime: t.datetime }, timeFrom);
   const grid = tiffGrid(t);
