@@ -46,9 +46,10 @@ const ALLOWED: Record<string, string[]> = {
   zarr: ["zarr", "errors.ts", "faults.ts"],
   geo: ["geo", "zarr", "errors.ts", "faults.ts"],
   cf: ["cf", "zarr", "errors.ts", "faults.ts"],
-  readers: ["readers", "zarr", "errors.ts", "faults.ts", "geo", "cf"],
+  readers: ["readers", "kernels", "zarr", "errors.ts", "faults.ts", "geo", "cf"],
   parallel: ["parallel", "zarr", "errors.ts", "faults.ts"],
-  // Pure numeric kernels (resampling), shared by the conversion and the pyramid.
+  // Numeric kernels: resampling (the conversion and the pyramid) and the element loops of reading
+  // and decoding (the readers and the conversion), with their optional native addon.
   kernels: ["kernels", "zarr", "errors.ts", "faults.ts"],
   convert: [
     "convert",

@@ -61,6 +61,9 @@ export function cliMarkdown(): string {
     "`GEOZARR_INFLATE=zlib`: inflate NetCDF-4 chunks with node:zlib even where libdeflate is built (a",
     "diagnostic switch).",
     "",
+    "`GEOZARR_KERNELS=js`: un-shuffle HDF5 chunks and decode packed values with the JavaScript loops",
+    "even where the native/kernels addon is built (a diagnostic switch; the same bytes, about 15 % more CPU).",
+    "",
   ];
   for (const cmd of Object.values(COMMANDS)) {
     parts.push(`## geozarr ${cmd.spec.name}`, "", "```", helpText(cmd.spec).trimEnd(), "```", "");

@@ -15,7 +15,7 @@
  */
 
 import { GeoZarrError } from "../errors.js";
-import { viewAs } from "../zarr/dtype.js";
+import { unshuffleInto } from "../kernels/elementwise.js";
 import { type Box, chunksOverlapping, forEachRun, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
 import { type ByteSource, keptVersion, localSource, type RemoteFile } from "./byte-source.js";
@@ -202,43 +202,5 @@ function copyPart(
     return;
   }
   // Shuffled: byte k of element j is at k * n + j (H5Zshuffle.c).
-  if (itemSize === 2) {
-    const out16 = viewAs("uint16", out) as Uint16Array;
-    runs((so, doff, len) => unshuffle16(bytes, n, so, out16, doff, len));
-  } else if (itemSize === 4) {
-    const out32 = viewAs("uint32", out) as Uint32Array;
-    runs((so, doff, len) => unshuffle32(bytes, n, so, out32, doff, len));
-  } else {
-    runs((so, doff, len) => {
-      for (let j = 0; j < len; j++)
-        for (let k = 0; k < itemSize; k++) out[(doff + j) * itemSize + k] = bytes[k * n + so + j]!;
-    });
-  }
-}
-
-function unshuffle16(
-  b: Uint8Array,
-  n: number,
-  so: number,
-  out: Uint16Array,
-  doff: number,
-  len: number,
-): void {
-  for (let j = 0; j < len; j++) out[doff + j] = b[so + j]! | (b[n + so + j]! << 8);
-}
-
-function unshuffle32(
-  b: Uint8Array,
-  n: number,
-  so: number,
-  out: Uint32Array,
-  doff: number,
-  len: number,
-): void {
-  const n2 = 2 * n;
-  const n3 = 3 * n;
-  for (let j = 0; j < len; j++) {
-    const i = so + j;
-    out[doff + j] = (b[i]! | (b[n + i]! << 8) | (b[n2 + i]! << 16) | (b[n3 + i]! << 24)) >>> 0;
-  }
+  runs((so, doff, len) => unshuffleInto(bytes, n, itemSize, so, out, doff, len));
 }

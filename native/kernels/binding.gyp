@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "kernels",
+      "sources": ["kernels.c"],
+      "cflags": ["-O3", "-ffp-contract=off"]
+    }
+  ]
+}

@@ -1,0 +1,199 @@
+/**
+ * The two element loops every NetCDF-4 conversion runs over each value: un-shuffling HDF5 chunks
+ * (the shuffle filter, H5Zshuffle.c: byte k of element j is stored at k * n + j) and decoding CF
+ * packed 8- and 16-bit values through a table (convert/transform.ts builds the table; CF §8.1).
+ *
+ * Both run in C when the optional addon (native/kernels, plain C without libraries, built by
+ * node-gyp at install) loads, and in JavaScript otherwise, with the same results bit for bit: the
+ * addon only loads, stores and rounds a double to float as a Float32Array store does. V8 runs
+ * these loops well below memory speed on the conversion's buffers (the JIT cannot vectorise the
+ * byte-plane interleave or the table gather); in C a medium MUR conversion takes 15 % less CPU
+ * (docs/benchmarks.md, "The floor"). Why our own addon: no npm package does either loop into
+ * the caller's buffers (docs/design.md, "Native code").
+ *
+ * GEOZARR_KERNELS=js forces the JavaScript loops (a diagnostic switch, and how the tests compare
+ * the two paths).
+ *
+ * @module
+ */
+
+import { createRequire } from "node:module";
+
+/** 8- and 16-bit integer sources a table covers whole (256 or 65536 entries from the type's minimum). */
+export type TableSource = Int8Array | Uint8Array | Int16Array | Uint16Array;
+
+interface Addon {
+  unshuffle(
+    src: Uint8Array,
+    n: number,
+    itemSize: number,
+    so: number,
+    dst: Uint8Array,
+    doff: number,
+    len: number,
+  ): void;
+  lookup(
+    src: TableSource,
+    so: number,
+    dst: Float64Array | Float32Array,
+    doff: number,
+    len: number,
+    table: Float64Array,
+  ): void;
+}
+
+let addon: Addon | null | undefined;
+
+function loadAddon(): Addon | null {
+  if (addon === undefined) {
+    addon = null;
+    if (process.env.GEOZARR_KERNELS !== "js") {
+      try {
+        addon = createRequire(import.meta.url)("../../native/kernels/build/Release/kernels.node") as Addon;
+      } catch {
+        // not built: the JavaScript loops
+      }
+    }
+  }
+  return addon;
+}
+
+/** Which loops this thread runs. */
+export function elementwiseBackend(): "native" | "js" {
+  return loadAddon() ? "native" : "js";
+}
+
+/**
+ * Elements `so .. so + len` of a shuffled chunk of `n` elements of `itemSize` bytes (`src`, the
+ * byte planes one after the other) into elements `doff .. doff + len` of `dst` (plain bytes, the
+ * platform's order is not involved: bytes are moved, never reinterpreted).
+ */
+export function unshuffleInto(
+  src: Uint8Array,
+  n: number,
+  itemSize: number,
+  so: number,
+  dst: Uint8Array,
+  doff: number,
+  len: number,
+): void {
+  const a = loadAddon();
+  if (a) a.unshuffle(src, n, itemSize, so, dst, doff, len);
+  else unshuffleJs(src, n, itemSize, so, dst, doff, len);
+}
+
+function unshuffleJs(
+  src: Uint8Array,
+  n: number,
+  itemSize: number,
+  so: number,
+  dst: Uint8Array,
+  doff: number,
+  len: number,
+): void {
+  // Whole 2- and 4-byte elements stored through views of the target where the platform is
+  // little-endian (the bytes land in the same order), one byte at a time otherwise.
+  if (LITTLE_ENDIAN && (itemSize === 2 || itemSize === 4) && dst.byteOffset % itemSize === 0) {
+    if (dst !== lastTarget) {
+      lastTarget = dst;
+      const words = Math.floor(dst.length / 4);
+      last16 = new Uint16Array(dst.buffer, dst.byteOffset, Math.floor(dst.length / 2));
+      last32 = new Uint32Array(dst.buffer, dst.byteOffset, words);
+    }
+    if (itemSize === 2) unshuffle16(src, n, so, last16!, doff, len);
+    else unshuffle32(src, n, so, last32!, doff, len);
+    return;
+  }
+  for (let j = 0; j < len; j++)
+    for (let k = 0; k < itemSize; k++) dst[(doff + j) * itemSize + k] = src[k * n + so + j]!;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+// The views of the last target: the conversion un-shuffles row after row into one band buffer.
+let lastTarget: Uint8Array | undefined;
+let last16: Uint16Array | undefined;
+let last32: Uint32Array | undefined;
+
+function unshuffle16(
+  b: Uint8Array,
+  n: number,
+  so: number,
+  out: Uint16Array,
+  doff: number,
+  len: number,
+): void {
+  for (let j = 0; j < len; j++) out[doff + j] = b[so + j]! | (b[n + so + j]! << 8);
+}
+
+function unshuffle32(
+  b: Uint8Array,
+  n: number,
+  so: number,
+  out: Uint32Array,
+  doff: number,
+  len: number,
+): void {
+  const n2 = 2 * n;
+  const n3 = 3 * n;
+  for (let j = 0; j < len; j++) {
+    const i = so + j;
+    out[doff + j] = (b[i]! | (b[n + i]! << 8) | (b[n2 + i]! << 16) | (b[n3 + i]! << 24)) >>> 0;
+  }
+}
+
+/**
+ * `dst[doff + i] = table[src[so + i] - min]` for `len` values, `min` being the source type's
+ * minimum (-128, 0, -32768 or 0) and `table` one entry per value of the type.
+ */
+export function lookupInto(
+  src: TableSource,
+  so: number,
+  dst: Float64Array | Float32Array,
+  doff: number,
+  len: number,
+  table: Float64Array,
+): void {
+  const a = loadAddon();
+  if (a) a.lookup(src, so, dst, doff, len, table);
+  else lookupJs(src, so, dst, doff, len, table);
+}
+
+function lookupJs(
+  src: TableSource,
+  so: number,
+  dst: Float64Array | Float32Array,
+  doff: number,
+  len: number,
+  table: Float64Array,
+): void {
+  // One loop per source type: a loop fed both MUR's int16 and int8 variables on one thread had
+  // polymorphic element loads (measured 2.2 -> 1.95 ns per value split).
+  if (src instanceof Int16Array) lookup16(src, so, dst, doff, len, table);
+  else if (src instanceof Int8Array) lookup8(src, so, dst, doff, len, table);
+  else lookupUnsigned(src, so, dst, doff, len, table);
+}
+
+type Lookup<S> = (
+  s: S,
+  so: number,
+  d: Float64Array | Float32Array,
+  doff: number,
+  n: number,
+  t: Float64Array,
+) => void;
+
+const lookup16: Lookup<Int16Array> = (s, so, d, doff, n, t) => {
+  for (let i = 0; i < n; i++) d[doff + i] = t[s[so + i]! + 32768]!;
+};
+
+const lookup8: Lookup<Int8Array> = (s, so, d, doff, n, t) => {
+  for (let i = 0; i < n; i++) d[doff + i] = t[s[so + i]! + 128]!;
+};
+
+const lookupUnsigned: Lookup<Uint8Array | Uint16Array> = (s, so, d, doff, n, t) => {
+  for (let i = 0; i < n; i++) d[doff + i] = t[s[so + i]!]!;
+};
+
+/** The JavaScript loops whatever the addon: what the tests hold the addon's results against. */
+export const jsLoops = { unshuffleInto: unshuffleJs, lookupInto: lookupJs } as const;

@@ -1,0 +1,131 @@
+/**
+ * The element loops of NetCDF-4 decoding (kernels/elementwise.ts): the C addon and the JavaScript
+ * loops give the same bits for every source type, item size and target type, the addon refuses a
+ * call that would reach outside its buffers, and a conversion writes the same store through
+ * either (the GEOZARR_KERNELS=js switch, in a child process).
+ */
+
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  elementwiseBackend,
+  jsLoops,
+  lookupInto,
+  type TableSource,
+  unshuffleInto,
+} from "../../src/kernels/elementwise.js";
+import { runCliProcess, treeFingerprint } from "../helpers/processes.js";
+import { tmpDir } from "../helpers/tmp.js";
+
+const tmp = tmpDir("elementwise");
+
+/** Deterministic bytes (a linear congruential generator): the same values on every run. */
+function bytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const hex = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
+
+describe("element loops", () => {
+  it("use the native addon where it is built (npm install builds it with node-gyp)", () => {
+    expect(elementwiseBackend()).toBe("native");
+  });
+
+  it("un-shuffle like the JavaScript loop, for item sizes 1 to 8, at any offset", () => {
+    const n = 1000;
+    for (const size of [1, 2, 3, 4, 8]) {
+      const src = bytes(n * size, size);
+      for (const [so, doff, len] of [
+        [0, 0, n],
+        [17, 5, 500],
+        [999, 0, 1],
+        [3, 997, 0],
+      ] as const) {
+        const a = new Uint8Array((doff + len + 3) * size).fill(0xee);
+        const b = a.slice();
+        unshuffleInto(src, n, size, so, a, doff, len);
+        jsLoops.unshuffleInto(src, n, size, so, b, doff, len);
+        expect(hex(a)).toBe(hex(b));
+        // Values, not only agreement: element doff+j holds byte k of element so+j at k*n + so+j.
+        if (len > 0) for (let k = 0; k < size; k++) expect(a[doff * size + k]).toBe(src[k * n + so]);
+        // Nothing outside the elements asked for is touched.
+        expect(a[(doff + len) * size]).toBe(0xee);
+      }
+    }
+  });
+
+  it("look values up like the JavaScript loop, for every 8- and 16-bit type into float64 and float32", () => {
+    const kinds: [new (b: ArrayBuffer) => TableSource, number, number][] = [
+      [Int8Array, 256, -128],
+      [Uint8Array, 256, 0],
+      [Int16Array, 65536, -32768],
+      [Uint16Array, 65536, 0],
+    ];
+    for (const [Src, entries, first] of kinds) {
+      // A table as convert/transform.ts builds it: NaN for the missing value, scaled values else.
+      const table = new Float64Array(entries).map((_, i) =>
+        i === 7 ? Number.NaN : (first + i) * 0.001 + 273.15,
+      );
+      const src = new Src(bytes(4096, entries).buffer as ArrayBuffer);
+      for (const Dst of [Float64Array, Float32Array]) {
+        const a = new Dst(src.length + 10).fill(-1);
+        const b = a.slice();
+        lookupInto(src, 3, a, 10, src.length - 3, table);
+        jsLoops.lookupInto(src, 3, b, 10, src.length - 3, table);
+        expect(hex(a)).toBe(hex(b));
+        expect(a[9]).toBe(-1);
+        expect(a[10]).toBe(
+          Dst === Float64Array ? table[src[3]! - first] : Math.fround(table[src[3]! - first]!),
+        );
+      }
+      // The missing value's entry: NaN through both.
+      const one = new Src(new ArrayBuffer(src.BYTES_PER_ELEMENT));
+      one[0] = first + 7;
+      const out = new Float64Array(1);
+      lookupInto(one, 0, out, 0, 1, table);
+      expect(out[0]).toBeNaN();
+    }
+  });
+
+  it("refuse calls reaching outside their buffers instead of writing there", () => {
+    const src = new Uint8Array(200);
+    const dst = new Uint8Array(200);
+    expect(() => unshuffleInto(src, 100, 2, 60, dst, 0, 50)).toThrow(RangeError); // past the chunk
+    expect(() => unshuffleInto(src, 101, 2, 0, dst, 0, 10)).toThrow(RangeError); // chunk larger than src
+    expect(() => unshuffleInto(src, 100, 2, 0, dst, 60, 50)).toThrow(RangeError); // past the target
+    expect(() => unshuffleInto(src, 100, 2, -1, dst, 0, 1)).toThrow(RangeError);
+    expect(() => unshuffleInto(src, 100, 2, 0.5, dst, 0, 1)).toThrow(RangeError);
+    const table = new Float64Array(256);
+    const s8 = new Int8Array(100);
+    expect(() => lookupInto(s8, 50, new Float64Array(100), 0, 51, table)).toThrow(RangeError);
+    expect(() => lookupInto(s8, 0, new Float64Array(100), 50, 51, table)).toThrow(RangeError);
+    expect(() => lookupInto(s8, 0, new Float64Array(100), 0, 10, new Float64Array(255))).toThrow(RangeError);
+    expect(() => lookupInto(new Int16Array(10), 0, new Float64Array(10), 0, 10, table)).toThrow(RangeError);
+    expect(() =>
+      lookupInto(new Int32Array(10) as unknown as Int8Array, 0, new Float64Array(10), 0, 10, table),
+    ).toThrow(RangeError);
+  });
+
+  it("a conversion writes the same store through the addon and through the JavaScript loops", async () => {
+    const sample = resolve("examples/data/mur_small.nc");
+    for (const unpack of ["float64", "float32", undefined]) {
+      const args = unpack ? ["--zarr-format", "2", "--unpack", unpack] : [];
+      const a = join(tmp, `native-${unpack}.zarr`);
+      const b = join(tmp, `js-${unpack}.zarr`);
+      expect((await runCliProcess(["convert", sample, a, ...args])).code).toBe(0);
+      expect((await runCliProcess(["convert", sample, b, ...args], { GEOZARR_KERNELS: "js" })).code).toBe(0);
+      // The documents name the output (history); the chunks must be the same bytes.
+      const chunks = (m: Map<string, string>) =>
+        new Map([...m].filter(([k]) => !/(zarr\.json|\.zattrs|\.zmetadata|\.zarray|\.zgroup)$/.test(k)));
+      const fa = chunks(treeFingerprint(a));
+      expect(fa.size).toBeGreaterThan(5);
+      expect(chunks(treeFingerprint(b))).toEqual(fa);
+    }
+  });
+});
