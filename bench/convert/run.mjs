@@ -192,4 +192,6 @@ for (const r of results) {
     }
   }
 }
-save(quick ? "convert-quick" : "convert", { runs, quick, results });
+// One file per kind of run and size: a --quick run of one size does not overwrite the other's.
+const suffix = sizes.length === 1 ? `-${sizes[0]}` : "";
+save(`${quick ? "convert-quick" : "convert"}${quick ? suffix : ""}`, { runs, quick, results });

@@ -9,6 +9,7 @@
 //               the faster
 //   unshuffle   undoing HDF5's shuffle filter of every source chunk (into a reused buffer)
 //   decode      int -> float64 with scale/offset and fill -> NaN, per output chunk, into a reused buffer
+//               (both through kernels/elementwise.ts: C where native/kernels is built, as geozarr runs)
 //   zstd        zstd-napi level 1 of every output chunk (padded edge chunks included, as written)
 //
 // The floor is the sum divided by the cores. bench/convert/run.mjs reads bench/results/limits.json
@@ -26,6 +27,7 @@ const { directVariable } = await dist("readers/hdf5-direct.js");
 const { transformRun } = await dist("convert/transform.js");
 const { ZstdStream, zstdCompress } = await dist("zarr/codecs/zstd.js");
 const { inflateBackend, inflateChunk } = await dist("readers/inflate.js");
+const { elementwiseBackend, unshuffleInto } = await dist("kernels/elementwise.js");
 
 const argv = process.argv;
 const opt = (n, d) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
@@ -82,11 +84,11 @@ for (const v of vars) {
   // Unshuffle (byte k of element j is at k * n + j, H5Zshuffle.c) into a reused buffer of the
   // chunk's values: the least work that puts the values together.
   const un = new Uint8Array(chunkBytes);
+  // The project's loop (kernels/elementwise.ts: C where native/kernels is built), one call per chunk.
   const tUnshuffle =
-    dv.shuffle >= 0 && dv.itemSize === 2
+    dv.shuffle >= 0 && dv.itemSize > 1
       ? time(() => {
-          const o16 = new Uint16Array(un.buffer);
-          for (const b of inflated) for (let j = 0; j < n; j++) o16[j] = b[j] | (b[n + j] << 8);
+          for (const b of inflated) unshuffleInto(b, n, dv.itemSize, 0, un, 0, n);
         })
       : 0;
   // The whole variable as stored values (the project's direct read), for the decode and zstd steps.
@@ -188,6 +190,7 @@ const result = {
   input,
   runs,
   cores,
+  kernels: elementwiseBackend(),
   rows,
   total: { ...total, zstdStreamed: sum("zstdStreamed") },
   cpuFloor,

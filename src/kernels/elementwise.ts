@@ -7,9 +7,9 @@
  * node-gyp at install) loads, and in JavaScript otherwise, with the same results bit for bit: the
  * addon only loads, stores and rounds a double to float as a Float32Array store does. V8 runs
  * these loops well below memory speed on the conversion's buffers (the JIT cannot vectorise the
- * byte-plane interleave or the table gather); in C a medium MUR conversion takes 15 % less CPU
- * (docs/benchmarks.md, "The floor"). Why our own addon: no npm package does either loop into
- * the caller's buffers (docs/design.md, "Native code").
+ * byte-plane interleave or the table gather); in C a medium MUR conversion takes 16 % less CPU
+ * and 17 % less wall time (docs/benchmarks.md, "Native element loops"). Why our own addon: no npm
+ * package does either loop into the caller's buffers (docs/design.md, "The conversion pipeline").
  *
  * GEOZARR_KERNELS=js forces the JavaScript loops (a diagnostic switch, and how the tests compare
  * the two paths).
