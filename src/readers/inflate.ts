@@ -10,28 +10,15 @@
  * @module
  */
 
-import { createRequire } from "node:module";
 import { inflateSync } from "node:zlib";
+import { addonLoader } from "../zarr/addons.js";
 
 interface Addon {
   zlibInto(src: Uint8Array, dst: Uint8Array): number;
 }
 
-let addon: Addon | null | undefined;
-
-function loadAddon(): Addon | null {
-  if (addon === undefined) {
-    addon = null;
-    if (process.env.GEOZARR_INFLATE !== "zlib") {
-      try {
-        addon = createRequire(import.meta.url)("../../native/inflate/build/Release/inflate.node") as Addon;
-      } catch {
-        // not built: node:zlib
-      }
-    }
-  }
-  return addon;
-}
+// GEOZARR_INFLATE=zlib: node:zlib whatever is built.
+const loadAddon = addonLoader<Addon>("inflate", () => process.env.GEOZARR_INFLATE !== "zlib");
 
 /** Which inflater this thread uses. */
 export function inflateBackend(): "libdeflate" | "zlib" {

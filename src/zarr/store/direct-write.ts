@@ -11,8 +11,8 @@
  * @module
  */
 
-import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
+import { addonLoader } from "../addons.js";
 
 interface Addon {
   writeDirect(path: string, bytes: Uint8Array): number;
@@ -23,23 +23,8 @@ export const DIRECT_MIN_BYTES = 1 << 20;
 
 const EINVAL = 22;
 
-let addon: Addon | null | undefined;
-
-function loadAddon(): Addon | null {
-  if (addon === undefined) {
-    addon = null;
-    if (process.env.GEOZARR_DIRECT_IO === "1") {
-      try {
-        addon = createRequire(import.meta.url)(
-          "../../../native/directio/build/Release/directio.node",
-        ) as Addon;
-      } catch {
-        // not built (or not Linux): buffered writes
-      }
-    }
-  }
-  return addon;
-}
+// Off unless GEOZARR_DIRECT_IO=1; not built (or not Linux): buffered writes.
+const loadAddon = addonLoader<Addon>("directio", () => process.env.GEOZARR_DIRECT_IO === "1");
 
 /** Whether this thread writes large files with O_DIRECT. */
 export function directWrites(): boolean {
