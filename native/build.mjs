@@ -3,7 +3,7 @@
 // install: without an addon geozarr takes the portable path.
 //   native/inflate   libdeflate for NetCDF-4 chunks, when the system has libdeflate's header
 //                    (Debian: libdeflate-dev); otherwise node:zlib (about half the speed)
-//   native/kernels   the element loops of NetCDF-4 decoding (un-shuffle, CF table decode), plain C
+//   native/kernels   the element loops of decoding (HDF5 un-shuffle, CF table decode, TIFF predictor), plain C
 //                    without libraries; otherwise the same loops in JavaScript (about 15 % more CPU)
 //   native/directio  O_DIRECT writes of chunk files (Linux, opt-in: GEOZARR_DIRECT_IO=1);
 //                    otherwise writes through the page cache

@@ -1,7 +1,8 @@
 /*
  * Element loops of the conversion that V8 runs at a fraction of memory speed, written in C for
  * the caller's buffers (no allocation, no copy): un-shuffling HDF5 chunks (H5Zshuffle.c: byte k of
- * element j is at k * n + j) and looking CF-packed values up in a decoding table (the table is
+ * element j is at k * n + j), undoing TIFF's horizontal predictor and looking CF-packed values up
+ * in a decoding table (the table is
  * built in JavaScript, convert/transform.ts, so both paths store exactly the same bits). Optional:
  * kernels/elementwise.ts runs the same loops in JavaScript when this addon is not built.
  *
@@ -11,6 +12,10 @@
  *   doff, len, table: Float64Array): dst[doff + i] = table[src[so + i] - min(type)], the table
  *   holding one entry per value of the source type (256 or 65536); a float32 target receives the
  *   table's value rounded to nearest, as a JavaScript Float32Array store does.
+ *
+ * accumulate(block: Uint8Array, rows, n, stride, size): TIFF's horizontal predictor undone in place
+ *   (TIFF 6.0 section 14): in each of `rows` rows of `n` samples of `size` bytes (host order, as the
+ *   decoder leaves them), sample i becomes the sum modulo 2^(8 size) of itself and sample i - stride.
  *
  * Every offset and length is checked against the arrays before a byte is touched: a bad call
  * throws a RangeError instead of writing outside a buffer. No floating-point arithmetic happens
@@ -120,11 +125,48 @@ static napi_value lookup(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define ACCUMULATE(T)                                                          \
+  {                                                                            \
+    T* v = (T*)blk.data;                                                       \
+    for (int64_t r = 0; r < rows; r++) {                                       \
+      T* p = v + r * n;                                                        \
+      if (stride == 1) {                                                       \
+        T acc = p[0];                                                          \
+        for (int64_t i = 1; i < n; i++) p[i] = acc = (T)(acc + p[i]);          \
+      } else                                                                   \
+        for (int64_t i = stride; i < n; i++) p[i] = (T)(p[i] + p[i - stride]); \
+    }                                                                          \
+  }
+
+static napi_value accumulate(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  view_t blk;
+  int64_t rows, n, stride, size;
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 5 || !view_of(env, a[0], &blk) || blk.type != napi_uint8_array || !index_of(env, a[1], &rows) ||
+      !index_of(env, a[2], &n) || !index_of(env, a[3], &stride) || !index_of(env, a[4], &size))
+    return fail(env, "accumulate(block: Uint8Array, rows, n, stride, size)");
+  if ((size != 1 && size != 2 && size != 4 && size != 8) || stride < 1 || (n > 0 && stride > n) ||
+      (uint64_t)n > blk.length || (n > 0 && (uint64_t)rows > blk.length / ((uint64_t)n * (uint64_t)size)))
+    return fail(env, "accumulate: outside the block, or not a sample size of 1, 2, 4 or 8 bytes");
+  if ((uintptr_t)blk.data % (uintptr_t)size != 0) return fail(env, "accumulate: the block is not aligned to its samples");
+  switch (size) {
+    case 1: ACCUMULATE(uint8_t) break;
+    case 2: ACCUMULATE(uint16_t) break;
+    case 4: ACCUMULATE(uint32_t) break;
+    default: ACCUMULATE(uint64_t) break;
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "unshuffle", NAPI_AUTO_LENGTH, unshuffle, NULL, &fn);
   napi_set_named_property(env, exports, "unshuffle", fn);
   napi_create_function(env, "lookup", NAPI_AUTO_LENGTH, lookup, NULL, &fn);
   napi_set_named_property(env, exports, "lookup", fn);
+  napi_create_function(env, "accumulate", NAPI_AUTO_LENGTH, accumulate, NULL, &fn);
+  napi_set_named_property(env, exports, "accumulate", fn);
   return exports;
 }

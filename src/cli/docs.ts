@@ -61,8 +61,9 @@ export function cliMarkdown(): string {
     "`GEOZARR_INFLATE=zlib`: inflate NetCDF-4 chunks with node:zlib even where libdeflate is built (a",
     "diagnostic switch).",
     "",
-    "`GEOZARR_KERNELS=js`: un-shuffle HDF5 chunks and decode packed values with the JavaScript loops",
-    "even where the native/kernels addon is built (a diagnostic switch; the same bytes, about 15 % more CPU).",
+    "`GEOZARR_KERNELS=js`: un-shuffle HDF5 chunks, decode packed values and undo TIFF predictors with the",
+    "JavaScript loops even where the native/kernels addon is built (a diagnostic switch; the same bytes,",
+    "about 15 % more CPU on NetCDF-4 input).",
     "",
   ];
   for (const cmd of Object.values(COMMANDS)) {

@@ -1,15 +1,17 @@
 /**
- * The two element loops every NetCDF-4 conversion runs over each value: un-shuffling HDF5 chunks
- * (the shuffle filter, H5Zshuffle.c: byte k of element j is stored at k * n + j) and decoding CF
- * packed 8- and 16-bit values through a table (convert/transform.ts builds the table; CF §8.1).
+ * The element loops a conversion runs over each value: un-shuffling HDF5 chunks (the shuffle
+ * filter, H5Zshuffle.c: byte k of element j is stored at k * n + j), decoding CF packed 8- and
+ * 16-bit values through a table (convert/transform.ts builds the table; CF §8.1) and undoing
+ * TIFF's horizontal predictor (TIFF 6.0 section 14; readers/tiff-decode.ts).
  *
- * Both run in C when the optional addon (native/kernels, plain C without libraries, built by
+ * All run in C when the optional addon (native/kernels, plain C without libraries, built by
  * node-gyp at install) loads, and in JavaScript otherwise, with the same results bit for bit: the
- * addon only loads, stores and rounds a double to float as a Float32Array store does. V8 runs
- * these loops well below memory speed on the conversion's buffers (the JIT cannot vectorise the
- * byte-plane interleave or the table gather); in C a medium MUR conversion takes 16 % less CPU
- * and 17 % less wall time (docs/benchmarks.md, "Native element loops"). Why our own addon: no npm
- * package does either loop into the caller's buffers (docs/design.md, "The conversion pipeline").
+ * addon only moves bytes, adds integers modulo their width and rounds a double to float as a
+ * Float32Array store does. V8 runs these loops well below memory speed on the conversion's
+ * buffers (the JIT cannot vectorise the byte-plane interleave or the table gather); in C a medium
+ * MUR conversion takes 16 % less CPU and 17 % less wall time (docs/benchmarks.md, "Native element
+ * loops"). Why our own addon: no npm package does these loops into the caller's buffers
+ * (docs/design.md, "The conversion pipeline").
  *
  * GEOZARR_KERNELS=js forces the JavaScript loops (a diagnostic switch, and how the tests compare
  * the two paths).
@@ -50,9 +52,18 @@ type Lookup<S = TableSource> = (
   table: Float64Array,
 ) => void;
 
+/**
+ * TIFF's horizontal predictor undone in place (TIFF 6.0 section 14): in each of `rows` rows of `n`
+ * samples of `size` bytes (1, 2, 4 or 8; host order, as the TIFF decoder leaves them), sample i
+ * becomes the sum of itself and sample i - stride, modulo 2^(8 size). `block` is aligned to its
+ * samples.
+ */
+type Accumulate = (block: Uint8Array, rows: number, n: number, stride: number, size: number) => void;
+
 interface Addon {
   unshuffle: Unshuffle;
   lookup: Lookup;
+  accumulate: Accumulate;
 }
 
 // GEOZARR_KERNELS=js: the JavaScript loops whatever is built.
@@ -75,6 +86,13 @@ export const lookupInto: Lookup = (src, so, dst, doff, len, table) => {
   const a = loadAddon();
   if (a) a.lookup(src, so, dst, doff, len, table);
   else lookupJs(src, so, dst, doff, len, table);
+};
+
+/** {@link Accumulate}: in C where the addon is built. */
+export const accumulateRows: Accumulate = (block, rows, n, stride, size) => {
+  const a = loadAddon();
+  if (a) a.accumulate(block, rows, n, stride, size);
+  else accumulateJs(block, rows, n, stride, size);
 };
 
 const unshuffleJs: Unshuffle = (src, n, itemSize, so, dst, doff, len) => {
@@ -137,5 +155,82 @@ const lookupUnsigned: Lookup<Uint8Array | Uint16Array> = (s, so, d, doff, n, t) 
   for (let i = 0; i < n; i++) d[doff + i] = t[s[so + i]!]!;
 };
 
+const accumulateJs: Accumulate = (b, rows, n, stride, size) => {
+  const { buffer, byteOffset, byteLength } = b;
+  // One loop per element type, so each stays monomorphic (typed arrays wrap on overflow: modular
+  // addition, as the predictor's differences are).
+  if (size === 1) accumulate8(b, rows, n, stride);
+  else if (size === 2) accumulate16(new Uint16Array(buffer, byteOffset, byteLength >> 1), rows, n, stride);
+  else if (size === 4) accumulate32(new Uint32Array(buffer, byteOffset, byteLength >> 2), rows, n, stride);
+  else {
+    const v = new BigUint64Array(buffer, byteOffset, byteLength >> 3);
+    for (let r = 0; r < rows; r++)
+      for (let i = r * n + stride; i < (r + 1) * n; i++) v[i] = BigInt.asUintN(64, v[i]! + v[i - stride]!);
+  }
+};
+
+function accumulate8(v: Uint8Array, rows: number, n: number, stride: number): void {
+  if (stride === 1) {
+    // One band: a running sum in a register (one load and one store per sample).
+    for (let r = 0; r < rows; r++) {
+      let acc = v[r * n]!;
+      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) & 0xff;
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++)
+    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+}
+function accumulate16(v: Uint16Array, rows: number, n: number, stride: number): void {
+  if (stride === 1 && LITTLE_ENDIAN && n % 2 === 0 && v.byteOffset % 4 === 0) {
+    accumulate16Pairs(new Uint32Array(v.buffer, v.byteOffset, (rows * n) >> 1), rows, n >> 1);
+    return;
+  }
+  if (stride === 1) {
+    // One band: a running sum in a register (one load and one store per sample).
+    for (let r = 0; r < rows; r++) {
+      let acc = v[r * n]!;
+      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) & 0xffff;
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++)
+    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+}
+
+/**
+ * One band of 16-bit samples, two at a time: each 32-bit word holds two samples (little-endian:
+ * the first in the low half), summed in turn onto the running value. Half the loads, stores and
+ * bounds checks of the one-sample loop: 0.04 against 0.07 CPU s per 128 MB of tiles on these
+ * machines (bench/limits/geotiff.mjs measures it in place). Rows of an even number of samples.
+ */
+function accumulate16Pairs(w: Uint32Array, rows: number, half: number): void {
+  for (let r = 0; r < rows; r++) {
+    let acc = 0;
+    for (let i = r * half, end = (r + 1) * half; i < end; i++) {
+      const x = w[i]!;
+      const lo = (acc + x) & 0xffff;
+      acc = (lo + (x >>> 16)) & 0xffff;
+      w[i] = lo | (acc << 16);
+    }
+  }
+}
+function accumulate32(v: Uint32Array, rows: number, n: number, stride: number): void {
+  if (stride === 1) {
+    // One band: a running sum in a register (one load and one store per sample).
+    for (let r = 0; r < rows; r++) {
+      let acc = v[r * n]!;
+      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) >>> 0;
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++)
+    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+}
+
 /** The JavaScript loops whatever the addon: what the tests hold the addon's results against. */
-export const jsLoops = { unshuffleInto: unshuffleJs, lookupInto: lookupJs } as const;
+export const jsLoops = {
+  unshuffleInto: unshuffleJs,
+  lookupInto: lookupJs,
+  accumulateRows: accumulateJs,
+} as const;

@@ -11,6 +11,7 @@
 
 import { getDecoder } from "geotiff";
 import { GeoZarrError, messageOf } from "../errors.js";
+import { accumulateRows } from "../kernels/elementwise.js";
 import { nativeZstd, zstdDecompress } from "../zarr/codecs/zstd.js";
 import { inflateChunk } from "./inflate.js";
 
@@ -182,80 +183,7 @@ function swapBytes(b: Uint8Array, size: number): void {
 /** TIFF 6.0 section 14: each sample is the difference from the same sample of the pixel before. */
 function undoHorizontalPredictor(b: Uint8Array, rows: number, l: BlockLayout): void {
   const stride = l.samplesInBlock;
-  const n = l.blockWidth * stride;
-  const { buffer, byteOffset, byteLength } = b;
-  // One loop per element type, so each stays monomorphic (typed arrays wrap on overflow: modular
-  // addition, as the predictor's differences are).
-  if (l.bitsPerSample === 8) accumulate8(b, rows, n, stride);
-  else if (l.bitsPerSample === 16)
-    accumulate16(new Uint16Array(buffer, byteOffset, byteLength >> 1), rows, n, stride);
-  else if (l.bitsPerSample === 32)
-    accumulate32(new Uint32Array(buffer, byteOffset, byteLength >> 2), rows, n, stride);
-  else {
-    const v = new BigUint64Array(buffer, byteOffset, byteLength >> 3);
-    for (let r = 0; r < rows; r++)
-      for (let i = r * n + stride; i < (r + 1) * n; i++) v[i] = BigInt.asUintN(64, v[i]! + v[i - stride]!);
-  }
-}
-
-function accumulate8(v: Uint8Array, rows: number, n: number, stride: number): void {
-  if (stride === 1) {
-    // One band: a running sum in a register (one load and one store per sample).
-    for (let r = 0; r < rows; r++) {
-      let acc = v[r * n]!;
-      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) & 0xff;
-    }
-    return;
-  }
-  for (let r = 0; r < rows; r++)
-    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
-}
-function accumulate16(v: Uint16Array, rows: number, n: number, stride: number): void {
-  if (stride === 1 && LITTLE_ENDIAN_HOST && n % 2 === 0 && v.byteOffset % 4 === 0) {
-    accumulate16Pairs(new Uint32Array(v.buffer, v.byteOffset, (rows * n) >> 1), rows, n >> 1);
-    return;
-  }
-  if (stride === 1) {
-    // One band: a running sum in a register (one load and one store per sample).
-    for (let r = 0; r < rows; r++) {
-      let acc = v[r * n]!;
-      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) & 0xffff;
-    }
-    return;
-  }
-  for (let r = 0; r < rows; r++)
-    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
-}
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * One band of 16-bit samples, two at a time: each 32-bit word holds two samples (little-endian:
- * the first in the low half), summed in turn onto the running value. Half the loads, stores and
- * bounds checks of the one-sample loop: 0.04 against 0.07 CPU s per 128 MB of tiles on these
- * machines (bench/limits/geotiff.mjs measures it in place). Rows of an even number of samples.
- */
-function accumulate16Pairs(w: Uint32Array, rows: number, half: number): void {
-  for (let r = 0; r < rows; r++) {
-    let acc = 0;
-    for (let i = r * half, end = (r + 1) * half; i < end; i++) {
-      const x = w[i]!;
-      const lo = (acc + x) & 0xffff;
-      acc = (lo + (x >>> 16)) & 0xffff;
-      w[i] = lo | (acc << 16);
-    }
-  }
-}
-function accumulate32(v: Uint32Array, rows: number, n: number, stride: number): void {
-  if (stride === 1) {
-    // One band: a running sum in a register (one load and one store per sample).
-    for (let r = 0; r < rows; r++) {
-      let acc = v[r * n]!;
-      for (let i = r * n + 1, end = (r + 1) * n; i < end; i++) v[i] = acc = (acc + v[i]!) >>> 0;
-    }
-    return;
-  }
-  for (let r = 0; r < rows; r++)
-    for (let i = r * n + stride, end = (r + 1) * n; i < end; i++) v[i] = v[i]! + v[i - stride]!;
+  accumulateRows(b, rows, l.blockWidth * stride, stride, l.bitsPerSample / 8);
 }
 
 /**
