@@ -245,21 +245,16 @@ export async function appendSeries(
     const history = historyLine(options.command ?? `geozarr convert ${inputs.length} inputs --append ${dim}`);
     // A store of GeoTIFF scenes has one variable per band unless it has band_data.
     const bandsAsVariables = first.scene ? !dataNames.includes("band_data") : undefined;
-    const planned1 = await planGranule(
-      first.file,
-      dim,
-      timed.map((t) => t.input),
-      {
-        zarrFormat: h.zarrFormat,
-        codec: settings.codec,
-        chunks: settings.chunks,
-        shards: settings.shards,
-        unpack: settings.unpack,
-        variables: first.scene ? undefined : dataNames.filter((n) => !n.includes("/")),
-        bandsAsVariables,
-        history,
-      },
-    );
+    const planned1 = await planGranule(first.file, dim, first.scene !== undefined, {
+      zarrFormat: h.zarrFormat,
+      codec: settings.codec,
+      chunks: settings.chunks,
+      shards: settings.shards,
+      unpack: settings.unpack,
+      variables: first.scene ? undefined : dataNames.filter((n) => !n.includes("/")),
+      bandsAsVariables,
+      history,
+    });
     const one = first.scene
       ? { nodes: withSceneTime(planned1.nodes, first, h.zarrFormat, settings.shards?.[dim]) }
       : planned1;

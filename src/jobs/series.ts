@@ -16,7 +16,7 @@ import { basename, resolve } from "node:path";
 import { type ArraySummary, type ExecuteSummary, emptySummary, type NodePlan } from "../convert/execute.js";
 import { expandInputs } from "../convert/inputs.js";
 import { withHalving } from "../convert/multiscale.js";
-import { type InputPlanOptions, normalizeOptions, planInput } from "../convert/plan-input.js";
+import { detectInput, type InputPlanOptions, normalizeOptions, planInput } from "../convert/plan-input.js";
 import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
 import { planSeries, type SeriesPlan } from "../convert/series/plan.js";
 import type { ScannedInput } from "../convert/series/scan-task.js";
@@ -112,10 +112,9 @@ export async function scanInputs(
 export async function planGranule(
   file: string,
   concatDim: string,
-  scanned: readonly ScannedInput[],
+  scene: boolean,
   options: InputPlanOptions & { spatialChunk?: number | undefined; history: string },
 ): Promise<{ nodes: NodePlan[] }> {
-  const scene = scanned.find((s) => s.file === file)?.scene !== undefined;
   const drop = (d: InputPlanOptions["chunks"]) => {
     if (!scene || typeof d !== "object") return d;
     const { [concatDim]: _, ...rest } = d;
@@ -146,16 +145,41 @@ export async function planSeriesRun(
   const method = ms?.resampling === "bilinear" ? "average" : (ms?.resampling ?? "average");
   const inputs = await expandInputs(given, { inputsFrom: options.inputsFrom });
   if (inputs.length === 0) throw new GeoZarrError("Usage", "no inputs");
+  const command =
+    options.command ??
+    `geozarr convert ${inputs.length} inputs ${basename(output)} --concat ${options.concat} --zarr-format ${o.zarrFormat}`;
+  const history = historyLine(command);
+  const granuleOptions = {
+    ...o,
+    variables: options.variables,
+    requireStandardName: options.requireStandardName,
+    unpack: options.unpack,
+    crs: options.crs,
+    bandsAsVariables: options.bandsAsVariables,
+    spatialChunk: ms && o.zarrFormat === 2 && !ms.tms ? tileSize : undefined,
+    history,
+  };
+  // The series is planned from its first granule in time, known once every granule is scanned.
+  // The first one listed usually is that granule (names carry the date): it is planned on this
+  // thread while the workers scan (h5wasm's start, the reader's modules and the file's metadata,
+  // about 0.2 s that both workers otherwise wait for), and used only if it is that granule. A
+  // scene is a GeoTIFF, as the scan decides (detectInput). Without worker threads the scans run
+  // on this thread, which has no time to spare, and close the files they opened (the handles the
+  // planner would share): nothing is planned ahead then.
+  const listedFirst = pool.size > 0 ? inputs[0] : undefined;
+  const early =
+    listedFirst === undefined
+      ? undefined
+      : detectInput(listedFirst).then((f) =>
+          planGranule(listedFirst, options.concat, f === "geotiff", granuleOptions),
+        );
+  early?.catch(() => {}); // awaited only when used; its failure is then reported as the plan's
   const scanned = await scanInputs(inputs, options.concat, pool, options.signal, options.timeFrom);
   const stepsPerChunk = typeof options.chunks === "object" ? options.chunks?.[options.concat] : undefined;
   const chunkText = typeof options.chunks === "string" ? options.chunks : undefined;
   const T =
     stepsPerChunk ??
     Number(new RegExp(`(?:^|,)\\s*${options.concat}\\s*=\\s*(\\d+)`).exec(chunkText ?? "")?.[1] ?? 1);
-  const command =
-    options.command ??
-    `geozarr convert ${inputs.length} inputs ${basename(output)} --concat ${options.concat} --zarr-format ${o.zarrFormat}`;
-  const history = historyLine(command);
   const plan = await planSeries({
     scanned,
     concatDim: options.concat,
@@ -163,16 +187,14 @@ export async function planSeriesRun(
     stepsPerShard: o.shards?.[options.concat],
     zarrFormat: o.zarrFormat,
     planOne: (file) =>
-      planGranule(file, options.concat, scanned, {
-        ...o,
-        variables: options.variables,
-        requireStandardName: options.requireStandardName,
-        unpack: options.unpack,
-        crs: options.crs,
-        bandsAsVariables: options.bandsAsVariables,
-        spatialChunk: ms && o.zarrFormat === 2 && !ms.tms ? tileSize : undefined,
-        history,
-      }),
+      early && file === listedFirst
+        ? early
+        : planGranule(
+            file,
+            options.concat,
+            scanned.find((i) => i.file === file)?.scene !== undefined,
+            granuleOptions,
+          ),
   });
   // The levels a conversion computes from its own units, per task (convert/multiscale.ts).
   if (ms && !ms.tms) {
