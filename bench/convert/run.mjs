@@ -192,6 +192,6 @@ for (const r of results) {
     }
   }
 }
-// One file per kind of run and size: a --quick run of one size does not overwrite the other's.
-const suffix = sizes.length === 1 ? `-${sizes[0]}` : "";
-save(`${quick ? "convert-quick" : "convert"}${quick ? suffix : ""}`, { runs, quick, results });
+// A --quick run is saved per size (convert-quick-med / -full): one size's does not overwrite the other's.
+const saved = quick ? `convert-quick${sizes.length === 1 ? `-${sizes[0]}` : ""}` : "convert";
+save(saved, { runs, quick, results });

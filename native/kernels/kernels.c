@@ -2,8 +2,8 @@
  * Element loops of the conversion that V8 runs at a fraction of memory speed, written in C for
  * the caller's buffers (no allocation, no copy): un-shuffling HDF5 chunks (H5Zshuffle.c: byte k of
  * element j is at k * n + j), undoing TIFF's horizontal predictor and looking CF-packed values up
- * in a decoding table (the table is
- * built in JavaScript, convert/transform.ts, so both paths store exactly the same bits). Optional:
+ * in a decoding table (the table is built in JavaScript, convert/transform.ts, so both paths store
+ * exactly the same bits). Optional:
  * kernels/elementwise.ts runs the same loops in JavaScript when this addon is not built.
  *
  * unshuffle(src: Uint8Array, n, itemSize, so, dst: Uint8Array, doff, len): elements so..so+len of
@@ -19,7 +19,8 @@
  *
  * Every offset and length is checked against the arrays before a byte is touched: a bad call
  * throws a RangeError instead of writing outside a buffer. No floating-point arithmetic happens
- * here (loads, stores and one double-to-float conversion), so compiler flags cannot change a bit.
+ * here (loads, stores, integer additions and one double-to-float conversion), so compiler flags
+ * cannot change a bit.
  */
 #include <node_api.h>
 #include <stdint.h>
