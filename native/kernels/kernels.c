@@ -6,8 +6,12 @@
  * exactly the same bits). Optional:
  * kernels/elementwise.ts runs the same loops in JavaScript when this addon is not built.
  *
- * unshuffle(src: Uint8Array, n, itemSize, so, dst: Uint8Array, doff, len): elements so..so+len of
- *   a shuffled chunk of n elements into dst's elements doff..doff+len.
+ * unshuffle(src: Uint8Array, n, itemSize, so, srcStride, dst: Uint8Array, doff, dstStride, len, rows):
+ *   `rows` rows of `len` elements of a shuffled chunk of n elements, row r starting at element
+ *   so + r * srcStride, into dst's elements doff + r * dstStride onwards. A whole block per call:
+ *   one call per row cost more than the row's bytes (about 2 million rows per 30 MUR granules).
+ * copyRows(src: Uint8Array, so, srcStride, dst: Uint8Array, doff, dstStride, len, rows): the same
+ *   block of plain bytes (offsets, strides and lengths in bytes).
  * lookup(src: Int8Array|Uint8Array|Int16Array|Uint16Array, so, dst: Float64Array|Float32Array,
  *   doff, len, table: Float64Array): dst[doff + i] = table[src[so + i] - min(type)], the table
  *   holding one entry per value of the source type (256 or 65536); a float32 target receives the
@@ -24,6 +28,7 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct {
@@ -55,35 +60,78 @@ static napi_value fail(napi_env env, const char* why) {
   return NULL;
 }
 
-#define UNSHUFFLE(SIZE)                                                        \
-  for (int64_t j = 0; j < len; j++)                                            \
-    for (int k = 0; k < SIZE; k++) d[(doff + j) * SIZE + k] = s[k * n + so + j];
+/* The last element a block of `rows` rows of `len` elements reaches, plus one (0 when empty). */
+static int block_end(int64_t start, int64_t stride, int64_t len, int64_t rows, uint64_t* out) {
+  if (rows == 0 || len == 0) {
+    *out = 0;
+    return 1;
+  }
+  /* Offsets and strides are below 2^53 (index_of); products stay below 2^63 for any real buffer. */
+  if (rows > 1 && stride > (INT64_MAX - start - len) / (rows - 1)) return 0;
+  *out = (uint64_t)(start + (rows - 1) * stride + len);
+  return 1;
+}
+
+#define UNSHUFFLE(SIZE)                                                                \
+  for (int64_t r = 0; r < rows; r++) {                                                 \
+    const uint8_t* sr = s + so + r * ss;                                               \
+    uint8_t* dr = d + (doff + r * ds) * SIZE;                                          \
+    for (int64_t j = 0; j < len; j++)                                                  \
+      for (int k = 0; k < SIZE; k++) dr[j * SIZE + k] = sr[k * n + j];                 \
+  }
 
 static napi_value unshuffle(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value a[7];
+  size_t argc = 10;
+  napi_value a[10];
   view_t src, dst;
-  int64_t n, size, so, doff, len;
+  int64_t n, size, so, ss, doff, ds, len, rows;
+  uint64_t send, dend;
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  if (argc < 7 || !view_of(env, a[0], &src) || src.type != napi_uint8_array || !index_of(env, a[1], &n) ||
-      !index_of(env, a[2], &size) || !index_of(env, a[3], &so) || !view_of(env, a[4], &dst) ||
-      dst.type != napi_uint8_array || !index_of(env, a[5], &doff) || !index_of(env, a[6], &len))
-    return fail(env, "unshuffle(src: Uint8Array, n, itemSize, so, dst: Uint8Array, doff, len)");
-  if (size < 1 || size > 64 || so + len > n || (uint64_t)n > src.length || (uint64_t)(n * size) > src.length ||
-      (uint64_t)((doff + len) * size) > dst.length)
+  if (argc < 10 || !view_of(env, a[0], &src) || src.type != napi_uint8_array || !index_of(env, a[1], &n) ||
+      !index_of(env, a[2], &size) || !index_of(env, a[3], &so) || !index_of(env, a[4], &ss) ||
+      !view_of(env, a[5], &dst) || dst.type != napi_uint8_array || !index_of(env, a[6], &doff) ||
+      !index_of(env, a[7], &ds) || !index_of(env, a[8], &len) || !index_of(env, a[9], &rows))
+    return fail(env, "unshuffle(src: Uint8Array, n, itemSize, so, srcStride, dst: Uint8Array, doff, dstStride, len, rows)");
+  if (size < 1 || size > 64 || !block_end(so, ss, len, rows, &send) || !block_end(doff, ds, len, rows, &dend) ||
+      send > (uint64_t)n || (uint64_t)n > src.length / (uint64_t)size || dend > dst.length / (uint64_t)size)
     return fail(env, "unshuffle: outside the chunk or the target");
+  if (send == 0) return NULL;
   const uint8_t* s = src.data;
   uint8_t* d = dst.data;
   /* Fixed sizes let the compiler interleave the byte planes with vector shuffles. */
   switch (size) {
-    case 1: memcpy(d + doff, s + so, (size_t)len); break;
+    case 1:
+      for (int64_t r = 0; r < rows; r++) memcpy(d + doff + r * ds, s + so + r * ss, (size_t)len);
+      break;
     case 2: UNSHUFFLE(2) break;
     case 4: UNSHUFFLE(4) break;
     case 8: UNSHUFFLE(8) break;
     default:
-      for (int64_t j = 0; j < len; j++)
-        for (int64_t k = 0; k < size; k++) d[(doff + j) * size + k] = s[k * n + so + j];
+      for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < len; j++)
+          for (int64_t k = 0; k < size; k++) d[(doff + r * ds + j) * size + k] = s[k * n + so + r * ss + j];
   }
+  return NULL;
+}
+
+static napi_value copy_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value a[8];
+  view_t src, dst;
+  int64_t so, ss, doff, ds, len, rows;
+  uint64_t send, dend;
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 8 || !view_of(env, a[0], &src) || src.type != napi_uint8_array || !index_of(env, a[1], &so) ||
+      !index_of(env, a[2], &ss) || !view_of(env, a[3], &dst) || dst.type != napi_uint8_array ||
+      !index_of(env, a[4], &doff) || !index_of(env, a[5], &ds) || !index_of(env, a[6], &len) ||
+      !index_of(env, a[7], &rows))
+    return fail(env, "copyRows(src: Uint8Array, so, srcStride, dst: Uint8Array, doff, dstStride, len, rows)");
+  if (!block_end(so, ss, len, rows, &send) || !block_end(doff, ds, len, rows, &dend) || send > src.length ||
+      dend > dst.length)
+    return fail(env, "copyRows: outside the source or the target");
+  /* memmove: the caller may copy within one buffer. */
+  for (int64_t r = 0; r < rows && len > 0; r++)
+    memmove(dst.data + doff + r * ds, src.data + so + r * ss, (size_t)len);
   return NULL;
 }
 
@@ -165,6 +213,8 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "unshuffle", NAPI_AUTO_LENGTH, unshuffle, NULL, &fn);
   napi_set_named_property(env, exports, "unshuffle", fn);
+  napi_create_function(env, "copyRows", NAPI_AUTO_LENGTH, copy_rows, NULL, &fn);
+  napi_set_named_property(env, exports, "copyRows", fn);
   napi_create_function(env, "lookup", NAPI_AUTO_LENGTH, lookup, NULL, &fn);
   napi_set_named_property(env, exports, "lookup", fn);
   napi_create_function(env, "accumulate", NAPI_AUTO_LENGTH, accumulate, NULL, &fn);

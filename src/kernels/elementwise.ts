@@ -25,18 +25,35 @@ import { addonLoader } from "../zarr/addons.js";
 export type TableSource = Int8Array | Uint8Array | Int16Array | Uint16Array;
 
 /**
- * Elements `so .. so + len` of a shuffled chunk of `n` elements of `itemSize` bytes (`src`, the
- * byte planes one after the other) into elements `doff .. doff + len` of `dst` (plain bytes, the
- * platform's order is not involved: bytes are moved, never reinterpreted).
+ * A block of `rows` rows of `len` elements of a shuffled chunk of `n` elements of `itemSize` bytes
+ * (`src`, the byte planes one after the other), row r from element `so + r * srcStride`, into
+ * elements `doff + r * dstStride ..` of `dst` (plain bytes, the platform's order is not involved:
+ * bytes are moved, never reinterpreted). A block per call, not a row: the rows of HDF5 chunks are
+ * short (409 values in MUR), and a call per row cost more than its bytes.
  */
 type Unshuffle = (
   src: Uint8Array,
   n: number,
   itemSize: number,
   so: number,
+  srcStride: number,
   dst: Uint8Array,
   doff: number,
+  dstStride: number,
   len: number,
+  rows: number,
+) => void;
+
+/** The same block of plain bytes: offsets, strides and `len` in bytes. */
+type CopyRows = (
+  src: Uint8Array,
+  so: number,
+  srcStride: number,
+  dst: Uint8Array,
+  doff: number,
+  dstStride: number,
+  len: number,
+  rows: number,
 ) => void;
 
 /**
@@ -62,6 +79,7 @@ type Accumulate = (block: Uint8Array, rows: number, n: number, stride: number, s
 
 interface Addon {
   unshuffle: Unshuffle;
+  copyRows: CopyRows;
   lookup: Lookup;
   accumulate: Accumulate;
 }
@@ -75,10 +93,17 @@ export function elementwiseBackend(): "native" | "js" {
 }
 
 /** {@link Unshuffle}: in C where the addon is built. */
-export const unshuffleInto: Unshuffle = (src, n, itemSize, so, dst, doff, len) => {
+export const unshuffleInto: Unshuffle = (src, n, itemSize, so, ss, dst, doff, ds, len, rows) => {
   const a = loadAddon();
-  if (a) a.unshuffle(src, n, itemSize, so, dst, doff, len);
-  else unshuffleJs(src, n, itemSize, so, dst, doff, len);
+  if (a) a.unshuffle(src, n, itemSize, so, ss, dst, doff, ds, len, rows);
+  else unshuffleJs(src, n, itemSize, so, ss, dst, doff, ds, len, rows);
+};
+
+/** {@link CopyRows}: in C where the addon is built. */
+export const copyRowsInto: CopyRows = (src, so, ss, dst, doff, ds, len, rows) => {
+  const a = loadAddon();
+  if (a) a.copyRows(src, so, ss, dst, doff, ds, len, rows);
+  else copyRowsJs(src, so, ss, dst, doff, ds, len, rows);
 };
 
 /** {@link Lookup}: in C where the addon is built. */
@@ -95,7 +120,48 @@ export const accumulateRows: Accumulate = (block, rows, n, stride, size) => {
   else accumulateJs(block, rows, n, stride, size);
 };
 
-const unshuffleJs: Unshuffle = (src, n, itemSize, so, dst, doff, len) => {
+/** What the addon checks: the block lies inside both arrays (`srcEnd`, `dstEnd` in elements). */
+function checkBlock(
+  what: string,
+  so: number,
+  ss: number,
+  doff: number,
+  ds: number,
+  len: number,
+  rows: number,
+  srcEnd: number,
+  dstEnd: number,
+): void {
+  const args = [so, ss, doff, ds, len, rows];
+  if (!args.every((x) => Number.isSafeInteger(x) && x >= 0))
+    throw new RangeError(`${what}: offsets, strides and lengths are non-negative integers`);
+  if (rows === 0 || len === 0) return;
+  if (so + (rows - 1) * ss + len > srcEnd || doff + (rows - 1) * ds + len > dstEnd)
+    throw new RangeError(`${what}: outside the source or the target`);
+}
+
+const copyRowsJs: CopyRows = (src, so, ss, dst, doff, ds, len, rows) => {
+  checkBlock("copyRows", so, ss, doff, ds, len, rows, src.length, dst.length);
+  for (let r = 0; r < rows && len > 0; r++)
+    dst.set(src.subarray(so + r * ss, so + r * ss + len), doff + r * ds);
+};
+
+const unshuffleJs: Unshuffle = (src, n, itemSize, so, ss, dst, doff, ds, len, rows) => {
+  if (!(Number.isSafeInteger(itemSize) && itemSize >= 1 && n * itemSize <= src.length))
+    throw new RangeError("unshuffle: outside the chunk or the target");
+  checkBlock("unshuffle", so, ss, doff, ds, len, rows, n, Math.floor(dst.length / itemSize));
+  for (let r = 0; r < rows; r++) unshuffleRow(src, n, itemSize, so + r * ss, dst, doff + r * ds, len);
+};
+
+function unshuffleRow(
+  src: Uint8Array,
+  n: number,
+  itemSize: number,
+  so: number,
+  dst: Uint8Array,
+  doff: number,
+  len: number,
+): void {
   // Whole 2- and 4-byte elements stored through views of the target where the platform is
   // little-endian (the bytes land in the same order), one byte at a time otherwise.
   if (LITTLE_ENDIAN && (itemSize === 2 || itemSize === 4) && dst.byteOffset % itemSize === 0) {
@@ -110,7 +176,7 @@ const unshuffleJs: Unshuffle = (src, n, itemSize, so, dst, doff, len) => {
   }
   for (let j = 0; j < len; j++)
     for (let k = 0; k < itemSize; k++) dst[(doff + j) * itemSize + k] = src[k * n + so + j]!;
-};
+}
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -231,6 +297,7 @@ function accumulate32(v: Uint32Array, rows: number, n: number, stride: number): 
 /** The JavaScript loops whatever the addon: what the tests hold the addon's results against. */
 export const jsLoops = {
   unshuffleInto: unshuffleJs,
+  copyRowsInto: copyRowsJs,
   lookupInto: lookupJs,
   accumulateRows: accumulateJs,
 } as const;

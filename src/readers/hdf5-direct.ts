@@ -15,8 +15,8 @@
  */
 
 import { GeoZarrError } from "../errors.js";
-import { unshuffleInto } from "../kernels/elementwise.js";
-import { type Box, chunksOverlapping, forEachRun, intersect } from "../zarr/ndarray.js";
+import { copyRowsInto, unshuffleInto } from "../kernels/elementwise.js";
+import { type Box, chunksOverlapping, forEachBlock, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
 import { type ByteSource, keptVersion, localSource, type RemoteFile } from "./byte-source.js";
 import { type ChunkIndex, readChunkIndex, type StoredChunk } from "./hdf5-index.js";
@@ -187,20 +187,18 @@ function copyPart(
   part: Box,
   t: OutBox,
 ): void {
-  const runs = (f: (so: number, doff: number, len: number) => void) =>
-    forEachRun(
-      chunkBox.shape,
-      part.start.map((s, d) => s - chunkBox.start[d]!),
-      t.box.shape,
-      part.start.map((s, d) => s - t.box.start[d]!),
-      part.shape,
-      f,
-    );
   const out = new Uint8Array(t.buffer);
-  if (!shuffled) {
-    runs((so, doff, len) => out.set(bytes.subarray(so * itemSize, (so + len) * itemSize), doff * itemSize));
-    return;
-  }
-  // Shuffled: byte k of element j is at k * n + j (H5Zshuffle.c).
-  runs((so, doff, len) => unshuffleInto(bytes, n, itemSize, so, out, doff, len));
+  const z = itemSize;
+  forEachBlock(
+    chunkBox.shape,
+    part.start.map((s, d) => s - chunkBox.start[d]!),
+    t.box.shape,
+    part.start.map((s, d) => s - t.box.start[d]!),
+    part.shape,
+    shuffled
+      ? // Shuffled: byte k of element j is at k * n + j (H5Zshuffle.c).
+        (so, doff, len, rows, ss, ds) => unshuffleInto(bytes, n, z, so, ss, out, doff, ds, len, rows)
+      : (so, doff, len, rows, ss, ds) =>
+          copyRowsInto(bytes, so * z, ss * z, out, doff * z, ds * z, len * z, rows),
+  );
 }

@@ -24,22 +24,32 @@ export function stridesOf(shape: readonly number[]): number[] {
 }
 
 /**
- * Visit the contiguous runs of a box of shape `count` between two C-ordered arrays: `src` of shape
+ * Visit a box of shape `count` between two C-ordered arrays as blocks of rows: `src` of shape
  * `srcShape` with the box at `srcStart`, `dst` of shape `dstShape` with the box at `dstStart`.
- * Trailing dimensions covered whole in both are merged, so runs are as long as possible.
- * `run(srcOffset, dstOffset, length)` gets element offsets.
+ * Trailing dimensions covered whole in both are merged into one row, so rows are as long as
+ * possible; the dimension before them gives the rows of a block. `block(srcOffset, dstOffset,
+ * length, rows, srcStride, dstStride)` gets element offsets: row r of the block starts at
+ * `srcOffset + r * srcStride` and `dstOffset + r * dstStride`. Native kernels take a block per
+ * call (kernels/elementwise.ts); a call per row costs more than a short row's bytes.
  */
-export function forEachRun(
+export function forEachBlock(
   srcShape: readonly number[],
   srcStart: readonly number[],
   dstShape: readonly number[],
   dstStart: readonly number[],
   count: readonly number[],
-  run: (srcOffset: number, dstOffset: number, length: number) => void,
+  block: (
+    srcOffset: number,
+    dstOffset: number,
+    length: number,
+    rows: number,
+    srcStride: number,
+    dstStride: number,
+  ) => void,
 ): void {
   const nd = count.length;
   if (nd === 0) {
-    run(0, 0, 1);
+    block(0, 0, 1, 1, 0, 0);
     return;
   }
   if (count.some((c) => c === 0)) return;
@@ -57,16 +67,22 @@ export function forEachRun(
     srcBase += srcStart[d]! * ss[d]!;
     dstBase += dstStart[d]! * ds[d]!;
   }
-  const idx = new Array<number>(inner).fill(0);
+  // Dimension `inner - 1` holds the rows of a block; the dimensions before it are iterated.
+  const rowDim = inner - 1;
+  const rows = rowDim >= 0 ? count[rowDim]! : 1;
+  const srcStride = rowDim >= 0 ? ss[rowDim]! : 0;
+  const dstStride = rowDim >= 0 ? ds[rowDim]! : 0;
+  const outer = Math.max(0, rowDim);
+  const idx = new Array<number>(outer).fill(0);
   for (;;) {
     let so = srcBase;
     let doff = dstBase;
-    for (let d = 0; d < inner; d++) {
+    for (let d = 0; d < outer; d++) {
       so += idx[d]! * ss[d]!;
       doff += idx[d]! * ds[d]!;
     }
-    run(so, doff, length);
-    let d = inner - 1;
+    block(so, doff, length, rows, srcStride, dstStride);
+    let d = outer - 1;
     while (d >= 0) {
       idx[d]!++;
       if (idx[d]! < count[d]!) break;
@@ -75,6 +91,23 @@ export function forEachRun(
     }
     if (d < 0) return;
   }
+}
+
+/**
+ * Visit the contiguous runs of a box (see {@link forEachBlock}): `run(srcOffset, dstOffset,
+ * length)` once per row, in C order.
+ */
+export function forEachRun(
+  srcShape: readonly number[],
+  srcStart: readonly number[],
+  dstShape: readonly number[],
+  dstStart: readonly number[],
+  count: readonly number[],
+  run: (srcOffset: number, dstOffset: number, length: number) => void,
+): void {
+  forEachBlock(srcShape, srcStart, dstShape, dstStart, count, (so, doff, len, rows, sst, dst) => {
+    for (let r = 0; r < rows; r++) run(so + r * sst, doff + r * dst, len);
+  });
 }
 
 /** Copy a box (see {@link forEachRun}): one `TypedArray.set` per contiguous run. */

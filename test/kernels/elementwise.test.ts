@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import {
   accumulateRows,
+  copyRowsInto,
   elementwiseBackend,
   jsLoops,
   lookupInto,
@@ -39,26 +40,56 @@ describe("element loops", () => {
     expect(elementwiseBackend()).toBe("native");
   });
 
-  it("un-shuffle like the JavaScript loop, for item sizes 1 to 8, at any offset", () => {
+  it("un-shuffle blocks of rows like the JavaScript loop, for item sizes 1 to 8, at any offset and stride", () => {
     const n = 1000;
     for (const size of [1, 2, 3, 4, 8]) {
       const src = bytes(n * size, size);
-      for (const [so, doff, len] of [
-        [0, 0, n],
-        [17, 5, 500],
-        [999, 0, 1],
-        [3, 997, 0],
+      // [so, srcStride, doff, dstStride, len, rows]
+      for (const [so, ss, doff, ds, len, rows] of [
+        [0, 0, 0, 0, n, 1],
+        [17, 0, 5, 0, 500, 1],
+        [999, 0, 0, 0, 1, 1],
+        [3, 0, 997, 0, 0, 1],
+        [10, 100, 3, 40, 33, 9], // rows of a chunk (stride 100) into rows of a band (stride 40)
+        [0, 0, 0, 0, 10, 0],
       ] as const) {
-        const a = new Uint8Array((doff + len + 3) * size).fill(0xee);
+        const end = rows === 0 ? 0 : doff + (rows - 1) * ds + len;
+        const a = new Uint8Array((end + 3) * size).fill(0xee);
         const b = a.slice();
-        unshuffleInto(src, n, size, so, a, doff, len);
-        jsLoops.unshuffleInto(src, n, size, so, b, doff, len);
+        unshuffleInto(src, n, size, so, ss, a, doff, ds, len, rows);
+        jsLoops.unshuffleInto(src, n, size, so, ss, b, doff, ds, len, rows);
         expect(hex(a)).toBe(hex(b));
-        // Values, not only agreement: element doff+j holds byte k of element so+j at k*n + so+j.
-        if (len > 0) for (let k = 0; k < size; k++) expect(a[doff * size + k]).toBe(src[k * n + so]);
+        // Values, not only agreement: element j of row r holds byte k of element so + r ss + j,
+        // stored at k n + so + r ss + j.
+        for (let r = 0; r < rows && len > 0; r++)
+          for (let k = 0; k < size; k++) {
+            expect(a[(doff + r * ds) * size + k]).toBe(src[k * n + so + r * ss]);
+            expect(a[(doff + r * ds + len - 1) * size + k]).toBe(src[k * n + so + r * ss + len - 1]);
+          }
         // Nothing outside the elements asked for is touched.
-        expect(a[(doff + len) * size]).toBe(0xee);
+        expect(a[end * size]).toBe(0xee);
+        if (rows > 1 && ds > len) expect(a[(doff + len) * size]).toBe(0xee);
       }
+    }
+  });
+
+  it("copy blocks of rows like the JavaScript loop, touching nothing between the rows", () => {
+    const src = bytes(4000, 9);
+    for (const [so, ss, doff, ds, len, rows] of [
+      [0, 0, 0, 0, 4000, 1],
+      [7, 409, 11, 1000, 409, 9],
+      [5, 3, 0, 3, 3, 100], // contiguous rows, as a whole-row box gives
+    ] as const) {
+      const a = new Uint8Array(doff + (rows - 1) * ds + len + 5).fill(0xee);
+      const b = a.slice();
+      copyRowsInto(src, so, ss, a, doff, ds, len, rows);
+      jsLoops.copyRowsInto(src, so, ss, b, doff, ds, len, rows);
+      expect(hex(a)).toBe(hex(b));
+      for (let r = 0; r < rows; r++)
+        expect(hex(a.subarray(doff + r * ds, doff + r * ds + len))).toBe(
+          hex(src.subarray(so + r * ss, so + r * ss + len)),
+        );
+      if (ds > len) expect(a[doff + len]).toBe(0xee);
     }
   });
 
@@ -126,11 +157,26 @@ describe("element loops", () => {
   it("refuse calls reaching outside their buffers instead of writing there", () => {
     const src = new Uint8Array(200);
     const dst = new Uint8Array(200);
-    expect(() => unshuffleInto(src, 100, 2, 60, dst, 0, 50)).toThrow(RangeError); // past the chunk
-    expect(() => unshuffleInto(src, 101, 2, 0, dst, 0, 10)).toThrow(RangeError); // chunk larger than src
-    expect(() => unshuffleInto(src, 100, 2, 0, dst, 60, 50)).toThrow(RangeError); // past the target
-    expect(() => unshuffleInto(src, 100, 2, -1, dst, 0, 1)).toThrow(RangeError);
-    expect(() => unshuffleInto(src, 100, 2, 0.5, dst, 0, 1)).toThrow(RangeError);
+    for (const [name, unshuffle, copyRows] of [
+      ["native", unshuffleInto, copyRowsInto],
+      ["js", jsLoops.unshuffleInto, jsLoops.copyRowsInto],
+    ] as const) {
+      const why = `${name} loops`;
+      expect(() => unshuffle(src, 100, 2, 60, 0, dst, 0, 0, 50, 1), why).toThrow(RangeError); // past the chunk
+      expect(() => unshuffle(src, 100, 2, 0, 30, dst, 0, 10, 20, 4), why).toThrow(RangeError); // last row past it
+      expect(() => unshuffle(src, 101, 2, 0, 0, dst, 0, 0, 10, 1), why).toThrow(RangeError); // chunk larger than src
+      expect(() => unshuffle(src, 100, 2, 0, 0, dst, 60, 0, 50, 1), why).toThrow(RangeError); // past the target
+      expect(() => unshuffle(src, 100, 2, 0, 10, dst, 0, 31, 10, 4), why).toThrow(RangeError); // last row past it
+      expect(() => unshuffle(src, 100, 2, -1, 0, dst, 0, 0, 1, 1), why).toThrow(RangeError);
+      expect(() => unshuffle(src, 100, 2, 0.5, 0, dst, 0, 0, 1, 1), why).toThrow(RangeError);
+      expect(() => copyRows(src, 0, 100, dst, 0, 10, 10, 3), why).toThrow(RangeError); // source rows past the end
+      expect(() => copyRows(src, 0, 10, dst, 195, 10, 10, 1), why).toThrow(RangeError); // past the target
+      expect(() => copyRows(src, 0, -1, dst, 0, 10, 10, 2), why).toThrow(RangeError);
+      expect(
+        dst.every((x) => x === 0),
+        why,
+      ).toBe(true);
+    }
     const table = new Float64Array(256);
     const s8 = new Int8Array(100);
     expect(() => lookupInto(s8, 50, new Float64Array(100), 0, 51, table)).toThrow(RangeError);
