@@ -12,6 +12,7 @@
 
 import { GeoTIFF, type GeoTIFFImage } from "geotiff";
 import { GeoZarrError, isGeoZarrError, messageOf } from "../errors.js";
+import { copyRowsInto } from "../kernels/elementwise.js";
 import { type DataType, dataTypeInfo, isBigInt, viewAs } from "../zarr/dtype.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
@@ -449,6 +450,16 @@ function copyBlock(
   const n = xb - xa;
   for (const [ob, s] of bands) {
     if (ob < tb0 || ob >= tb0 + tnb) continue;
+    if (block && stride === 1) {
+      // One band per block: its rows in one call (a tile's 512 rows one by one cost more than
+      // their bytes).
+      const d = ((ob - tb0) * tny + (ya - ty0)) * tnx + (xa - tx0);
+      const so = (ya - area.y) * l.blockWidth + (xa - area.x);
+      const out = new Uint8Array(t.buffer);
+      const z = itemSize;
+      copyRowsInto(block, so * z, l.blockWidth * z, out, d * z, tnx * z, n * z, yb - ya);
+      continue;
+    }
     for (let y = ya; y < yb; y++) {
       const d = ((ob - tb0) * tny + (y - ty0)) * tnx + (xa - tx0);
       if (!src) {
