@@ -186,6 +186,19 @@ describe("our writer's chunks", () => {
   });
 
   const text = fc.string({ unit: "grapheme", maxLength: 6 });
+  // <U12 holds 12 code points; 6 graphemes can be more (combining marks, emoji sequences), which
+  // the writer refuses (next test), so this property draws only strings that fit.
+  const text12 = text.filter((t) => [...t].length <= 12);
+
+  it("refuses a string of more code points than a <U type holds, naming the array", () => {
+    const seven = "a\u0301".repeat(7); // 7 graphemes, 14 code points
+    expect(() => encodeStringChunk([seven], { kind: "utf32", length: 12, endian: "little" }, "/s")).toThrow(
+      /\/s: .* does not fit in utf32 of length 12/,
+    );
+    expect(
+      encodeStringChunk(["a\u0301".repeat(6)], { kind: "utf32", length: 12, endian: "little" }, "/s").length,
+    ).toBe(48);
+  });
   // Byte strings end in a non-NUL byte (trailing NULs are padding, as in numpy).
   const bytes = fc
     .uint8Array({ minLength: 0, maxLength: 6 })
@@ -193,7 +206,7 @@ describe("our writer's chunks", () => {
 
   it.each<[string, 2 | 3, StringType, fc.Arbitrary<string>]>([
     ["v2 |S6", 2, { kind: "bytes", length: 6 }, bytes],
-    ["v2 <U12", 2, { kind: "utf32", length: 12, endian: "little" }, text],
+    ["v2 <U12", 2, { kind: "utf32", length: 12, endian: "little" }, text12],
     ["v2 |O vlen-utf8", 2, { kind: "vlen-utf8" }, text],
     ["v3 string", 3, { kind: "vlen-utf8" }, text],
   ])("%s: what the writer writes reads back, any shape and chunking", async (_, format, stringType, item) => {
