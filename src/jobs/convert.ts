@@ -256,21 +256,18 @@ export async function planSingleRun(
 type Planned = Awaited<ReturnType<typeof planConversion>>;
 
 /**
- * The nodes as a plan's id sees them: what differs between two runs of the same conversion left
- * out, so that a resumed run plans the interrupted one's id. A temporary copy's path is named by
- * the URL it was downloaded from; a file read in place loses this run's reading id and its shared
- * counter (byte-source.ts RemoteFile `run`, `fetched`), its URL, size and version stay.
+ * The nodes as a plan's id sees them: a temporary copy's path named by the URL it was downloaded
+ * from, so that a resumed run plans the interrupted one's id (how a file read in place is read,
+ * its reading id and concurrency, planId leaves out itself: run-plan.ts).
  */
 function stableNodes(nodes: unknown, copy: string | undefined, url: string): unknown {
+  if (!copy) return nodes;
   const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return copy && v.includes(copy) ? v.replaceAll(copy, url) : v;
+    if (typeof v === "string") return v.includes(copy) ? v.replaceAll(copy, url) : v;
     if (Array.isArray(v)) return v.map(walk);
-    if (v instanceof SharedArrayBuffer) return undefined;
-    if (v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return v;
-    const remoteFile = "url" in v && "version" in v && "run" in v;
-    return Object.fromEntries(
-      Object.entries(v).flatMap(([k, x]) => (remoteFile && k === "run" ? [] : [[k, walk(x)]])),
-    );
+    if (v === null || typeof v !== "object" || ArrayBuffer.isView(v) || v instanceof SharedArrayBuffer)
+      return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
   };
   return walk(nodes);
 }

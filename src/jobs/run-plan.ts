@@ -134,7 +134,30 @@ export function planId(plan: Pick<RunPlan, "nodes" | "tasks" | "sources">, setti
   const nodes = plan.nodes.map((n) =>
     n.kind === "group" && n.path === "/" ? { ...n, attributes: { ...n.attributes, history: null } } : n,
   );
-  return contentId({ ...settings, tasks: plan.tasks, sources: plan.sources, nodes });
+  return contentId({ ...settings, tasks: plan.tasks, sources: plan.sources, nodes: withoutReading(nodes) });
+}
+
+/**
+ * The nodes without what says how this run reads a file in object storage rather than what it
+ * reads (readers/byte-source.ts RemoteFile): its reading id (`run`), its shared counter of fetched
+ * bytes (`fetched`) and its store's requests in flight (`concurrency`). A run resumed with another
+ * concurrency writes the same bytes, so it is the same plan; the URL, size and version stay.
+ */
+function withoutReading(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutReading);
+  if (v instanceof SharedArrayBuffer) return undefined;
+  if (v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return v;
+  const remoteFile = "url" in v && "version" in v && "store" in v;
+  return Object.fromEntries(
+    Object.entries(v).flatMap(([k, x]): [string, unknown][] => {
+      if (remoteFile && (k === "run" || k === "fetched")) return [];
+      if (remoteFile && k === "store" && x !== null && typeof x === "object") {
+        const { concurrency: _, ...store } = x as { concurrency?: unknown };
+        return [[k, store]];
+      }
+      return [[k, withoutReading(x)]];
+    }),
+  );
 }
 
 /** Where a run's plan lives in its staging area. */

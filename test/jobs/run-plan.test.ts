@@ -13,6 +13,7 @@ import { planCopy } from "../../src/convert/pipeline.js";
 import type { RunStaging } from "../../src/convert/staging.js";
 import {
   type PreparedRun,
+  planId,
   runPlanTask,
   runStagedTasks,
   stageRun,
@@ -166,3 +167,41 @@ function loggingStaging(staging: RunStaging, events: string[]): RunStaging {
     },
   };
 }
+
+describe("planId", () => {
+  // A node reading a NetCDF-4 file in object storage in place, as remote-input.ts plans it.
+  const nodes = (remote: { concurrency?: number; run?: string; url?: string; version?: string }) =>
+    [
+      {
+        kind: "array",
+        path: "/sst",
+        copy: {
+          source: {
+            kind: "netcdf",
+            file: remote.url ?? "http://127.0.0.1:1/mur.nc",
+            remote: {
+              url: remote.url ?? "http://127.0.0.1:1/mur.nc",
+              store: { kind: "http", url: "http://127.0.0.1:1/", concurrency: remote.concurrency },
+              key: "/mur.nc",
+              size: 1000,
+              version: remote.version ?? '"etag-1"',
+              fetched: new SharedArrayBuffer(8),
+              run: remote.run ?? "run-a",
+            },
+          },
+        },
+      },
+    ] as never;
+  const id = (remote: Parameters<typeof nodes>[0]) =>
+    planId({ nodes: nodes(remote), tasks: [], sources: [] }, { zarrFormat: 3 });
+
+  it("is the same for another reading of the same object: its run id and its requests in flight", () => {
+    expect(id({ concurrency: 4, run: "run-a" })).toBe(id({ concurrency: 16, run: "run-b" }));
+    expect(id({})).toBe(id({ concurrency: 8 }));
+  });
+
+  it("differs for another object or another version of it", () => {
+    expect(id({ version: '"etag-2"' })).not.toBe(id({}));
+    expect(id({ url: "http://127.0.0.1:1/other.nc" })).not.toBe(id({}));
+  });
+});
