@@ -55,8 +55,8 @@ export interface InputPlanExtras {
   spatialChunk?: number | undefined;
   /** Also write each gridded data variable's reduced copies from the conversion's own units. */
   halving?: HalvingOptions | undefined;
-  /** The input is this NetCDF-4 file in object storage, read in place (`input` is its URL). */
-  remoteFile?: RemoteFile | undefined;
+  /** The input is this NetCDF-4 file or GeoTIFF in object storage, read in place (`input` is its URL). */
+  remote?: { file: RemoteFile; format: "netcdf" | "geotiff" } | undefined;
 }
 
 export interface InputPlan {
@@ -137,7 +137,7 @@ export async function planInput(
   extras: InputPlanExtras,
 ): Promise<InputPlan> {
   const o = normalizeOptions(options);
-  const inputFormat = extras.remoteFile ? "netcdf" : await detectInput(input);
+  const inputFormat = extras.remote?.format ?? (await detectInput(input));
   let nodes: NodePlan[];
   let netcdf: NetcdfPlan | undefined;
   let sourceLevels: SourceLevel[] = [];
@@ -158,7 +158,7 @@ export async function planInput(
         throw new GeoZarrError("Usage", `${flag} applies to NetCDF input, not to the GeoTIFF ${input}`);
     // geotiff.js loads only for GeoTIFF input.
     const { openGeoTiff } = await import("../readers/geotiff.js");
-    const tiff = planGeotiff(await openGeoTiff(input), {
+    const tiff = planGeotiff(await openGeoTiff(input, extras.remote?.file), {
       ...o,
       crs: options.crs,
       bandsAsVariables: options.bandsAsVariables,
@@ -170,7 +170,7 @@ export async function planInput(
     sourceLevels = tiff.levels;
     netcdf = { nodes: [], dropped: [], notes: [], georef: tiff.georef };
   } else {
-    const ds = await openInputFile(input, extras.remoteFile);
+    const ds = await openInputFile(input, extras.remote?.file);
     netcdf = await planNetcdf(ds, {
       ...o,
       variables: options.variables,

@@ -1,9 +1,10 @@
 /**
  * Inputs named by URL (s3://, http(s)://): a Zarr store, read in place through its store; a
  * NetCDF-4 file read in place by ranged GETs (readers/remote-source.ts) when every large variable
- * the plan copies has a chunk index our reader lists (readers/hdf5-index.ts); any other file
- * (NetCDF classic, GeoTIFF, HDF5 layouts we do not index) downloaded once into a temporary file (in
- * bounded memory, with progress) and removed when the conversion ends, however it ends.
+ * the plan copies has a chunk index our reader lists (readers/hdf5-index.ts); a GeoTIFF or COG
+ * read in place by ranged GETs of its tiles or strips (readers/geotiff.ts); any other file (NetCDF
+ * classic, HDF5 layouts we do not index) downloaded once into a temporary file (in bounded memory,
+ * with progress) and removed when the conversion ends, however it ends.
  * docs/design.md "Object storage".
  *
  * @module
@@ -170,21 +171,29 @@ export async function downloadInput(
   return { path, size, stamp, remove };
 }
 
+/** A file in object storage read in place, and what it is (by its signature). */
+export interface RemoteInput {
+  file: RemoteFile;
+  format: "netcdf" | "geotiff";
+}
+
 /**
- * A NetCDF-4/HDF5 file at `url` (its signature at byte 0), pinned to its size and version (ETag)
- * for reads in place; undefined for other files (downloaded).
+ * A NetCDF-4/HDF5 file or a TIFF at `url` (their signatures at byte 0), pinned to its size and
+ * version (ETag) for reads in place; undefined for other files (downloaded).
  */
-export async function remoteHdf5(url: string, remote: RemoteOptions): Promise<RemoteFile | undefined> {
+export async function remoteInPlace(url: string, remote: RemoteOptions): Promise<RemoteInput | undefined> {
   const { store, key } = objectOf(url, remote);
   const got = await store.getRangeVersioned(key, 0, 8);
   const head = got?.bytes;
-  if (!(head && head.length === 8 && HDF5_MAGIC.every((b, i) => head[i] === b))) return undefined;
+  if (!head || head.length < 8) return undefined;
+  const format = HDF5_MAGIC.every((b, i) => head[i] === b) ? "netcdf" : isTiffHeader(head) ? "geotiff" : null;
+  if (!format) return undefined;
   // A server that ignores Range would send the whole file for every read: downloaded once instead.
   if (!got.ranged) return undefined;
   const v = await store.objectVersion(key);
   if (!v) throw new GeoZarrError("NotFound", `${url}: no such file`, { where: url });
   const desc = store.descriptor as RemoteFile["store"]; // an HttpStore's or an S3Store's
-  return {
+  const file: RemoteFile = {
     url,
     store: desc,
     key,
@@ -193,6 +202,7 @@ export async function remoteHdf5(url: string, remote: RemoteOptions): Promise<Re
     fetched: new SharedArrayBuffer(8),
     run: randomUUID(),
   };
+  return { file, format };
 }
 
 /** Bytes the threads reading `file` have fetched so far. */
@@ -211,8 +221,9 @@ const SMALL = 16 * 2 ** 20;
 
 /**
  * Whether a plan made from a file in object storage reads in place: every data variable it copies
- * from that file (2-D and up, or large) has a chunk index our reader lists, so its chunks are
- * ranged GETs, not h5wasm's reads through the block cache. Otherwise the caller downloads the file.
+ * from a NetCDF-4 file (2-D and up, or large) has a chunk index our reader lists, so its chunks are
+ * ranged GETs, not h5wasm's reads through the block cache (a GeoTIFF's tiles and strips always are:
+ * their offsets are in its IFDs). Otherwise the caller downloads the file.
  */
 export async function readsInPlace(nodes: readonly NodePlan[]): Promise<boolean> {
   for (const n of nodes) {

@@ -29,8 +29,9 @@ import {
   detectRemoteInput,
   downloadInput,
   fetchedBytes,
+  type RemoteInput,
   readsInPlace,
-  remoteHdf5,
+  remoteInPlace,
 } from "../convert/remote-input.js";
 import { type PendingStoreOutput, prepareS3Output } from "../convert/s3-output.js";
 import { objectStamp, type SourceStamp, stampOf } from "../convert/staging.js";
@@ -135,7 +136,7 @@ export async function planConversion(
   output: string,
   options: ConvertOptions,
   readFrom: string = input,
-  remoteFile?: RemoteFile,
+  remote?: RemoteInput,
 ) {
   const ms = options.multiscales;
   if (ms) validatePyramidOptions(ms);
@@ -153,20 +154,21 @@ export async function planConversion(
       ms && !ms.tms
         ? { prefix: LEVELS_PREFIX, tileSize, maxLevels: ms.levels, method: (a) => methodFor(a, method) }
         : undefined,
-    remoteFile,
+    remote,
   });
 }
 
 /**
- * Plan a file named by URL: a NetCDF-4 file whose large variables our chunk index lists is read in
- * place (ranged GETs); any other file is downloaded first (`download`, removed by the caller).
+ * Plan a file named by URL: a GeoTIFF, or a NetCDF-4 file whose large variables our chunk index
+ * lists, is read in place (ranged GETs); any other file is downloaded first (`download`, removed by
+ * the caller).
  */
 async function planRemoteFile(input: string, output: string, options: ConvertOptions) {
   const remote = options.remote ?? {};
-  const file = await remoteHdf5(input, remote);
-  if (file) {
-    const plan = await planConversion(input, output, options, input, file);
-    if (await readsInPlace(plan.nodes)) return { plan, file, download: undefined };
+  const inPlace = await remoteInPlace(input, remote);
+  if (inPlace) {
+    const plan = await planConversion(input, output, options, input, inPlace);
+    if (await readsInPlace(plan.nodes)) return { plan, file: inPlace.file, download: undefined };
   }
   const download = await downloadInput(input, remote, options.onDownload, options.signal);
   try {

@@ -11,6 +11,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fsError } from "../errors.js";
 import type { S3Descriptor, StoreDescriptor, StoreKey } from "../zarr/store/types.js";
+import { Kept } from "./kept.js";
 
 export interface ByteSource {
   /** The path or URL, as messages name it. */
@@ -55,6 +56,29 @@ export interface RemoteFile {
 /** What a thread keeps of a remote file is kept under this (kept.ts): its version and its run. */
 export function keptVersion(file: RemoteFile): string {
   return `${file.version}\0${file.run ?? ""}`;
+}
+
+/**
+ * Sources open per thread: a bounded number, the least recently used closed beyond it, so that
+ * a long series (thousands of granules, each read once) does not run into the process's limit of
+ * open files. Readers look a source up by file for each read (hdf5-direct.ts, geotiff.ts), never
+ * keep it.
+ */
+const files = new Kept<ByteSource>((f) => f.close(), 64);
+
+/** The byte source of a local file or of one in object storage (remote-source.ts, loaded then only). */
+export async function byteSource(file: string, version: string, remote?: RemoteFile): Promise<ByteSource> {
+  const key = remote ? keptVersion(remote) : version;
+  const kept = files.lookup(file, key);
+  if (kept) return kept;
+  if (!remote) return files.keep(file, key, localSource(file, version));
+  const { remoteSource } = await import("./remote-source.js");
+  return files.keep(file, key, remoteSource(remote));
+}
+
+/** Close the byte sources this thread opened. */
+export function closeByteSources(): void {
+  files.clear();
 }
 
 /** A local file through its descriptor. */

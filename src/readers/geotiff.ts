@@ -16,6 +16,7 @@ import { copyRowsInto } from "../kernels/elementwise.js";
 import { type DataType, dataTypeInfo, isBigInt, viewAs } from "../zarr/dtype.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
+import { byteSource, keptVersion, type RemoteFile } from "./byte-source.js";
 import { fileVersion, Kept } from "./kept.js";
 import {
   type BlockDecoder,
@@ -24,7 +25,14 @@ import {
   compressionName,
   SUPPORTED_COMPRESSIONS,
 } from "./tiff-decode.js";
-import { FileRangeSource, type RangeSource, readExactlyKept } from "./tiff-source.js";
+import {
+  type BlockSource,
+  ByteRangeSource,
+  FileRangeSource,
+  type RangeSource,
+  readExactlyKept,
+  truncated,
+} from "./tiff-source.js";
 
 /** One image (IFD) of a TIFF: the full resolution or an overview. */
 export interface TiffImage {
@@ -45,6 +53,8 @@ export type GeoKeys = Record<string, number | string | number[]>;
 
 export interface GeoTiffFile {
   file: string;
+  /** A TIFF in object storage, read by ranges (`file` is its URL). */
+  remote?: RemoteFile | undefined;
   image: TiffImage;
   /** Reduced-resolution images (NewSubfileType bit 0, not masks), largest first. */
   overviews: TiffImage[];
@@ -219,8 +229,8 @@ async function openTiff(source: RangeSource): Promise<GeoTIFF> {
 }
 
 /** Describe a GeoTIFF (see the module comment); errors name the file and the cause. */
-export async function openGeoTiff(file: string): Promise<GeoTiffFile> {
-  const source = new FileRangeSource(file);
+export async function openGeoTiff(file: string, remote?: RemoteFile): Promise<GeoTiffFile> {
+  const source = await sourceOf(file, remote);
   try {
     const tiff = await openTiff(source);
     const images: { im: GeoTIFFImage; ifd: number }[] = [];
@@ -271,6 +281,7 @@ export async function openGeoTiff(file: string): Promise<GeoTiffFile> {
     const datetime = await fd.loadValue("DateTime");
     return {
       file,
+      ...(remote ? { remote } : {}),
       image,
       overviews,
       geoKeys: geoKeys
@@ -297,6 +308,8 @@ export async function openGeoTiff(file: string): Promise<GeoTiffFile> {
 /** How a worker reads values of one image: plain data, re-opened on each thread. */
 export interface TiffRef {
   file: string;
+  /** A TIFF in object storage (its URL is `file`): tiles are ranged reads. */
+  remote?: RemoteFile | undefined;
   image: TiffImage;
   /** The samples (0-based band indices) along the box's band axis; one for a 2-D (y, x) box. */
   samples: number[];
@@ -313,7 +326,7 @@ interface OpenImage {
 }
 
 interface OpenFile {
-  source: FileRangeSource;
+  source: BlockSource;
   tiff: GeoTIFF;
   images: Map<number, OpenImage>;
 }
@@ -326,11 +339,17 @@ export function closeTiffs(): void {
   kept.clear();
 }
 
-async function imageOf(ref: TiffRef): Promise<OpenImage & { source: FileRangeSource }> {
-  const version = fileVersion(ref.file);
+/** A local file's own source, or the thread's byte source of an object (byte-source.ts). */
+async function sourceOf(file: string, remote: RemoteFile | undefined): Promise<BlockSource> {
+  if (!remote) return new FileRangeSource(file);
+  return new ByteRangeSource(file, await byteSource(file, remote.version, remote));
+}
+
+async function imageOf(ref: TiffRef): Promise<OpenImage & { source: BlockSource }> {
+  const version = ref.remote ? keptVersion(ref.remote) : fileVersion(ref.file);
   let f = kept.lookup(ref.file, version);
   if (!f) {
-    const source = new FileRangeSource(ref.file);
+    const source = await sourceOf(ref.file, ref.remote);
     f = kept.keep(ref.file, version, { source, tiff: await openTiff(source), images: new Map() });
   }
   let entry = f.images.get(ref.image.ifd);
@@ -393,34 +412,87 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
     l.planar === 2
       ? ref.samples.slice(b0, b0 + nb).map((s, i) => ({ plane: s, bands: [[b0 + i, 0] as const] }))
       : [{ plane: 0, bands: ref.samples.slice(b0, b0 + nb).map((s, i) => [b0 + i, s] as const) }];
+  const blocks: Block[] = [];
   for (let by = Math.floor(y0 / l.blockHeight); by <= Math.floor((y0 + ny - 1) / l.blockHeight); by++) {
     const rows = Math.min(l.blockHeight, img.height - by * l.blockHeight);
     for (let bx = Math.floor(x0 / l.blockWidth); bx <= Math.floor((x0 + nx - 1) / l.blockWidth); bx++) {
       for (const g of groups) {
         const index = g.plane * across * down + by * across + bx;
-        const what = `${img.tiled ? "tile" : "strip"} ${index} of IFD ${img.ifd}`;
-        const offset = Number(offsets[index]);
-        const count = Number(counts[index]);
         const area = {
           y: by * l.blockHeight,
           x: bx * l.blockWidth,
           rows,
           cols: Math.min(l.blockWidth, img.width - bx * l.blockWidth),
         };
-        const copy = (block: Uint8Array | null) => {
-          for (const t of targets)
-            copyBlock(block, area, g.bands, l, img.dataType, itemSize, ref.fill, planes, t);
-        };
-        if (count > 0 && Number.isFinite(offset)) {
-          // Read into this thread's kept buffer, decoded before anything else can read into it.
-          const bytes = readExactlyKept(source, { offset, length: count }, what);
-          await decode(bytes, img.tiled ? l.blockHeight : rows, what, copy);
-        } else copy(null);
+        blocks.push({
+          index,
+          offset: Number(offsets[index]),
+          count: Number(counts[index]),
+          area,
+          bands: g.bands,
+        });
       }
+    }
+  }
+  const decodeOne = async (b: Block, bytes: Uint8Array | null) => {
+    const copy = (block: Uint8Array | null) => {
+      for (const t of targets)
+        copyBlock(block, b.area, b.bands, l, img.dataType, itemSize, ref.fill, planes, t);
+    };
+    if (bytes) await decode(bytes, img.tiled ? l.blockHeight : b.area.rows, whatOf(img, b), copy);
+    else copy(null);
+  };
+  const stored = (b: Block) => b.count > 0 && Number.isFinite(b.offset);
+  const size = (b: Block) => (stored(b) ? b.count : 0);
+  if (source.batchBytes === 0) {
+    // A local file: each block read into this thread's kept buffer, decoded before anything else
+    // can read into it.
+    for (const b of blocks)
+      await decodeOne(
+        b,
+        stored(b) ? readExactlyKept(source, { offset: b.offset, length: b.count }, whatOf(img, b)) : null,
+      );
+  } else {
+    // In object storage: the blocks' ranges asked for together, a batch of up to batchBytes at a
+    // time (remote-source.ts fetches them in parallel), as hdf5-direct.ts reads a segment's chunks.
+    for (let first = 0; first < blocks.length; ) {
+      let last = first;
+      let bytes = 0;
+      while (last < blocks.length && (last === first || bytes + size(blocks[last]!) <= source.batchBytes))
+        bytes += size(blocks[last++]!);
+      const batch = blocks.slice(first, last);
+      const buffer = new Uint8Array(bytes);
+      const parts: { block: Block; position: number; into: Uint8Array }[] = [];
+      let at = 0;
+      for (const b of batch) {
+        if (!stored(b)) continue;
+        parts.push({ block: b, position: b.offset, into: buffer.subarray(at, at + b.count) });
+        at += b.count;
+      }
+      const got = source.readParts(parts);
+      const byBlock = new Map(parts.map((p, k) => [p.block, { p, n: got[k]! }]));
+      for (const b of batch) {
+        const r = byBlock.get(b);
+        if (r && r.n !== b.count)
+          throw truncated(source, { offset: b.offset, length: b.count }, whatOf(img, b));
+        await decodeOne(b, r ? r.p.into : null);
+      }
+      first = last;
     }
   }
   return nb * ny * nx * itemSize;
 }
+
+/** A block of an image the box touches: where it is stored and which samples of it go where. */
+interface Block {
+  index: number;
+  offset: number;
+  count: number;
+  area: { y: number; x: number; rows: number; cols: number };
+  bands: readonly (readonly [number, number])[];
+}
+
+const whatOf = (img: TiffImage, b: Block) => `${img.tiled ? "tile" : "strip"} ${b.index} of IFD ${img.ifd}`;
 
 /** Copy the samples `bands` ([output band, sample in block]) of a decoded block into a target box. */
 function copyBlock(

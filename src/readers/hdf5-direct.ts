@@ -18,10 +18,10 @@ import { GeoZarrError } from "../errors.js";
 import { copyRowsInto, unshuffleInto } from "../kernels/elementwise.js";
 import { type Box, chunksOverlapping, forEachBlock, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
-import { type ByteSource, keptVersion, localSource, type RemoteFile } from "./byte-source.js";
+import { byteSource, closeByteSources, type RemoteFile } from "./byte-source.js";
 import { type ChunkIndex, readChunkIndex, type StoredChunk } from "./hdf5-index.js";
 import { inflateChunk } from "./inflate.js";
-import { fileVersion, Kept } from "./kept.js";
+import { fileVersion } from "./kept.js";
 import type { Hdf5Storage } from "./model.js";
 
 /** HDF5 filter identifiers (H5Zpublic.h). */
@@ -42,23 +42,6 @@ export interface DirectVariable {
   /** Position in the pipeline of each filter, or -1 when absent. */
   shuffle: number;
   deflate: number;
-}
-
-/**
- * Sources open per thread: a bounded number, the least recently used closed beyond it, so that
- * a long series (thousands of granules, each read once) does not run into the process's limit of
- * open files. A variable's reads look its source up by file (readDirectInto), never keep it.
- */
-const files = new Kept<ByteSource>((f) => f.close(), 64);
-
-/** The byte source of a local file or of one in object storage (remote-source.ts, loaded then only). */
-export async function byteSource(file: string, version: string, remote?: RemoteFile): Promise<ByteSource> {
-  const key = remote ? keptVersion(remote) : version;
-  const kept = files.lookup(file, key);
-  if (kept) return kept;
-  if (!remote) return files.keep(file, key, localSource(file, version));
-  const { remoteSource } = await import("./remote-source.js");
-  return files.keep(file, key, remoteSource(remote));
 }
 
 /** Prepare direct reads of a variable, or null when it must go through h5wasm. */
@@ -86,7 +69,7 @@ export async function directVariable(
 
 /** Close the files this thread opened for direct reads. */
 export function closeDirect(): void {
-  files.clear();
+  closeByteSources();
 }
 
 /** A read buffer kept per thread, grown as needed (a chunk, or a batch of a segment's chunks). */

@@ -160,7 +160,7 @@ export async function openH5(file: string, remote?: RemoteFile): Promise<H5File>
   const { mod, fs } = await loaded(remote !== undefined);
   let path = file;
   if (remote) {
-    const { byteSource } = await import("./hdf5-direct.js");
+    const { byteSource } = await import("./byte-source.js");
     path = sourceNode(fs!, await byteSource(file, remote.version, remote));
   }
   try {

@@ -1,8 +1,8 @@
 /**
  * Where geotiff.js reads a TIFF's bytes from: a source of our own, so that every read is a
  * positioned read we control (no whole-file buffer, no silent zero padding at the end of a
- * truncated file), and so that other sources (HTTP or object-storage ranges, issue 15) can be
- * added beside it with the same contract.
+ * truncated file): a local file ({@link FileRangeSource}, pread) or an object in S3 or behind
+ * HTTP ({@link ByteRangeSource} over readers/remote-source.ts, ranged GETs).
  *
  * The contract, geotiff.js's `BaseSource` (which the package does not export; `GeoTIFF.fromSource`
  * only calls `fetch`, `fileSize` and `close`): `fetch` returns the bytes of each range, fewer at
@@ -14,6 +14,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fsError, GeoZarrError } from "../errors.js";
+import type { ByteSource } from "./byte-source.js";
 
 export interface Slice {
   offset: number;
@@ -42,8 +43,19 @@ export interface RangeSource {
   close(): Promise<void>;
 }
 
+/** A source whose ranges can be read into a caller's buffer at once (tiles: readExactlyKept). */
+export interface BlockSource extends RangeSource {
+  /** Read a range into the start of `dst`; the bytes read, fewer at the end of the file. */
+  readInto(slice: Slice, dst: Uint8Array): number;
+  /** Bytes worth asking for in one `readParts` call (byte-source.ts): 0 for a local file. */
+  readonly batchBytes: number;
+  /** Several ranges in one call: a remote source fetches them together. */
+  readParts(parts: readonly { position: number; into: Uint8Array }[]): number[];
+}
+
 /** A local file read with pread(2) on one descriptor, kept open until `close`. */
-export class FileRangeSource implements RangeSource {
+export class FileRangeSource implements BlockSource {
+  readonly batchBytes = 0;
   readonly #fd: number;
   readonly size: number;
 
@@ -83,6 +95,10 @@ export class FileRangeSource implements RangeSource {
     return done;
   }
 
+  readParts(parts: readonly { position: number; into: Uint8Array }[]): number[] {
+    return parts.map((p) => this.readInto({ offset: p.position, length: p.into.length }, p.into));
+  }
+
   async fetch(slices: Slice[]): Promise<ArrayBuffer[]> {
     return Promise.all(slices.map(async (s) => (await this.fetchSlice(s)).data));
   }
@@ -92,7 +108,53 @@ export class FileRangeSource implements RangeSource {
   }
 }
 
-function truncated(source: RangeSource, slice: Slice, what: string): GeoZarrError {
+/**
+ * A TIFF in object storage: the ranges of a {@link ByteSource} (remote-source.ts: ranged GETs,
+ * each checked against the planned size and version). The byte source belongs to the thread's
+ * cache of sources (byte-source.ts), so closing this leaves it open.
+ */
+export class ByteRangeSource implements BlockSource {
+  constructor(
+    readonly name: string,
+    readonly bytes: ByteSource,
+  ) {}
+
+  get size(): number {
+    return this.bytes.size;
+  }
+
+  get fileSize(): number {
+    return this.bytes.size;
+  }
+
+  get batchBytes(): number {
+    return this.bytes.batchBytes;
+  }
+
+  async fetchSlice(slice: Slice): Promise<{ data: ArrayBuffer; offset: number; length: number }> {
+    const length = Math.max(0, Math.min(slice.length, this.size - slice.offset));
+    const data = new ArrayBuffer(length);
+    const done = this.readInto({ offset: slice.offset, length }, new Uint8Array(data));
+    return { data: done === length ? data : data.slice(0, done), offset: slice.offset, length: done };
+  }
+
+  readInto(slice: Slice, dst: Uint8Array): number {
+    const length = Math.max(0, Math.min(slice.length, this.size - slice.offset, dst.length));
+    return length > 0 ? this.bytes.read(dst.subarray(0, length), slice.offset) : 0;
+  }
+
+  readParts(parts: readonly { position: number; into: Uint8Array }[]): number[] {
+    return this.bytes.readParts(parts);
+  }
+
+  async fetch(slices: Slice[]): Promise<ArrayBuffer[]> {
+    return Promise.all(slices.map(async (s) => (await this.fetchSlice(s)).data));
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function truncated(source: RangeSource, slice: Slice, what: string): GeoZarrError {
   return new GeoZarrError(
     "Format",
     `${source.name}: truncated file: ${what} needs bytes ${slice.offset}-${slice.offset + slice.length} but the file ends at ${source.size}`,
@@ -115,7 +177,7 @@ let kept = new Uint8Array(0);
  * A fresh buffer per tile costs its allocation, zeroing and garbage collection on top of the read
  * (bench/limits/geotiff.mjs: 0.01 CPU s to read 84 MB of tiles into one buffer, 0.04 s into new ones).
  */
-export function readExactlyKept(source: FileRangeSource, slice: Slice, what: string): Uint8Array {
+export function readExactlyKept(source: BlockSource, slice: Slice, what: string): Uint8Array {
   if (kept.length < slice.length) kept = new Uint8Array(slice.length);
   const dst = kept.subarray(0, slice.length);
   if (source.readInto(slice, dst) !== slice.length) throw truncated(source, slice, what);

@@ -331,7 +331,14 @@ function tiffCopy(
   // Blocks a sparse file leaves out read as nodata, else 0 (GDAL's GTiff driver).
   const sparse = fill === null || t.nodata === null ? 0 : Number(fill);
   return {
-    source: { kind: "geotiff", file: t.file, image: im, samples, fill: sparse },
+    source: {
+      kind: "geotiff",
+      file: t.file,
+      ...(t.remote ? { remote: t.remote } : {}),
+      image: im,
+      samples,
+      fill: sparse,
+    },
     sourceChunks: perBand ? block : [l.planar === 2 ? 1 : im.bands, ...block],
     sourceType: im.dataType,
     sourceFill,
