@@ -4,7 +4,8 @@
  * fetched together (readers/geotiff.ts, remote-source.ts), nothing is downloaded first. The store
  * is the local file's conversion, chunk for chunk; a COG converted without levels fetches less
  * than the file (its overviews are not read); with `--multiscales` its overviews become the levels
- * as from the local file; a truncated object is the local file's one-line error, naming the URL.
+ * as from the local file; a truncated object is the local file's one-line error, naming the URL;
+ * uploaded to s3://, the same.
  */
 
 import { cpSync, readFileSync, statSync } from "node:fs";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { expectOneLine } from "../helpers/cli.js";
-import { storeDifferences, useCloud } from "../helpers/cloud.js";
+import { downloadWithBoto3, storeDifferences, useCloud } from "../helpers/cloud.js";
 import { runCliProcess } from "../helpers/processes.js";
 import { tmpDir } from "../helpers/tmp.js";
 
@@ -77,5 +78,17 @@ describe.each([
     const r = await run(["convert", url("truncated.tif"), join(dir, `trunc-${name}.zarr`)], 3);
     expectOneLine(r.stderr, new RegExp(`${url("truncated.tif")}: .*tile \\d+ of IFD 0`));
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("a COG named by URL uploaded to s3://", () => {
+  it("is read in place as well; boto3 downloads the local file's store", async () => {
+    const local = join(dir, "local-upload.zarr");
+    await run(["convert", tif("cog_4ovr.tif"), local]);
+    const r = await run(["convert", cloud.s3Url("tifs/cog_4ovr.tif"), cloud.s3Url("up/cog.zarr"), "--json"]);
+    expect((JSON.parse(r.stdout) as Summary).remoteRead?.read).toBe("ranged");
+    const got = join(dir, "boto3-upload");
+    downloadWithBoto3(cloud, "up/cog.zarr", got);
+    expect(storeDifferences(local, got)).toEqual([]);
   });
 });
