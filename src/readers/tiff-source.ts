@@ -53,6 +53,14 @@ export interface BlockSource extends RangeSource {
   readParts(parts: readonly { position: number; into: Uint8Array }[]): number[];
 }
 
+/** geotiff.js's `fetch` of one range through `readInto`: a new buffer, shorter at the end of the file. */
+function sliceOf(source: BlockSource, slice: Slice): { data: ArrayBuffer; offset: number; length: number } {
+  const length = Math.max(0, Math.min(slice.length, source.size - slice.offset));
+  const data = new ArrayBuffer(length);
+  const done = source.readInto({ offset: slice.offset, length }, new Uint8Array(data));
+  return { data: done === length ? data : data.slice(0, done), offset: slice.offset, length: done };
+}
+
 /** A local file read with pread(2) on one descriptor, kept open until `close`. */
 export class FileRangeSource implements BlockSource {
   readonly batchBytes = 0;
@@ -73,10 +81,7 @@ export class FileRangeSource implements BlockSource {
   }
 
   async fetchSlice(slice: Slice): Promise<{ data: ArrayBuffer; offset: number; length: number }> {
-    const length = Math.max(0, Math.min(slice.length, this.size - slice.offset));
-    const data = new ArrayBuffer(length);
-    const done = this.readInto({ offset: slice.offset, length }, new Uint8Array(data));
-    return { data: done === length ? data : data.slice(0, done), offset: slice.offset, length: done };
+    return sliceOf(this, slice);
   }
 
   /** Read a range into the start of `dst` at once (pread); the bytes read, fewer at the end of the file. */
@@ -100,7 +105,7 @@ export class FileRangeSource implements BlockSource {
   }
 
   async fetch(slices: Slice[]): Promise<ArrayBuffer[]> {
-    return Promise.all(slices.map(async (s) => (await this.fetchSlice(s)).data));
+    return slices.map((x) => sliceOf(this, x).data);
   }
 
   async close(): Promise<void> {
@@ -132,10 +137,7 @@ export class ByteRangeSource implements BlockSource {
   }
 
   async fetchSlice(slice: Slice): Promise<{ data: ArrayBuffer; offset: number; length: number }> {
-    const length = Math.max(0, Math.min(slice.length, this.size - slice.offset));
-    const data = new ArrayBuffer(length);
-    const done = this.readInto({ offset: slice.offset, length }, new Uint8Array(data));
-    return { data: done === length ? data : data.slice(0, done), offset: slice.offset, length: done };
+    return sliceOf(this, slice);
   }
 
   readInto(slice: Slice, dst: Uint8Array): number {
@@ -148,7 +150,7 @@ export class ByteRangeSource implements BlockSource {
   }
 
   async fetch(slices: Slice[]): Promise<ArrayBuffer[]> {
-    return Promise.all(slices.map(async (s) => (await this.fetchSlice(s)).data));
+    return slices.map((x) => sliceOf(this, x).data);
   }
 
   async close(): Promise<void> {}
