@@ -108,8 +108,9 @@ const spec: CommandSpec = {
   },
   details: `Input: a Zarr store (directory), a NetCDF-4/HDF5 or NetCDF classic file, or a GeoTIFF
 (tiled or striped, any integer or float samples; deflate, LZW, zstd, PackBits, JPEG, LERC).
-INPUT may be an s3:// or http(s):// URL: a NetCDF-4 file there is read in place by ranged GETs
-where our chunk index reads its layout, any other file downloaded to a temporary file first;
+INPUT may be an s3:// or http(s):// URL: a GeoTIFF or COG there is read in place by ranged GETs
+of its tiles or strips, a NetCDF-4 file where our chunk index reads its layout, any other file
+downloaded to a temporary file first;
 and OUTPUT an s3:// URL (one input, --concat or --append): chunks are uploaded first, the
 consolidated metadata last; the upload
 is a plan of tasks (--task-size values each, default 128M) whose records are kept under the
