@@ -76,6 +76,23 @@ export async function byteSource(file: string, version: string, remote?: RemoteF
   return files.keep(file, key, remoteSource(remote));
 }
 
+/**
+ * Where the batch of parts starting at `first` ends (exclusive), for one `readParts` call: the
+ * first part, then the next ones while the batch stays within `batchBytes` (0, a local file: one
+ * part per call). `sizeOf(i)` is part i's length; there are `count` parts.
+ */
+export function batchEnd(
+  sizeOf: (i: number) => number,
+  first: number,
+  count: number,
+  batchBytes: number,
+): number {
+  let last = first + 1;
+  let bytes = sizeOf(first);
+  while (last < count && bytes + sizeOf(last) <= batchBytes) bytes += sizeOf(last++);
+  return last;
+}
+
 /** Close the byte sources this thread opened. */
 export function closeByteSources(): void {
   files.clear();

@@ -16,7 +16,7 @@ import { copyRowsInto } from "../kernels/elementwise.js";
 import { type DataType, dataTypeInfo, isBigInt, viewAs } from "../zarr/dtype.js";
 import type { Box } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
-import { byteSource, keptVersion, type RemoteFile } from "./byte-source.js";
+import { batchEnd, byteSource, keptVersion, type RemoteFile } from "./byte-source.js";
 import { fileVersion, Kept } from "./kept.js";
 import {
   type BlockDecoder,
@@ -29,8 +29,8 @@ import {
   type BlockSource,
   ByteRangeSource,
   FileRangeSource,
+  keptBuffer,
   type RangeSource,
-  readExactlyKept,
   truncated,
 } from "./tiff-source.js";
 
@@ -444,41 +444,30 @@ export async function readTiffInto(ref: TiffRef, box: Box, targets: readonly Out
   };
   const stored = (b: Block) => b.count > 0 && Number.isFinite(b.offset);
   const size = (b: Block) => (stored(b) ? b.count : 0);
-  if (source.batchBytes === 0) {
-    // A local file: each block read into this thread's kept buffer, decoded before anything else
-    // can read into it.
-    for (const b of blocks)
-      await decodeOne(
-        b,
-        stored(b) ? readExactlyKept(source, { offset: b.offset, length: b.count }, whatOf(img, b)) : null,
-      );
-  } else {
-    // In object storage: the blocks' ranges asked for together, a batch of up to batchBytes at a
-    // time (remote-source.ts fetches them in parallel), as hdf5-direct.ts reads a segment's chunks.
-    for (let first = 0; first < blocks.length; ) {
-      let last = first;
-      let bytes = 0;
-      while (last < blocks.length && (last === first || bytes + size(blocks[last]!) <= source.batchBytes))
-        bytes += size(blocks[last++]!);
-      const batch = blocks.slice(first, last);
-      const buffer = new Uint8Array(bytes);
-      const parts: { block: Block; position: number; into: Uint8Array }[] = [];
-      let at = 0;
-      for (const b of batch) {
-        if (!stored(b)) continue;
-        parts.push({ block: b, position: b.offset, into: buffer.subarray(at, at + b.count) });
-        at += b.count;
-      }
-      const got = source.readParts(parts);
-      const byBlock = new Map(parts.map((p, k) => [p.block, { p, n: got[k]! }]));
-      for (const b of batch) {
-        const r = byBlock.get(b);
-        if (r && r.n !== b.count)
-          throw truncated(source, { offset: b.offset, length: b.count }, whatOf(img, b));
-        await decodeOne(b, r ? r.p.into : null);
-      }
-      first = last;
+  // The blocks' ranges a batch at a time into this thread's kept buffer: one block per call from a
+  // local file, up to batchBytes from object storage (remote-source.ts fetches them in parallel),
+  // as hdf5-direct.ts reads a segment's chunks. Each block is decoded before anything else can
+  // read into the buffer.
+  for (let first = 0; first < blocks.length; ) {
+    const last = batchEnd((i) => size(blocks[i]!), first, blocks.length, source.batchBytes);
+    const batch = blocks.slice(first, last);
+    const buffer = keptBuffer(batch.reduce((sum, b) => sum + size(b), 0));
+    const parts: { block: Block; position: number; into: Uint8Array }[] = [];
+    let at = 0;
+    for (const b of batch) {
+      if (!stored(b)) continue;
+      parts.push({ block: b, position: b.offset, into: buffer.subarray(at, at + b.count) });
+      at += b.count;
     }
+    const got = source.readParts(parts);
+    const byBlock = new Map(parts.map((p, k) => [p.block, { p, n: got[k]! }]));
+    for (const b of batch) {
+      const r = byBlock.get(b);
+      if (r && r.n !== b.count)
+        throw truncated(source, { offset: b.offset, length: b.count }, whatOf(img, b));
+      await decodeOne(b, r ? r.p.into : null);
+    }
+    first = last;
   }
   return nb * ny * nx * itemSize;
 }

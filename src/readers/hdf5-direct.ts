@@ -18,7 +18,7 @@ import { GeoZarrError } from "../errors.js";
 import { copyRowsInto, unshuffleInto } from "../kernels/elementwise.js";
 import { type Box, chunksOverlapping, forEachBlock, intersect } from "../zarr/ndarray.js";
 import type { OutBox } from "../zarr/read/read-task.js";
-import { byteSource, closeByteSources, type RemoteFile } from "./byte-source.js";
+import { batchEnd, byteSource, closeByteSources, type RemoteFile } from "./byte-source.js";
 import { type ChunkIndex, readChunkIndex, type StoredChunk } from "./hdf5-index.js";
 import { inflateChunk } from "./inflate.js";
 import { fileVersion } from "./kept.js";
@@ -132,12 +132,10 @@ export async function readDirectInto(
   const src = await byteSource(v.file, v.version, v.remote);
   for (let first = 0; first < wanted.length; ) {
     // One call per batch: a remote source fetches its ranges together (remote-source.ts).
-    let last = first + 1;
-    let bytes = wanted[first]!.chunk.size;
-    while (last < wanted.length && bytes + wanted[last]!.chunk.size <= src.batchBytes)
-      bytes += wanted[last++]!.chunk.size;
-    if (stored.length < bytes) stored = new Uint8Array(Math.max(bytes, stored.length * 2));
+    const last = batchEnd((i) => wanted[i]!.chunk.size, first, wanted.length, src.batchBytes);
     const batch = wanted.slice(first, last);
+    const bytes = batch.reduce((sum, w) => sum + w.chunk.size, 0);
+    if (stored.length < bytes) stored = new Uint8Array(Math.max(bytes, stored.length * 2));
     let at = 0;
     const parts = batch.map((w) => {
       const into = stored.subarray(at, at + w.chunk.size);

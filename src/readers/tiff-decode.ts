@@ -63,7 +63,7 @@ export interface BlockLayout {
 
 /**
  * Decode one block and hand its samples to `use`. `bytes` may be a view of a buffer the caller
- * reuses (readers/tiff-source.ts readExactlyKept): it is read before the decoder first yields
+ * reuses (readers/tiff-source.ts keptBuffer): it is read before the decoder first yields
  * (decoders that wait, geotiff.js's, copy it first). The samples may be a view of a buffer this
  * thread reuses for the next block (libdeflate's output, readers/inflate.ts; `bytes` itself when
  * uncompressed): `use` runs before anything else can decode on the thread, so it must copy what

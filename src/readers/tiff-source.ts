@@ -43,7 +43,7 @@ export interface RangeSource {
   close(): Promise<void>;
 }
 
-/** A source whose ranges can be read into a caller's buffer at once (tiles: readExactlyKept). */
+/** A source whose ranges can be read into a caller's buffer at once (tiles and strips: readers/geotiff.ts). */
 export interface BlockSource extends RangeSource {
   /** Read a range into the start of `dst`; the bytes read, fewer at the end of the file. */
   readInto(slice: Slice, dst: Uint8Array): number;
@@ -174,14 +174,13 @@ export async function readExactly(source: RangeSource, slice: Slice, what: strin
 let kept = new Uint8Array(0);
 
 /**
- * {@link readExactly} of a local file into a buffer this thread reuses: a view valid until the
- * next call on the thread, so the caller must be done with it before it yields (decode at once).
- * A fresh buffer per tile costs its allocation, zeroing and garbage collection on top of the read
- * (bench/limits/geotiff.mjs: 0.01 CPU s to read 84 MB of tiles into one buffer, 0.04 s into new ones).
+ * A buffer of `length` bytes this thread reuses for blocks' stored bytes (readers/geotiff.ts): a
+ * view valid until the next call on the thread, so the caller must be done with it before it
+ * yields to other reads (decode at once). A fresh buffer per tile costs its allocation, zeroing and
+ * garbage collection on top of the read (bench/limits/geotiff.mjs: 0.01 CPU s to read 84 MB of
+ * tiles into one buffer, 0.04 s into new ones).
  */
-export function readExactlyKept(source: BlockSource, slice: Slice, what: string): Uint8Array {
-  if (kept.length < slice.length) kept = new Uint8Array(slice.length);
-  const dst = kept.subarray(0, slice.length);
-  if (source.readInto(slice, dst) !== slice.length) throw truncated(source, slice, what);
-  return dst;
+export function keptBuffer(length: number): Uint8Array {
+  if (kept.length < length) kept = new Uint8Array(length);
+  return kept.subarray(0, length);
 }
