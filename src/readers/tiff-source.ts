@@ -7,8 +7,8 @@
  * The contract, geotiff.js's `BaseSource` (which the package does not export; `GeoTIFF.fromSource`
  * only calls `fetch`, `fileSize` and `close`): `fetch` returns the bytes of each range, fewer at
  * the end of the file (geotiff.js asks for 1 KiB headers speculatively, past the
- * end of small files). Callers that need a range whole (tile data) check its length: see
- * {@link readExactly}.
+ * end of small files). Callers that need a range whole (tile data) check its length and report
+ * a short one with {@link truncated}.
  * @module
  */
 
@@ -162,13 +162,6 @@ export function truncated(source: RangeSource, slice: Slice, what: string): GeoZ
     `${source.name}: truncated file: ${what} needs bytes ${slice.offset}-${slice.offset + slice.length} but the file ends at ${source.size}`,
     { where: source.name },
   );
-}
-
-/** The bytes of a range that must be there whole (a tile or strip); a shorter read is a truncated file. */
-export async function readExactly(source: RangeSource, slice: Slice, what: string): Promise<ArrayBuffer> {
-  const got = await source.fetchSlice(slice);
-  if (got.data.byteLength !== slice.length) throw truncated(source, slice, what);
-  return got.data;
 }
 
 let kept = new Uint8Array(0);
